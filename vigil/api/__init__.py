@@ -1,0 +1,1 @@
+"""HTTP: routers, one module per area, thin — parse, authorise, call, answer."""

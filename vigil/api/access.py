@@ -1,0 +1,142 @@
+"""The permission table: one rule for every endpoint, checked before any handler runs.
+
+`Access.authorize` is installed as a dependency of the whole application, so no route can
+skip it, and `check_every_route_has_a_rule` refuses to build an app with a route the table
+does not name. tests/test_permissions.py walks every route for every built-in role.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+
+from vigil.auth.rights import Function, Operation
+from vigil.auth.roles import Role
+from vigil.auth.sessions import ActiveSession, Sessions
+from vigil.auth.users import User, UserService
+from vigil.errors import Forbidden, ServerUndefined, Unauthenticated
+from vigil.system.service import SystemService
+
+SESSION_COOKIE = "vigil_session"
+
+
+@dataclass(frozen=True)
+class Rule:
+    login: bool = True
+    function: Function | None = None
+    operation: Operation | None = None
+    # Most endpoints act on the system, which an undefined server does not have yet.
+    needs_system: bool = True
+
+
+OPEN = Rule(login=False, needs_system=False)
+LOGGED_IN = Rule()
+
+API = "/api/v1"
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", f"{API}/server"): OPEN,
+    ("POST", f"{API}/system"): OPEN,
+    ("GET", f"{API}/system"): LOGGED_IN,
+    ("PATCH", f"{API}/system"): Rule(operation=Operation.SYSTEM_EDIT),
+    ("POST", f"{API}/login"): Rule(login=False),
+    ("POST", f"{API}/logout"): LOGGED_IN,
+    ("GET", f"{API}/me"): LOGGED_IN,
+    ("PUT", f"{API}/me/password"): LOGGED_IN,
+    ("GET", f"{API}/rights"): LOGGED_IN,
+    ("GET", f"{API}/users"): Rule(function=Function.SETTINGS),
+    ("POST", f"{API}/users"): Rule(operation=Operation.USER_ADD),
+    ("GET", f"{API}/users/{{user_id}}"): Rule(function=Function.SETTINGS),
+    ("PATCH", f"{API}/users/{{user_id}}"): Rule(operation=Operation.USER_EDIT),
+    ("DELETE", f"{API}/users/{{user_id}}"): Rule(operation=Operation.USER_DELETE),
+    ("GET", f"{API}/roles"): Rule(function=Function.SETTINGS),
+    ("POST", f"{API}/roles"): Rule(operation=Operation.ROLE_ADD),
+    ("GET", f"{API}/roles/{{role_id}}"): Rule(function=Function.SETTINGS),
+    ("PATCH", f"{API}/roles/{{role_id}}"): Rule(operation=Operation.ROLE_EDIT),
+    ("DELETE", f"{API}/roles/{{role_id}}"): Rule(operation=Operation.ROLE_DELETE),
+    ("GET", f"{API}/audit"): Rule(function=Function.AUDIT_TRAIL),
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The logged-in user making this request."""
+
+    session: ActiveSession
+    role: Role
+    address: str
+
+    @property
+    def user(self) -> User:
+        return self.session.user
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _token(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials:
+        return credentials.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+class Access:
+    def __init__(
+        self,
+        rules: dict[tuple[str, str], Rule],
+        system: SystemService,
+        sessions: Sessions,
+        users: UserService,
+    ) -> None:
+        self._rules = rules
+        self._system = system
+        self._sessions = sessions
+        self._users = users
+
+    async def authorize(self, request: Request) -> None:
+        route = request.scope.get("route")
+        path = route.path if isinstance(route, APIRoute) else request.url.path
+        rule = self._rules.get((request.method, path))
+        if rule is None:
+            raise Forbidden("no permission rule covers this endpoint")
+        if rule.needs_system and self._system.state() == "undefined":
+            raise ServerUndefined(
+                "this server is not part of a system yet: create one with POST /api/v1/system"
+            )
+        if not rule.login:
+            return
+        token = _token(request)
+        session = await self._sessions.resolve(token) if token else None
+        if session is None:
+            raise Unauthenticated("log in first: the session is missing, ended or expired")
+        role = self._users.role_of(session.user)
+        if rule.function is not None and rule.function not in role.rights.functions:
+            raise Forbidden(f"your role lacks the right to use {rule.function.value}")
+        if rule.operation is not None and rule.operation not in role.rights.operations:
+            raise Forbidden(f"your role lacks the right to {rule.operation.value}")
+        request.state.caller = Caller(session, role, client_address(request))
+
+
+def current_caller(request: Request) -> Caller:
+    caller = getattr(request.state, "caller", None)
+    if not isinstance(caller, Caller):
+        raise Unauthenticated("log in first")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def check_every_route_has_a_rule(app: FastAPI, rules: dict[tuple[str, str], Rule]) -> None:
+    missing = [
+        f"{method} {route.path}"
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods or ()
+        if (method, route.path) not in rules
+    ]
+    if missing:
+        raise RuntimeError(f"endpoints without a permission rule: {', '.join(sorted(missing))}")

@@ -1,0 +1,22 @@
+"""What the routers are given: the server's components, passed in by `vigil.app`."""
+
+from dataclasses import dataclass
+
+from vigil.auth.accounts import Accounts
+from vigil.auth.audit import AuditTrail
+from vigil.auth.login import LoginService
+from vigil.auth.roles import RoleService
+from vigil.auth.users import UserService
+from vigil.clock import Clock
+from vigil.system.service import SystemService
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    clock: Clock
+    system: SystemService
+    users: UserService
+    roles: RoleService
+    accounts: Accounts
+    login: LoginService
+    audit: AuditTrail

@@ -1,0 +1,91 @@
+"""Every error a client sees is JSON `{"error": {"code", "message", ...}}` with a fitting
+status. Domain errors are mapped to statuses here and nowhere else."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from vigil import errors
+
+logger = logging.getLogger(__name__)
+
+STATUS: dict[type[errors.VigilError], int] = {
+    errors.InvalidInput: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.LimitReached: 409,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.AccountLocked: 423,
+    errors.ServerUndefined: 409,
+    errors.StorageFailure: 503,
+}
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, **extra}}
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    # ("body", "roles", 0) → "roles.0"; the part of the request is implied by the endpoint.
+    parts = loc[1:] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else loc
+    return ".".join(str(p) for p in parts) or str(loc[0] if loc else "body")
+
+
+async def _vigil_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, errors.VigilError)
+    extra: dict[str, Any] = dict(exc.extra)
+    if exc.field is not None:
+        extra["field"] = exc.field
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthenticated) else None
+    return error_response(STATUS.get(type(exc), 400), exc.code, exc.message, headers, **extra)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = list(exc.errors())
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return error_response(400, "malformed_json", "the request body is not valid JSON")
+    first = problems[0] if problems else {"loc": ("body",), "msg": "invalid input"}
+    field = _field_name(tuple(first.get("loc", ())))
+    message = "unknown field" if first.get("type") == "extra_forbidden" else first.get("msg", "")
+    message = str(message).removeprefix("Value error, ")
+    return error_response(
+        422,
+        "invalid_input",
+        f"{field}: {message}",
+        field=field,
+        fields=[_field_name(tuple(p.get("loc", ()))) for p in problems],
+    )
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    return error_response(
+        exc.status_code,
+        codes.get(exc.status_code, "http_error"),
+        str(exc.detail),
+        dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception(
+        "unhandled error", exc_info=exc, extra={"method": request.method, "path": request.url.path}
+    )
+    return error_response(500, "internal_error", "the server failed; the error is in its log")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(errors.VigilError, _vigil_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,57 @@
+"""Field types shared by the request models: names, passwords, e-mail addresses."""
+
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from vigil.auth.users import validate_password
+from vigil.errors import InvalidInput
+
+# Control, format (e.g. bidirectional overrides), private-use and surrogate code points: the
+# last are what undecodable bytes and lone "\ud800" escapes turn into, and cannot be stored.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs"})
+
+
+def _text(max_length: int, *, required: bool) -> AfterValidator:
+    def clean(value: str) -> str:
+        value = unicodedata.normalize("NFC", value.strip())
+        if required and not value:
+            raise ValueError("must not be empty")
+        if len(value) > max_length:
+            raise ValueError(f"must have at most {max_length} characters")
+        if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in value):
+            raise ValueError("must not contain control characters or invalid Unicode")
+        return value
+
+    return AfterValidator(clean)
+
+
+def _email(value: str) -> str:
+    if value and (value.count("@") != 1 or value.startswith("@") or value.endswith("@")):
+        raise ValueError("must be an e-mail address such as name@example.com")
+    return value
+
+
+Name = Annotated[str, _text(64, required=True)]
+Description = Annotated[str, _text(256, required=False)]
+FullName = Annotated[str, _text(128, required=False)]
+Email = Annotated[str, _text(254, required=False), AfterValidator(_email)]
+Password = Annotated[str, AfterValidator(validate_password)]
+
+
+class Request(BaseModel):
+    """Base of request bodies: unknown fields are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def changes_of(update: BaseModel) -> dict[str, object]:
+    """The fields a PATCH body sets. `null` is refused: every field here has a value."""
+    fields = update.model_dump(exclude_unset=True)
+    for key, value in fields.items():
+        if value is None:
+            raise InvalidInput(f"{key}: must not be null; leave it out to keep it", field=key)
+    if not fields:
+        raise InvalidInput("the body names no field to change", field="body")
+    return fields

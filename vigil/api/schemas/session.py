@@ -1,0 +1,34 @@
+from pydantic import BaseModel
+
+from vigil.api.schemas.common import Request
+from vigil.api.schemas.users import UserOut
+from vigil.auth.rights import Function, Operation, ResourceAccess
+
+
+class Login(Request):
+    # Not validated beyond being text: a login attempt with any name gets the same answer.
+    name: str
+    password: str
+
+
+class RightsOut(BaseModel):
+    functions: list[Function]
+    operations: list[Operation]
+    resources: ResourceAccess
+
+
+class Me(BaseModel):
+    user: UserOut
+    role_name: str
+    rights: RightsOut
+
+
+class LoginOut(Me):
+    token: str
+
+
+class RightsCatalogue(BaseModel):
+    """Every function and operation a role can be given, for the role editor."""
+
+    functions: list[Function]
+    operations: list[Operation]

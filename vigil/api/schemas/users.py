@@ -1,0 +1,59 @@
+from pydantic import BaseModel, StrictBool
+
+from vigil.api.schemas.common import Email, FullName, Name, Password, Request
+from vigil.auth.users import User
+
+
+class UserOut(BaseModel):
+    id: str
+    name: str
+    full_name: str
+    email: str
+    role_id: str
+    enabled: bool
+    locked_until_ms: int | None
+    created_ms: int
+
+    @classmethod
+    def of(cls, user: User, now_ms: int) -> "UserOut":
+        r = user.record
+        return cls(
+            id=user.id,
+            name=r.name,
+            full_name=r.full_name,
+            email=r.email,
+            role_id=r.role_id,
+            enabled=r.enabled,
+            locked_until_ms=r.locked_until_ms if r.locked_until_ms > now_ms else None,
+            created_ms=r.created_ms,
+        )
+
+
+class UserList(BaseModel):
+    users: list[UserOut]
+
+
+class UserCreate(Request):
+    name: Name
+    password: Password
+    role_id: str
+    full_name: FullName = ""
+    email: Email = ""
+    enabled: StrictBool = True
+
+
+class UserUpdate(Request):
+    """Only the fields given change. `locked: false` lifts a lock-out early."""
+
+    name: Name | None = None
+    password: Password | None = None
+    role_id: str | None = None
+    full_name: FullName | None = None
+    email: Email | None = None
+    enabled: StrictBool | None = None
+    locked: StrictBool | None = None
+
+
+class PasswordChange(Request):
+    current_password: str
+    new_password: Password

@@ -1,0 +1,127 @@
+"""Builds a server from its parts: the only place that wires components together."""
+
+import logging
+import socket
+
+from fastapi import Depends, FastAPI
+
+from vigil import __version__
+from vigil.api import audit as audit_api
+from vigil.api import roles as roles_api
+from vigil.api import server as server_api
+from vigil.api import session as session_api
+from vigil.api import users as users_api
+from vigil.api.access import RULES, Access, check_every_route_has_a_rule
+from vigil.api.context import ApiContext
+from vigil.api.errors import install_error_handlers
+from vigil.auth import store as auth_store
+from vigil.auth.accounts import Accounts
+from vigil.auth.audit import AuditTrail
+from vigil.auth.lockout import Lockout
+from vigil.auth.login import LoginService
+from vigil.auth.passwords import Passwords
+from vigil.auth.roles import RoleRecord, RoleService
+from vigil.auth.sessions import Sessions
+from vigil.auth.users import UserRecord, UserService
+from vigil.clock import Clock
+from vigil.config import ServerConfig
+from vigil.state import Collection, Database, Singleton, SystemDocument
+from vigil.system.identity import load_or_create_identity
+from vigil.system.models import ServerRecord, SystemRecord
+from vigil.system.service import SystemService
+
+logger = logging.getLogger(__name__)
+
+
+class VigilServer:
+    """All components of one server, opened and closed together, and its HTTP app."""
+
+    def __init__(self, app: FastAPI, db: Database) -> None:
+        self.app = app
+        self._db = db
+
+    @classmethod
+    async def open(cls, config: ServerConfig, clock: Clock) -> "VigilServer":
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(config.database_path)
+        await db.open()
+        try:
+            app = await _build(config, clock, db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(app, db)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+
+async def _build(config: ServerConfig, clock: Clock, db: Database) -> FastAPI:
+    await db.migrate("auth", auth_store.MIGRATIONS)
+    identity = await load_or_create_identity(db)
+    document = SystemDocument(db)
+    await document.open()
+
+    roles = RoleService(Collection(document, "roles", RoleRecord))
+    users = UserService(Collection(document, "users", UserRecord), roles, clock)
+    passwords = Passwords()
+    audit = AuditTrail(db, clock)
+    sessions = Sessions(db, users, clock)
+    await sessions.open()
+    lockout = Lockout(db, document, users, clock)
+    system = SystemService(
+        identity=identity,
+        document=document,
+        system=Singleton(document, "system", SystemRecord),
+        servers=Collection(document, "servers", ServerRecord),
+        users=users,
+        passwords=passwords,
+        audit=audit,
+        clock=clock,
+        addresses=[f"{config.host}:{config.port}"],
+        default_name=socket.gethostname(),
+    )
+    await system.start()
+    ctx = ApiContext(
+        clock=clock,
+        system=system,
+        users=users,
+        roles=roles,
+        audit=audit,
+        accounts=Accounts(
+            document=document,
+            users=users,
+            roles=roles,
+            passwords=passwords,
+            lockout=lockout,
+            sessions=sessions,
+            audit=audit,
+        ),
+        login=LoginService(
+            document=document,
+            users=users,
+            passwords=passwords,
+            lockout=lockout,
+            sessions=sessions,
+            audit=audit,
+        ),
+    )
+    access = Access(RULES, system, sessions, users)
+
+    app = FastAPI(
+        title="Vigil",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        dependencies=[Depends(access.authorize)],
+    )
+    install_error_handlers(app)
+    for area in (server_api, session_api, users_api, roles_api, audit_api):
+        app.include_router(area.router(ctx))
+    check_every_route_has_a_rule(app, RULES)
+    logger.info(
+        "server ready",
+        extra={"server_id": identity.id, "state": system.state(), "data": str(config.data_dir)},
+    )
+    return app

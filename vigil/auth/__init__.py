@@ -1,0 +1,1 @@
+"""Users, roles, permissions, sessions, lock-out and the audit trail."""

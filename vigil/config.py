@@ -1,0 +1,15 @@
+"""How one server is started: where its data lives and where it listens."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 7001
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "vigil.db"

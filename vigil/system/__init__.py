@@ -1,0 +1,1 @@
+"""The system a server belongs to: identity, creation, and (later) join, detach and peers."""
