@@ -55,8 +55,13 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         return error_response(400, "malformed_json", "the request body is not valid JSON")
     first = problems[0] if problems else {"loc": ("body",), "msg": "invalid input"}
     field = _field_name(tuple(first.get("loc", ())))
-    message = "unknown field" if first.get("type") == "extra_forbidden" else first.get("msg", "")
-    message = str(message).removeprefix("Value error, ")
+    kind = first.get("type")
+    if kind == "extra_forbidden":
+        message = "unknown field"
+    elif field == "body" and kind in ("model_attributes_type", "dict_type", "model_type"):
+        message = "must be a JSON object, sent with Content-Type: application/json"
+    else:
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
     return error_response(
         422,
         "invalid_input",

@@ -68,6 +68,18 @@ class SystemDocument:
         with self._doc.transaction():
             yield
 
+    def state_vector(self) -> bytes:
+        """What this copy has seen, for a peer to compute what it is missing."""
+        return self._doc.get_state()
+
+    def updates_since(self, state_vector: bytes | None = None) -> bytes:
+        """One update with everything a peer at `state_vector` lacks (all if None)."""
+        return self._doc.get_update(state_vector)
+
+    def apply_update(self, update: bytes) -> None:
+        """Merge a peer's update; like a local write it is persisted by the next commit."""
+        self._doc.apply_update(update)
+
     async def commit(self) -> None:
         """Persist every write made since the last commit; raise StorageFailure if it fails."""
         if not self._pending:

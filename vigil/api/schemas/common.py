@@ -27,6 +27,19 @@ def _text(max_length: int, *, required: bool) -> AfterValidator:
     return AfterValidator(clean)
 
 
+def _unicode(max_length: int) -> AfterValidator:
+    """Any text that can be stored: no surrogates, bounded length."""
+
+    def check(value: str) -> str:
+        if len(value) > max_length:
+            raise ValueError(f"must have at most {max_length} characters")
+        if any(unicodedata.category(c) == "Cs" for c in value):
+            raise ValueError("must be valid Unicode")
+        return value
+
+    return AfterValidator(check)
+
+
 def _email(value: str) -> str:
     if value and (value.count("@") != 1 or value.startswith("@") or value.endswith("@")):
         raise ValueError("must be an e-mail address such as name@example.com")
@@ -37,7 +50,10 @@ Name = Annotated[str, _text(64, required=True)]
 Description = Annotated[str, _text(256, required=False)]
 FullName = Annotated[str, _text(128, required=False)]
 Email = Annotated[str, _text(254, required=False), AfterValidator(_email)]
-Password = Annotated[str, AfterValidator(validate_password)]
+Password = Annotated[str, _unicode(256), AfterValidator(validate_password)]
+# What a login form sends: checked only for being storable text, so that every attempt with
+# a name that cannot exist gets the same answer as a wrong password.
+LoginText = Annotated[str, _unicode(256)]
 
 
 class Request(BaseModel):

@@ -1,14 +1,13 @@
 from pydantic import BaseModel
 
-from vigil.api.schemas.common import Request
+from vigil.api.schemas.common import LoginText, Request
 from vigil.api.schemas.users import UserOut
 from vigil.auth.rights import Function, Operation, ResourceAccess
 
 
 class Login(Request):
-    # Not validated beyond being text: a login attempt with any name gets the same answer.
-    name: str
-    password: str
+    name: LoginText
+    password: LoginText
 
 
 class RightsOut(BaseModel):

@@ -1,6 +1,6 @@
 from pydantic import BaseModel, StrictBool
 
-from vigil.api.schemas.common import Email, FullName, Name, Password, Request
+from vigil.api.schemas.common import Email, FullName, LoginText, Name, Password, Request
 from vigil.auth.users import User
 
 
@@ -55,5 +55,5 @@ class UserUpdate(Request):
 
 
 class PasswordChange(Request):
-    current_password: str
+    current_password: LoginText
     new_password: Password

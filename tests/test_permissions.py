@@ -1,0 +1,106 @@
+"""Every endpoint, every built-in role: allowed or denied exactly as the product says.
+
+The expected table below is written from the product's point of view, independently of the
+server's own table. An endpoint the server offers that is missing here fails the walk, so a new
+endpoint cannot arrive without someone deciding who may call it.
+"""
+
+import re
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.servers import ServerProcess, add_user
+from vigil.api.access import RULES, check_every_route_has_a_rule
+
+EVERYONE = frozenset({"owner", "administrator", "operator", "viewer"})
+ADMINS = frozenset({"owner", "administrator"})
+PUBLIC = None  # no login needed
+
+EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
+    ("GET", "/server"): PUBLIC,
+    ("POST", "/system"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("GET", "/system"): EVERYONE,
+    ("PATCH", "/system"): ADMINS,
+    ("POST", "/logout"): EVERYONE,
+    ("GET", "/me"): EVERYONE,
+    ("PUT", "/me/password"): EVERYONE,
+    ("GET", "/rights"): EVERYONE,
+    ("GET", "/users"): ADMINS,
+    ("POST", "/users"): ADMINS,
+    ("GET", "/users/{user_id}"): ADMINS,
+    ("PATCH", "/users/{user_id}"): ADMINS,
+    ("DELETE", "/users/{user_id}"): ADMINS,
+    ("GET", "/roles"): ADMINS,
+    ("POST", "/roles"): ADMINS,
+    ("GET", "/roles/{role_id}"): ADMINS,
+    ("PATCH", "/roles/{role_id}"): ADMINS,
+    ("DELETE", "/roles/{role_id}"): ADMINS,
+    ("GET", "/audit"): ADMINS,
+}
+
+
+def _routes(server: ServerProcess) -> list[tuple[str, str]]:
+    with server.client() as client:
+        paths = client.get("/openapi.json").json()["paths"]
+    routes = [
+        (method.upper(), path.removeprefix("/api/v1"))
+        for path, operations in paths.items()
+        for method in operations
+    ]
+    # Logging out ends the session the walk uses, so it goes last.
+    return sorted(routes, key=lambda route: route == ("POST", "/logout"))
+
+
+def _call(client: httpx.Client, method: str, path: str) -> httpx.Response:
+    concrete = re.sub(r"\{[^}]+\}", "no-such-id", path)
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    return client.request(method, concrete, json=body)
+
+
+def test_every_endpoint_has_an_expected_rule(system_server: ServerProcess) -> None:
+    offered = set(_routes(system_server))
+    assert offered - set(EXPECTED) == set(), "endpoints nobody decided on"
+    assert set(EXPECTED) - offered == set(), "expected endpoints the server lacks"
+
+
+@pytest.mark.parametrize("role", sorted(EVERYONE))
+def test_every_endpoint_allows_and_denies_by_role(
+    system_server: ServerProcess, owner: httpx.Client, role: str
+) -> None:
+    if role != "owner":
+        add_user(owner, f"walk-{role}", role)
+    name, password = (
+        ("owner", "owner password 1") if role == "owner" else (f"walk-{role}", "user password 1")
+    )
+    with system_server.login(name, password) as client:
+        for method, path in _routes(system_server):
+            allowed = EXPECTED[(method, path)]
+            answer = _call(client, method, path)
+            if allowed is PUBLIC or role in allowed:
+                assert answer.status_code not in (401, 403), (role, method, path, answer.text)
+            else:
+                assert answer.status_code == 403, (role, method, path, answer.text)
+            assert answer.status_code < 500, (role, method, path, answer.text)
+
+
+def test_every_endpoint_needs_a_login_unless_public(system_server: ServerProcess) -> None:
+    with system_server.client() as anonymous:
+        for method, path in _routes(system_server):
+            answer = _call(anonymous, method, path)
+            if EXPECTED[(method, path)] is PUBLIC:
+                assert answer.status_code not in (401, 403), (method, path)
+            else:
+                assert answer.status_code == 401, (method, path, answer.text)
+
+
+def test_an_app_with_an_endpoint_outside_the_table_is_refused() -> None:
+    app = FastAPI()
+
+    @app.get("/api/v1/forgotten")
+    async def forgotten() -> None: ...
+
+    with pytest.raises(RuntimeError, match="GET /api/v1/forgotten"):
+        check_every_route_has_a_rule(app, RULES)
