@@ -34,8 +34,8 @@ pytest: install
 test: lint typecheck pytest
 
 bench: install
-	$(BIN)/python bench/login.py
-	$(BIN)/python bench/permissions.py
+	$(BIN)/python -m bench.login
+	$(BIN)/python -m bench.permissions
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -131,12 +131,16 @@ CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
 def check_every_route_has_a_rule(app: FastAPI, rules: dict[tuple[str, str], Rule]) -> None:
+    """Refuse an app that offers an endpoint the table does not name.
+
+    The endpoints are read from the OpenAPI schema, the public list of what the app offers
+    (FastAPI keeps included routers nested, so `app.routes` does not list them all).
+    """
     missing = [
-        f"{method} {route.path}"
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        for method in route.methods or ()
-        if (method, route.path) not in rules
+        f"{method.upper()} {path}"
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+        if (method.upper(), path) not in rules
     ]
     if missing:
         raise RuntimeError(f"endpoints without a permission rule: {', '.join(sorted(missing))}")

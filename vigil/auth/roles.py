@@ -33,6 +33,8 @@ class Role(BaseModel):
 class RoleRecord(BaseModel):
     """A custom role as stored in the system document."""
 
+    model_config = ConfigDict(frozen=True)
+
     name: str
     description: str = ""
     functions: list[Function]

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from vigil.auth.roles import ADMINISTRATOR, OWNER, Role, RoleService, may_manage
 from vigil.clock import Clock
@@ -16,6 +16,8 @@ MAX_USERS = 100
 
 class UserRecord(BaseModel):
     """A user as stored in the system document (replicated to every server)."""
+
+    model_config = ConfigDict(frozen=True)
 
     name: str
     full_name: str = ""
@@ -31,6 +33,8 @@ class UserRecord(BaseModel):
 
 
 class User(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     id: str
     record: UserRecord
 

@@ -52,6 +52,9 @@ class SystemDocument:
         self._compact_after = compact_after
         self._doc: Doc[Any] = Doc()
         self._pending: list[bytes] = []
+        # Change counters per top-level map, so typed views can cache what they decoded.
+        self._generation = 0
+        self._root_changes: dict[str, int] = {}
 
     async def open(self) -> None:
         await self._db.migrate("document", MIGRATIONS)
@@ -60,7 +63,18 @@ class SystemDocument:
     def root(self, name: str) -> Map[Any]:
         """A top-level map of the document (one per kind of record)."""
         root: Map[Any] = self._doc.get(name, type=Map)
+        if name not in self._root_changes:
+            self._root_changes[name] = 0
+            root.observe_deep(lambda _events: self._count_change(name))
         return root
+
+    def version(self, name: str) -> tuple[int, int]:
+        """Changes whenever the top-level map `name` changes, by a local write or a peer's."""
+        self.root(name)
+        return self._generation, self._root_changes[name]
+
+    def _count_change(self, name: str) -> None:
+        self._root_changes[name] += 1
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -106,6 +120,8 @@ class SystemDocument:
         doc.observe(self._on_update)
         self._doc = doc
         self._pending = []
+        self._generation += 1
+        self._root_changes.clear()
 
     def _on_update(self, event: TransactionEvent) -> None:
         self._pending.append(event.update)

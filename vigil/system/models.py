@@ -2,16 +2,20 @@
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class SystemRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     id: str
     name: str
     created_ms: int
 
 
 class ServerRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     name: str
     version: str
     addresses: list[str]
