@@ -13,7 +13,7 @@ from types import TracebackType
 import httpx
 import uvicorn
 
-from tests.servers import free_port
+from tests.servers import api_client, free_port
 from vigil.app import VigilServer
 from vigil.config import ServerConfig
 
@@ -54,8 +54,7 @@ class ClockedServer:
             await server.close()
 
     def client(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=20.0)
+        return api_client(self.url, token)
 
     def __enter__(self) -> "ClockedServer":
         self._thread.start()

@@ -23,6 +23,12 @@ def free_port() -> int:
         return port
 
 
+def api_client(url: str, token: str | None = None) -> httpx.Client:
+    """An HTTP client for the API of the server at `url`, with a session token if given."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=f"{url}/api/v1", headers=headers, timeout=20.0)
+
+
 class ServerProcess:
     """One `vigil server` with its own data folder; start, stop, kill and start again."""
 
@@ -88,8 +94,7 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def client(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=20.0)
+        return api_client(self.url, token)
 
     def create_system(self, **overrides: Any) -> dict[str, Any]:
         body = {

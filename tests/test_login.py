@@ -193,3 +193,28 @@ def test_idle_session_expires(clocked: ClockedServer) -> None:
         assert owner.get("/me").status_code == 200  # used within 12 hours: still alive
         clocked.clock.advance(hours=12)
         assert owner.get("/me").status_code == 401
+
+
+def test_session_ends_seven_days_after_login_even_when_in_use(clocked: ClockedServer) -> None:
+    token = _login(clocked, OWNER_PASSWORD).json()["token"]
+    with clocked.client(token) as owner:
+        for _ in range(14):  # in use every 11 h 59 min: never idle for 12 hours
+            clocked.clock.advance(hours=12, minutes=-1)
+            assert owner.get("/me").status_code == 200
+        clocked.clock.advance(minutes=30)  # 7 days and a few minutes after login
+        assert owner.get("/me").status_code == 401
+
+
+def test_passwords_and_tokens_never_reach_the_log(
+    system_server: ServerProcess, owner: httpx.Client
+) -> None:
+    add_user(owner, "quiet", "viewer", password="quiet secret 123")
+    with system_server.client() as client:
+        client.post("/login", json={"name": "quiet", "password": "a wrong guess 9"})
+    with system_server.login("quiet", "quiet secret 123") as quiet:
+        token = quiet.headers["Authorization"].removeprefix("Bearer ")
+        quiet.get("/me")
+    logs = system_server.logs()
+    assert "login" in logs  # the events are logged …
+    for secret in (OWNER_PASSWORD, "quiet secret 123", "a wrong guess 9", token, "argon2"):
+        assert secret not in logs  # … their secrets are not

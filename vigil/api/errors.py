@@ -39,18 +39,41 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in parts) or str(loc[0] if loc else "body")
 
 
-async def _vigil_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, errors.VigilError)
-    extra: dict[str, Any] = dict(exc.extra)
-    if exc.field is not None:
-        extra["field"] = exc.field
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthenticated) else None
-    return error_response(STATUS.get(type(exc), 400), exc.code, exc.message, headers, **extra)
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(errors.VigilError)
+    async def vigil_error(_: Request, exc: errors.VigilError) -> JSONResponse:
+        extra: dict[str, Any] = dict(exc.extra)
+        if exc.field is not None:
+            extra["field"] = exc.field
+        unauthenticated = isinstance(exc, errors.Unauthenticated)
+        headers = {"WWW-Authenticate": "Bearer"} if unauthenticated else None
+        return error_response(STATUS.get(type(exc), 400), exc.code, exc.message, headers, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_response(list(exc.errors()))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return error_response(
+            exc.status_code,
+            codes.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception(
+            "unhandled error",
+            exc_info=exc,
+            extra={"method": request.method, "path": request.url.path},
+        )
+        return error_response(500, "internal_error", "the server failed; the error is in its log")
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    problems = list(exc.errors())
+def _validation_response(problems: list[dict[str, Any]]) -> JSONResponse:
     if any(p.get("type") == "json_invalid" for p in problems):
         return error_response(400, "malformed_json", "the request body is not valid JSON")
     first = problems[0] if problems else {"loc": ("body",), "msg": "invalid input"}
@@ -69,28 +92,3 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         field=field,
         fields=[_field_name(tuple(p.get("loc", ()))) for p in problems],
     )
-
-
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed"}
-    return error_response(
-        exc.status_code,
-        codes.get(exc.status_code, "http_error"),
-        str(exc.detail),
-        dict(exc.headers) if exc.headers else None,
-    )
-
-
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception(
-        "unhandled error", exc_info=exc, extra={"method": request.method, "path": request.url.path}
-    )
-    return error_response(500, "internal_error", "the server failed; the error is in its log")
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(errors.VigilError, _vigil_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)

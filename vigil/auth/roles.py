@@ -18,6 +18,9 @@ VIEWER = "viewer"
 MAX_CUSTOM_ROLES = 100
 
 _EVERYTHING = ResourceAccess(cameras=ALL, layouts=ALL)
+_FULL = Rights(
+    functions=frozenset(Function), operations=frozenset(Operation), resources=_EVERYTHING
+)
 
 
 class Role(BaseModel):
@@ -60,22 +63,14 @@ BUILTIN_ROLES: dict[str, Role] = {
             name="Owner",
             description="The single top user, made with the system; every right.",
             builtin=True,
-            rights=Rights(
-                functions=frozenset(Function),
-                operations=frozenset(Operation),
-                resources=_EVERYTHING,
-            ),
+            rights=_FULL,
         ),
         Role(
             id=ADMINISTRATOR,
             name="Administrator",
             description="Every function and operation on every camera and layout.",
             builtin=True,
-            rights=Rights(
-                functions=frozenset(Function),
-                operations=frozenset(Operation),
-                resources=_EVERYTHING,
-            ),
+            rights=_FULL,
         ),
         Role(
             id=OPERATOR,
