@@ -1,0 +1,101 @@
+"""RTSP/1.0 requests and responses (RFC 2326): parsing from a stream, formatting."""
+
+import asyncio
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+MAX_HEADER_BYTES = 16 * 1024
+MAX_BODY_BYTES = 64 * 1024
+
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    454: "Session Not Found",
+    455: "Method Not Valid in This State",
+    459: "Aggregate Operation Not Allowed",
+    461: "Unsupported Transport",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    505: "RTSP Version Not Supported",
+}
+
+
+class BadRequest(Exception):
+    """The bytes are not an RTSP request; the answer is 400 and the connection closes."""
+
+
+@dataclass
+class Request:
+    method: str
+    url: str
+    version: str
+    headers: dict[str, str]  # names lower-cased
+    body: bytes = b""
+
+    @property
+    def cseq(self) -> str:
+        return self.headers.get("cseq", "0")
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path if "://" in self.url else self.url
+
+
+@dataclass
+class Response:
+    status: int
+    # A list, not a dict: a 401 carries WWW-Authenticate once per scheme.
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+    def encode(self, cseq: str) -> bytes:
+        lines = [f"RTSP/1.0 {self.status} {REASONS.get(self.status, 'Error')}", f"CSeq: {cseq}"]
+        lines += [f"{name}: {value}" for name, value in self.headers]
+        if self.body:
+            lines.append(f"Content-Length: {len(self.body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
+
+
+def parse_head(head: bytes) -> Request:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise BadRequest("the request is not UTF-8 text") from err
+    lines = text.rstrip("\r\n").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[0].isalpha() or not parts[2].startswith("RTSP/"):
+        raise BadRequest(f"malformed request line {lines[0][:80]!r}")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip():
+            raise BadRequest(f"malformed header line {line[:80]!r}")
+        headers[name.strip().lower()] = value.strip()
+    return Request(parts[0].upper(), parts[1], parts[2], headers)
+
+
+async def read_message(reader: asyncio.StreamReader) -> Request | tuple[int, bytes]:
+    """The next request, or an interleaved binary packet as (channel, data).
+
+    Clients send RTCP receiver reports interleaved on the RTSP connection ($, channel,
+    16-bit length, data), between requests.
+    """
+    first = await reader.readexactly(1)
+    if first == b"$":
+        header = await reader.readexactly(3)
+        length = int.from_bytes(header[1:3], "big")
+        return header[0], await reader.readexactly(length)
+    try:
+        rest = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.LimitOverrunError as err:
+        raise BadRequest("the request head is too long") from err
+    request = parse_head(first + rest)
+    length_text = request.headers.get("content-length", "0")
+    if not length_text.isdigit() or int(length_text) > MAX_BODY_BYTES:
+        raise BadRequest("bad Content-Length")
+    if int(length_text):
+        request.body = await reader.readexactly(int(length_text))
+    return request

@@ -1,0 +1,317 @@
+"""The RTSP server of all test cameras: one TCP port, a path per camera stream.
+
+Each connection is read request by request. Sessions outlive neither their connection (over
+TCP) nor `SESSION_TIMEOUT_S` without a request or RTCP report (over UDP or TCP), as with
+cameras, which free a session a client forgot.
+"""
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from vigil.testcamera.rtsp.auth import Authenticator
+from vigil.testcamera.rtsp.messages import (
+    MAX_HEADER_BYTES,
+    BadRequest,
+    Request,
+    Response,
+    read_message,
+)
+from vigil.testcamera.rtsp.sdp import TRACK, describe
+from vigil.testcamera.rtsp.stream import LiveStream, Subscriber
+from vigil.testcamera.rtsp.transports import (
+    InterleavedSubscriber,
+    TransportRequest,
+    UdpSubscriber,
+)
+
+logger = logging.getLogger(__name__)
+
+SESSION_TIMEOUT_S = 60
+METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
+
+
+@dataclass
+class Mount:
+    """What one path serves."""
+
+    title: str
+    stream: LiveStream
+    online: Callable[[], bool] = lambda: True
+
+
+@dataclass(eq=False)
+class Session:
+    id: str
+    mount: Mount
+    subscriber: Subscriber
+    connection: "Connection"
+    last_seen: float
+    playing: bool = False
+
+
+@dataclass(eq=False)
+class Connection:
+    writer: asyncio.StreamWriter
+    sessions: set[str] = field(default_factory=set)
+
+
+class _UdpSink(asyncio.DatagramProtocol):
+    """Takes RTCP receiver reports from clients as signs of life of their sessions."""
+
+    def __init__(self, on_report: Callable[[tuple[str, int]], None]) -> None:
+        self._on_report = on_report
+
+    def datagram_received(self, data: bytes, addr: tuple[str | bytes, int]) -> None:
+        self._on_report((str(addr[0]), addr[1]))
+
+
+class RtspServer:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        mounts: dict[str, Mount],
+        auth: Authenticator | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._mounts = mounts
+        self._auth = auth
+        self._clock = clock
+        self._sessions: dict[str, Session] = {}
+        self._connections: set[Connection] = set()
+        self._server: asyncio.Server | None = None
+        self._udp: tuple[asyncio.DatagramTransport, asyncio.DatagramTransport] | None = None
+        self._reaper: asyncio.Task[None] | None = None
+        self._session_tag = secrets.randbits(31)
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await asyncio.start_server(
+            self._serve, self._host, self._port, limit=MAX_HEADER_BYTES
+        )
+        rtp, _ = await loop.create_datagram_endpoint(
+            lambda: _UdpSink(self._udp_report), local_addr=(self._host, 0)
+        )
+        rtcp, _ = await loop.create_datagram_endpoint(
+            lambda: _UdpSink(self._udp_report), local_addr=(self._host, 0)
+        )
+        self._udp = (rtp, rtcp)
+        self._reaper = asyncio.create_task(self._reap(), name="rtsp-session-reaper")
+        logger.info("rtsp listening", extra={"url": f"rtsp://{self._host}:{self._port}"})
+
+    async def stop(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self._connections):
+            connection.writer.close()
+        for session_id in list(self._sessions):
+            self._end_session(session_id)
+        if self._udp is not None:
+            for transport in self._udp:
+                transport.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    def drop_connections(self, mount: Mount | None = None) -> int:
+        """Close the connections of `mount`'s sessions (of all, if None): a fault on demand."""
+        dropped = 0
+        for session in list(self._sessions.values()):
+            if mount is None or session.mount is mount:
+                session.connection.writer.close()
+                self._end_session(session.id)
+                dropped += 1
+        return dropped
+
+    # --- connections ------------------------------------------------------------------
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = Connection(writer)
+        self._connections.add(connection)
+        peer = writer.get_extra_info("peername")
+        try:
+            while True:
+                message = await read_message(reader)
+                if isinstance(message, tuple):  # interleaved RTCP from the client
+                    for session_id in connection.sessions:
+                        self._touch(session_id)
+                    continue
+                response = self._answer(message, connection)
+                writer.write(response.encode(message.cseq))
+                await writer.drain()
+                if response.status == 200 and message.method == "PLAY":
+                    self._start_playing(message, connection)
+        except BadRequest as err:
+            logger.info("bad rtsp request", extra={"peer": str(peer), "reason": str(err)})
+            writer.write(Response(400).encode("0"))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            for session_id in list(connection.sessions):
+                self._end_session(session_id)
+            self._connections.discard(connection)
+            writer.close()
+
+    def _answer(self, request: Request, connection: Connection) -> Response:
+        if request.version != "RTSP/1.0":
+            return Response(505)
+        if request.method == "OPTIONS":
+            return Response(200, [("Public", METHODS)])
+        handler = {
+            "DESCRIBE": self._describe,
+            "SETUP": self._setup,
+            "PLAY": self._play,
+            "PAUSE": self._pause,
+            "TEARDOWN": self._teardown,
+            "GET_PARAMETER": self._keep_alive,
+            "SET_PARAMETER": self._keep_alive,
+        }.get(request.method)
+        if handler is None:
+            return Response(501, [("Public", METHODS)])
+        if self._auth is not None and not self._auth.check(
+            request.method, request.headers.get("authorization")
+        ):
+            return Response(401, [("WWW-Authenticate", c) for c in self._auth.challenges()])
+        return handler(request, connection)
+
+    def _mount(self, request: Request) -> Mount | None:
+        path = request.path.rstrip("/")
+        path = path.removesuffix(f"/{TRACK}")
+        mount = self._mounts.get(path)
+        return mount if mount is not None and mount.online() else None
+
+    def _describe(self, request: Request, _: Connection) -> Response:
+        mount = self._mount(request)
+        if mount is None:
+            return Response(404)
+        sdp = describe(mount.stream.encoded, mount.title, self._host, self._session_tag)
+        base = request.url.rstrip("/") + "/"
+        return Response(
+            200,
+            [("Content-Type", "application/sdp"), ("Content-Base", base)],
+            sdp.encode(),
+        )
+
+    def _setup(self, request: Request, connection: Connection) -> Response:
+        mount = self._mount(request)
+        if mount is None:
+            return Response(404)
+        if request.headers.get("session"):
+            return Response(459)  # one track per stream: nothing to aggregate
+        transport = TransportRequest.choose(request.headers.get("transport", ""))
+        if transport is None:
+            return Response(461)
+        subscriber: Subscriber
+        if transport.tcp:
+            subscriber = InterleavedSubscriber(connection.writer, transport.channels)
+            reply = "RTP/AVP/TCP;unicast;interleaved={}-{}".format(*transport.channels)
+        else:
+            if self._udp is None:
+                return Response(503)
+            peer_host = connection.writer.get_extra_info("peername")[0]
+            subscriber = UdpSubscriber(*self._udp, peer_host, transport.client_ports)
+            server_ports = [t.get_extra_info("sockname")[1] for t in self._udp]
+            reply = (
+                "RTP/AVP;unicast;client_port={}-{};".format(*transport.client_ports)
+                + "server_port={}-{}".format(*server_ports)
+                + f";ssrc={mount.stream.ssrc:08X}"
+            )
+        session = Session(
+            id=secrets.token_hex(8),
+            mount=mount,
+            subscriber=subscriber,
+            connection=connection,
+            last_seen=self._clock(),
+        )
+        self._sessions[session.id] = session
+        connection.sessions.add(session.id)
+        return Response(
+            200, [("Transport", reply), ("Session", f"{session.id};timeout={SESSION_TIMEOUT_S}")]
+        )
+
+    def _session(self, request: Request) -> Session | None:
+        session_id = request.headers.get("session", "").split(";")[0].strip()
+        session = self._sessions.get(session_id)
+        if session is not None:
+            session.last_seen = self._clock()
+        return session
+
+    def _play(self, request: Request, _: Connection) -> Response:
+        session = self._session(request)
+        if session is None:
+            return Response(454)
+        seq, rtptime = session.mount.stream.rtp_info()
+        track_url = request.url.rstrip("/")
+        if not track_url.endswith(TRACK):
+            track_url += f"/{TRACK}"
+        return Response(
+            200,
+            [
+                ("Session", session.id),
+                ("Range", "npt=0.000-"),
+                ("RTP-Info", f"url={track_url};seq={seq};rtptime={rtptime}"),
+            ],
+        )
+
+    def _start_playing(self, request: Request, connection: Connection) -> None:
+        session = self._session(request)
+        if session is not None and not session.playing:
+            session.playing = True
+            session.mount.stream.add(session.subscriber)
+
+    def _pause(self, request: Request, _: Connection) -> Response:
+        session = self._session(request)
+        if session is None:
+            return Response(454)
+        session.playing = False
+        session.mount.stream.remove(session.subscriber)
+        return Response(200, [("Session", session.id)])
+
+    def _teardown(self, request: Request, _: Connection) -> Response:
+        session = self._session(request)
+        if session is None:
+            return Response(454)
+        self._end_session(session.id)
+        return Response(200)
+
+    def _keep_alive(self, request: Request, _: Connection) -> Response:
+        if "session" in request.headers and self._session(request) is None:
+            return Response(454)
+        return Response(200)
+
+    # --- session life -----------------------------------------------------------------
+    def _touch(self, session_id: str) -> None:
+        session = self._sessions.get(session_id)
+        if session is not None:
+            session.last_seen = self._clock()
+
+    def _udp_report(self, address: tuple[str, int]) -> None:
+        for session in self._sessions.values():
+            subscriber = session.subscriber
+            if isinstance(subscriber, UdpSubscriber) and subscriber.rtcp_address == address:
+                session.last_seen = self._clock()
+
+    def _end_session(self, session_id: str) -> None:
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return
+        session.mount.stream.remove(session.subscriber)
+        session.connection.sessions.discard(session_id)
+
+    async def _reap(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            deadline = self._clock() - SESSION_TIMEOUT_S
+            for session in list(self._sessions.values()):
+                if session.last_seen < deadline:
+                    logger.info("rtsp session timed out", extra={"session": session.id})
+                    self._end_session(session.id)

@@ -1,0 +1,215 @@
+"""A camera stream on the air: its loop played at the frame rate, fanned out to clients.
+
+Like a real camera, a stream's clock runs whether anyone watches or not: frame n of its
+timeline is due `n / fps` seconds after it went on the air, shows loop frame `n % len(loop)`,
+and carries RTP time `base + n * 90000 / fps`, so timestamps rise without a break across loop
+turns. Only watched streams cost anything: the `Pacer` wakes for them alone.
+
+A new client starts at the next keyframe. A client that cannot keep up (its send buffer passes
+`MAX_BACKLOG`) skips to the next keyframe instead of slowing the stream or the other clients.
+"""
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import math
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from vigil.testcamera.profiles import StreamProfile
+from vigil.testcamera.rtsp.rtp import CLOCK_RATE, RtpFrame, rtp_header, sender_report
+from vigil.testcamera.video.bitstream import ParameterSets
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKLOG = 4 * 1024 * 1024
+SENDER_REPORT_EVERY_S = 5.0
+# After a stall (the process was starved, or a fault), frames older than this are dropped
+# rather than sent late in a burst.
+MAX_CATCH_UP_S = 1.0
+BATCH_S = 0.004
+
+
+class Subscriber(Protocol):
+    """Where a stream's packets go: an RTSP session over TCP or UDP."""
+
+    def send_packets(self, packets: list[bytes]) -> None: ...
+
+    def send_report(self, report: bytes) -> None: ...
+
+    def backlog(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A stream's loop, ready to send: packetised frames and the parameters SDP announces."""
+
+    profile: StreamProfile
+    frames: tuple[RtpFrame, ...]
+    parameters: ParameterSets
+
+
+class LiveStream:
+    def __init__(self, encoded: Encoded, cname: str, clock: Callable[[], float]) -> None:
+        self.encoded = encoded
+        self.cname = cname
+        self.ssrc = secrets.randbits(32)
+        self._clock = clock
+        self._on_air = clock()
+        self._timestamp_base = secrets.randbits(32)
+        self._seq = secrets.randbits(16)
+        self._next_frame = 0  # the next frame of the timeline to send, while watched
+        self._clients: dict[Subscriber, bool] = {}  # subscriber → waiting for a keyframe
+        self._packets_sent = 0
+        self._octets_sent = 0
+        self._last_report = -math.inf
+        self.on_watched: Callable[[LiveStream], None] | None = None
+
+    @property
+    def fps(self) -> int:
+        return self.encoded.profile.fps
+
+    def _frame_due_at(self, frame_number: int) -> float:
+        return self._on_air + frame_number / self.fps
+
+    def next_due(self) -> float:
+        return self._frame_due_at(self._next_frame)
+
+    def rtp_timestamp(self, frame_number: int) -> int:
+        return (self._timestamp_base + frame_number * CLOCK_RATE // self.fps) & 0xFFFFFFFF
+
+    def rtp_info(self) -> tuple[int, int]:
+        """Sequence number and RTP time of the next packet, for PLAY's RTP-Info."""
+        return self._seq & 0xFFFF, self.rtp_timestamp(self._next_frame)
+
+    # --- clients ----------------------------------------------------------------------
+    def add(self, subscriber: Subscriber) -> None:
+        if not self._clients:
+            self._next_frame = math.ceil((self._clock() - self._on_air) * self.fps)
+        self._clients[subscriber] = True
+        if len(self._clients) == 1 and self.on_watched is not None:
+            self.on_watched(self)
+
+    def remove(self, subscriber: Subscriber) -> None:
+        self._clients.pop(subscriber, None)
+
+    @property
+    def watched(self) -> bool:
+        return bool(self._clients)
+
+    def replace_encoded(self, encoded: Encoded) -> None:
+        """Serve another loop from the next frame on (a new resolution or codec setting)."""
+        now = self._clock()
+        frame = math.ceil((now - self._on_air) * self.fps)
+        timestamp = self.rtp_timestamp(frame)
+        self.encoded = encoded
+        # A new timeline starting now, continuing the RTP time where the old one was.
+        self._on_air = now
+        self._timestamp_base = timestamp
+        self._next_frame = 0
+        for subscriber in self._clients:
+            self._clients[subscriber] = True
+
+    # --- sending ----------------------------------------------------------------------
+    def send_due(self, now: float) -> None:
+        """Send every frame due by `now`, skipping those too late to matter."""
+        late_by = now - self.next_due()
+        if late_by > MAX_CATCH_UP_S:
+            self._next_frame += int(late_by * self.fps)
+            for subscriber in self._clients:
+                self._clients[subscriber] = True
+        while self.next_due() <= now:
+            self._send_frame()
+        if now - self._last_report >= SENDER_REPORT_EVERY_S:
+            self._send_report(now)
+
+    def _send_frame(self) -> None:
+        frames = self.encoded.frames
+        frame = frames[self._next_frame % len(frames)]
+        timestamp = self.rtp_timestamp(self._next_frame)
+        self._next_frame += 1
+        last = len(frame.payloads) - 1
+        packets = []
+        for n, payload in enumerate(frame.payloads):
+            packets.append(rtp_header(self._seq, timestamp, self.ssrc, n == last) + payload)
+            self._seq += 1
+            self._octets_sent += len(payload)
+        self._packets_sent += len(packets)
+        for subscriber, waiting in list(self._clients.items()):
+            if subscriber.backlog() > MAX_BACKLOG:
+                self._clients[subscriber] = True
+                continue
+            if waiting:
+                if not frame.keyframe:
+                    continue
+                self._clients[subscriber] = False
+            subscriber.send_packets(packets)
+
+    def _send_report(self, now: float) -> None:
+        self._last_report = now
+        # The RTP time of this instant on the stream's timeline, paired with the wall clock.
+        rtp_now = (self._timestamp_base + int((now - self._on_air) * CLOCK_RATE)) & 0xFFFFFFFF
+        report = sender_report(
+            self.ssrc, rtp_now, self._packets_sent, self._octets_sent, self.cname, time.time()
+        )
+        for subscriber in self._clients:
+            subscriber.send_report(report)
+
+
+class Pacer:
+    """Sends every watched stream's frames on time, from one task for all streams."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._heap: list[tuple[float, int, LiveStream]] = []
+        self._order = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def watch(self, stream: LiveStream) -> None:
+        """Start pacing `stream` (it calls this when its first client arrives)."""
+        if any(entry[2] is stream for entry in self._heap):
+            return
+        self._order += 1
+        heapq.heappush(self._heap, (stream.next_due(), self._order, stream))
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="rtsp-pacer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            if not self._heap:
+                await self._wake.wait()
+                continue
+            delay = self._heap[0][0] - self._clock()
+            if delay > BATCH_S:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                continue
+            # Everything due within the batch window goes now: a few milliseconds early is
+            # harmless, and one wake-up serves many streams.
+            horizon = self._clock() + BATCH_S
+            while self._heap and self._heap[0][0] <= horizon:
+                _, order, stream = self._heap[0]
+                if not stream.watched:
+                    heapq.heappop(self._heap)
+                    continue
+                try:
+                    stream.send_due(horizon)
+                except Exception:
+                    logger.exception("sending a frame failed", extra={"stream": stream.cname})
+                heapq.heapreplace(self._heap, (stream.next_due(), order, stream))
+            await asyncio.sleep(0)

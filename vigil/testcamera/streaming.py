@@ -1,0 +1,114 @@
+"""The cameras' video on the air: loops loaded or encoded, streams paced, RTSP served.
+
+Loops are shared: cameras with the same stream profile send the same encoded frames (each
+stream with its own timeline, SSRC and sequence numbers), so 128 cameras cost one loop per
+profile in memory, not 256.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera, StreamName
+from vigil.testcamera.profiles import StreamProfile
+from vigil.testcamera.rtsp.auth import Authenticator
+from vigil.testcamera.rtsp.rtp import packetize
+from vigil.testcamera.rtsp.server import Mount, RtspServer
+from vigil.testcamera.rtsp.stream import Encoded, LiveStream, Pacer
+from vigil.testcamera.video.bitstream import ParameterSets, split_annexb
+from vigil.testcamera.video.encode import load_or_encode
+
+logger = logging.getLogger(__name__)
+
+
+def _prepare(profile: StreamProfile, cache_dir: Path) -> Encoded:
+    """Load (or encode) and packetise a loop; blocking, so run off the event loop."""
+    frames = load_or_encode(profile, cache_dir).frames()
+    parameters = ParameterSets.find(profile.codec, split_annexb(frames[0]))
+    return Encoded(profile, tuple(packetize(profile.codec, f) for f in frames), parameters)
+
+
+class StreamingService:
+    def __init__(
+        self,
+        cameras: list[SimulatedCamera],
+        *,
+        host: str,
+        rtsp_port: int,
+        cache_dir: Path,
+        user: str | None,
+        password: str | None,
+    ) -> None:
+        self._cameras = cameras
+        self._cache_dir = cache_dir
+        self._host = host
+        self._rtsp_port = rtsp_port
+        self._auth = Authenticator(user, password or "") if user else None
+        self._encoded: dict[StreamProfile, Encoded] = {}
+        self._streams: dict[tuple[int, StreamName], LiveStream] = {}
+        self._pacer: Pacer | None = None
+        self._server: RtspServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def encoded(self, profile: StreamProfile) -> Encoded:
+        if profile not in self._encoded:
+            self._encoded[profile] = await asyncio.to_thread(_prepare, profile, self._cache_dir)
+        return self._encoded[profile]
+
+    def stream(self, camera: SimulatedCamera, name: StreamName) -> LiveStream:
+        return self._streams[(camera.identity.index, name)]
+
+    @property
+    def rtsp(self) -> RtspServer:
+        if self._server is None:
+            raise RuntimeError("streaming has not started")
+        return self._server
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._pacer = Pacer(loop.time)
+        mounts: dict[str, Mount] = {}
+        for camera in self._cameras:
+            for name in STREAM_NAMES:
+                encoded = await self.encoded(camera.streams[name])
+                stream = LiveStream(encoded, f"{camera.identity.serial}-{name}", loop.time)
+                stream.on_watched = self._pacer.watch
+                self._streams[(camera.identity.index, name)] = stream
+                mounts[camera.rtsp_path(name)] = Mount(f"{camera.identity.name} {name}", stream)
+            camera.on_profile_change = self._profile_changer(camera)
+        self._server = RtspServer(self._host, self._rtsp_port, mounts, self._auth, loop.time)
+        await self._pacer.start()
+        await self._server.start()
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.stop()
+        if self._pacer is not None:
+            await self._pacer.stop()
+
+    def _profile_changer(
+        self, camera: SimulatedCamera
+    ) -> Callable[[StreamName, StreamProfile], None]:
+        """The camera's hook for SetVideoEncoderConfiguration: switch in the background."""
+
+        def change(name: StreamName, profile: StreamProfile) -> None:
+            task = asyncio.create_task(self.switch(camera, name, profile))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        return change
+
+    async def switch(
+        self, camera: SimulatedCamera, name: StreamName, profile: StreamProfile
+    ) -> None:
+        """Serve `profile` on the camera's stream once its loop is ready (encoded if new)."""
+        encoded = await self.encoded(profile)
+        self.stream(camera, name).replace_encoded(encoded)
+        logger.info(
+            "stream profile changed",
+            extra={"camera": camera.identity.name, "stream": name, "profile": str(profile)},
+        )

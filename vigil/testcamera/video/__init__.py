@@ -1,0 +1,1 @@
+"""The test cameras' video: rendered and encoded once per stream profile, cached on disk."""

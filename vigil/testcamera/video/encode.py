@@ -1,0 +1,144 @@
+"""Encoding a loop once with PyAV (libx264 / libx265) into the cache on disk.
+
+A cache entry is the Annex-B elementary stream plus a JSON index of where each frame starts.
+Entries are keyed by everything that changes the bytes, so a changed profile encodes anew and
+an unchanged one is read back in milliseconds. Written to a temporary name and renamed, so a
+crash mid-encode never leaves a broken entry.
+"""
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from vigil.testcamera.profiles import StreamProfile
+from vigil.testcamera.video.render import render
+
+logger = logging.getLogger(__name__)
+
+# Bump when rendering or encoder settings change, so old cache entries are not reused.
+FORMAT_VERSION = 1
+LOOP_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class EncodedFrames:
+    data: bytes
+    offsets: list[int]  # where each frame (access unit) starts in `data`
+
+    def frames(self) -> list[bytes]:
+        ends = [*self.offsets[1:], len(self.data)]
+        return [self.data[start:end] for start, end in zip(self.offsets, ends, strict=True)]
+
+
+def loop_length(profile: StreamProfile) -> int:
+    """Frames in the loop: about LOOP_SECONDS, a whole number of GOPs (it starts on a key)."""
+    gops = max(1, round(LOOP_SECONDS * profile.fps / profile.gop))
+    return gops * profile.gop
+
+
+def cache_key(profile: StreamProfile) -> str:
+    text = f"{FORMAT_VERSION}|{profile.codec}|{profile.width}x{profile.height}|{profile.fps}|"
+    text += f"{profile.bitrate_kbps}|{profile.gop}|{loop_length(profile)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_or_encode(profile: StreamProfile, cache_dir: Path) -> EncodedFrames:
+    base = cache_dir / f"{profile.codec}-{profile.width}x{profile.height}-{cache_key(profile)}"
+    stream_path, index_path = base.with_suffix(".es"), base.with_suffix(".json")
+    if stream_path.exists() and index_path.exists():
+        offsets = json.loads(index_path.read_text())["offsets"]
+        return EncodedFrames(stream_path.read_bytes(), offsets)
+    logger.info("encoding a loop", extra={"profile": str(profile), "cache": str(cache_dir)})
+    encoded = _encode(profile)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomically(stream_path, encoded.data)
+    _write_atomically(index_path, json.dumps({"offsets": encoded.offsets}).encode())
+    return encoded
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def _encoder(profile: StreamProfile) -> av.VideoCodecContext:
+    name = "libx264" if profile.codec == "h264" else "libx265"
+    context = av.CodecContext.create(name, "w")
+    assert isinstance(context, av.VideoCodecContext)
+    context.width = profile.width
+    context.height = profile.height
+    context.pix_fmt = "yuv420p"
+    context.time_base = Fraction(1, profile.fps)
+    context.framerate = Fraction(profile.fps, 1)
+    context.bit_rate = profile.bitrate_kbps * 1000
+    context.gop_size = profile.gop
+    context.max_b_frames = 0
+    rate = f"vbv-maxrate={profile.bitrate_kbps}:vbv-bufsize={profile.bitrate_kbps}"
+    # Fixed GOP, no B-frames (decode order is display order), parameter sets before every
+    # keyframe so a client may start at any of them.
+    if profile.codec == "h264":
+        context.options = {
+            "preset": "veryfast",
+            "tune": "zerolatency",
+            "x264-params": f"keyint={profile.gop}:min-keyint={profile.gop}:scenecut=0:"
+            f"repeat-headers=1:aud=0:{rate}",
+        }
+    else:
+        context.options = {
+            "preset": "ultrafast",
+            "tune": "zerolatency",
+            "x265-params": f"keyint={profile.gop}:min-keyint={profile.gop}:scenecut=0:"
+            f"bframes=0:repeat-headers=1:info=0:log-level=error:{rate}",
+        }
+    return context
+
+
+def _encode(profile: StreamProfile) -> EncodedFrames:
+    context = _encoder(profile)
+    length = loop_length(profile)
+    codec_name = "H.264" if profile.codec == "h264" else "H.265"
+    data = bytearray()
+    offsets: list[int] = []
+
+    def take(packets: "list[av.Packet[Any]]") -> None:
+        for packet in packets:
+            offsets.append(len(data))
+            data.extend(bytes(packet))
+
+    for index in range(length):
+        lines = (
+            f"Vigil test camera  {profile.width}x{profile.height}  {codec_name}",
+            f"{profile.fps} fps  {profile.bitrate_kbps} kbit/s  GOP {profile.gop}",
+            f"loop frame {index:05d} of {length}",
+        )
+        planes = render(profile.width, profile.height, index, length, lines)
+        frame = av.VideoFrame(profile.width, profile.height, "yuv420p")
+        for plane, values in zip(frame.planes, (planes.y, planes.u, planes.v), strict=True):
+            _fill(plane, values)
+        frame.pts = index
+        frame.time_base = context.time_base
+        take(context.encode(frame))
+    take(context.encode(None))
+    if len(offsets) != length:
+        raise RuntimeError(f"the encoder gave {len(offsets)} frames for {length}")
+    return EncodedFrames(bytes(data), offsets)
+
+
+def _fill(plane: av.video.plane.VideoPlane, values: "np.ndarray") -> None:
+    """Copy a numpy plane into a frame plane whose rows may be padded (line_size > width)."""
+    height, width = values.shape
+    if plane.line_size == width:
+        plane.update(values.tobytes())
+        return
+    padded = np.zeros((height, plane.line_size), dtype=np.uint8)
+    padded[:, :width] = values
+    plane.update(padded.tobytes())
