@@ -1,4 +1,4 @@
-"""The `vigil` command: `vigil server` runs a server."""
+"""The `vigil` command: `vigil server` runs a server, `vigil testcamera` simulated cameras."""
 
 import argparse
 import asyncio
@@ -13,6 +13,10 @@ from vigil.app import VigilServer
 from vigil.clock import SystemClock
 from vigil.config import ServerConfig
 from vigil.logs import configure_logging
+from vigil.testcamera.config import TestCameraConfig
+from vigil.testcamera.errors import SimulatorError
+from vigil.testcamera.runner import build_cameras, run
+from vigil.testcamera.snapshots import DrawnSnapshots
 
 logger = logging.getLogger("vigil")
 
@@ -31,7 +35,41 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--data", type=Path, default=Path("data"), help="data folder")
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=int, default=7001, help="HTTP port (default: 7001)")
+    _add_testcamera(commands)
     return parser
+
+
+def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    defaults = TestCameraConfig()
+    camera = commands.add_parser(
+        "testcamera",
+        help="run simulated IP cameras (RTSP, ONVIF, WS-Discovery)",
+        description="Simulated ONVIF IP cameras for tests, benchmarks and demonstrations.",
+    )
+    camera.add_argument("--count", type=int, default=defaults.count, help="number of cameras")
+    camera.add_argument("--host", default=defaults.host, help="address to listen on")
+    camera.add_argument(
+        "--rtsp-port", type=int, default=defaults.rtsp_port, help="RTSP port shared by all"
+    )
+    camera.add_argument(
+        "--http-port",
+        type=int,
+        default=defaults.http_port,
+        help="HTTP (ONVIF) port of the first camera; camera i uses this + i",
+    )
+    camera.add_argument("--codec", choices=["h264", "h265"], default=defaults.codec)
+    camera.add_argument("--main", default=defaults.main, help="main stream WxH@FPS:KBPSk")
+    camera.add_argument("--sub", default=defaults.sub, help="sub stream WxH@FPS:KBPSk")
+    camera.add_argument("--gop", type=int, default=defaults.gop, help="frames per GOP")
+    camera.add_argument("--user", help="user name required by every camera (default: none)")
+    camera.add_argument("--password", help="password of --user")
+    camera.add_argument("--lpr", action="store_true", help="push licence plate reads")
+    camera.add_argument(
+        "--cache", type=Path, default=defaults.cache_dir, help="folder of the encoded video loops"
+    )
+    camera.add_argument(
+        "--no-discovery", action="store_true", help="do not answer WS-Discovery probes"
+    )
 
 
 async def serve(config: ServerConfig) -> None:
@@ -53,9 +91,43 @@ async def serve(config: ServerConfig) -> None:
         await server.close()
 
 
+def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:
+    return TestCameraConfig(
+        count=args.count,
+        host=args.host,
+        rtsp_port=args.rtsp_port,
+        http_port=args.http_port,
+        codec=args.codec,
+        main=args.main,
+        sub=args.sub,
+        gop=args.gop,
+        user=args.user,
+        password=args.password,
+        lpr=args.lpr,
+        cache_dir=args.cache.expanduser(),
+        discovery=not args.no_discovery,
+    )
+
+
+def testcamera(config: TestCameraConfig) -> int:
+    try:
+        asyncio.run(run(config, build_cameras(config), snapshots=DrawnSnapshots()))
+    except SimulatorError as err:
+        logger.error("testcamera cannot run", extra={"reason": str(err)})
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     configure_logging(args.log_level)
     if args.command == "server":
         asyncio.run(serve(ServerConfig(data_dir=args.data, host=args.host, port=args.port)))
+    elif args.command == "testcamera":
+        try:
+            config = _testcamera_config(args)
+        except ValueError as err:
+            parser.error(str(err))
+        return testcamera(config)
     return 0

@@ -1,0 +1,78 @@
+"""The one HTTP application behind every camera's port: ONVIF, snapshots and control.
+
+Cameras are told apart by the local port a request came in on, as real cameras each have an
+address of their own.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from vigil.testcamera import control
+from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera
+from vigil.testcamera.onvif.endpoint import OnvifEndpoint
+from vigil.testcamera.onvif.soap import CONTENT_TYPE, fault_envelope, sender_fault
+from vigil.testcamera.onvif.xmltree import to_bytes
+from vigil.testcamera.types import SnapshotSource
+
+# SOAP requests are a few kilobytes; refuse to buffer more than this from anyone.
+MAX_SOAP_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class CameraSite:
+    camera: SimulatedCamera
+    onvif: OnvifEndpoint
+
+
+def build_app(sites: Mapping[int, CameraSite], snapshots: SnapshotSource) -> Starlette:
+    """`sites` maps each local HTTP port to the camera behind it."""
+
+    def site_of(request: Request) -> CameraSite:
+        server = request.scope.get("server")
+        site = None if server is None else sites.get(server[1])
+        if site is None:
+            raise HTTPException(404)
+        return site
+
+    async def onvif(request: Request) -> Response:
+        site = site_of(request)
+        body = await _bounded_body(request)
+        if body is None:
+            fault = sender_fault("ter:WellFormed", "the request is too large")
+            status, envelope = fault.http_status, to_bytes(fault_envelope(fault))
+        else:
+            status, envelope = await site.onvif.handle(request.url.path, body)
+        return Response(envelope, status_code=status, media_type=CONTENT_TYPE)
+
+    async def snapshot(request: Request) -> Response:
+        site = site_of(request)
+        stream = next((s for s in STREAM_NAMES if s == request.path_params["stream"]), None)
+        if stream is None:
+            raise HTTPException(404)
+        jpeg = await snapshots.jpeg(site.camera, stream)
+        return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+    return Starlette(
+        routes=[
+            Route("/onvif/{path:path}", onvif, methods=["POST"]),
+            Route("/snapshot/{stream}.jpg", snapshot, methods=["GET"]),
+            *control.routes(lambda request: site_of(request).camera),
+        ],
+        exception_handlers={control.ControlError: control.control_error},
+    )
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The request body, or None when it exceeds MAX_SOAP_BYTES."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_SOAP_BYTES:
+            return None
+    return bytes(body)
