@@ -1,6 +1,7 @@
 """Login, sessions and lock-out, as a browser and an API client see them."""
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -218,3 +219,15 @@ def test_passwords_and_tokens_never_reach_the_log(
     assert "login" in logs  # the events are logged …
     for secret in (OWNER_PASSWORD, "quiet secret 123", "a wrong guess 9", token, "argon2"):
         assert secret not in logs  # … their secrets are not
+
+
+def test_guesses_sent_together_cannot_outrun_the_lock(system_server: ServerProcess) -> None:
+    def guess(password: str) -> int:
+        with system_server.client() as client:
+            return client.post("/login", json={"name": OWNER, "password": password}).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(guess, [f"wrong guess {n}" for n in range(20)]))
+    assert answers.count(401) <= 6
+    assert answers.count(423) == 20 - answers.count(401)
+    assert guess(OWNER_PASSWORD) == 423

@@ -129,3 +129,63 @@ def test_invalid_roles_are_refused(owner: httpx.Client) -> None:
         assert answer.status_code == 422, body
         assert answer.json()["error"]["field"].startswith(field), answer.json()
     assert owner.get("/roles").json() == before
+
+
+def test_a_refused_role_change_changes_nothing(
+    system_server: ServerProcess, owner: httpx.Client
+) -> None:
+    manager = owner.post(
+        "/roles",
+        json={"name": "Manager", "functions": ["settings"], "operations": ["role.edit"]},
+    ).json()
+    add_user(owner, "mia", manager["id"])
+    with system_server.login("mia", "user password 1") as mia:
+        grab = mia.patch(
+            f"/roles/{manager['id']}",
+            json={"description": "harmless", "functions": ["settings", "audit_trail"]},
+        )
+        assert grab.status_code == 403
+        assert mia.get("/audit").status_code == 403
+        assert mia.get(f"/roles/{manager['id']}").json() == manager
+    system_server.stop()
+    system_server.start()
+    with system_server.login() as owner_again:
+        assert owner_again.get(f"/roles/{manager['id']}").json() == manager
+
+
+def test_only_the_owner_makes_a_role_with_every_right(
+    system_server: ServerProcess, owner: httpx.Client
+) -> None:
+    everything = owner.get("/rights").json()
+    full = {
+        "functions": everything["functions"],
+        "operations": everything["operations"],
+        "resources": {"cameras": "all", "layouts": "all"},
+    }
+    add_user(owner, "adm", "administrator")
+    with system_server.login("adm", "user password 1") as admin:
+        assert admin.post("/roles", json={"name": "Shadow admin", **full}).status_code == 403
+        role_id = owner.post("/roles", json={"name": "Deputy", **full}).json()["id"]
+        answer = admin.post(
+            "/users", json={"name": "dep", "password": "p" * 10, "role_id": role_id}
+        )
+        assert answer.status_code == 403
+        assert admin.delete(f"/roles/{role_id}").status_code == 403
+
+
+def test_role_resources_must_be_ids_and_bounded(owner: httpx.Client) -> None:
+    before = owner.get("/roles").json()
+    for resources in (
+        '{"cameras": ["\\ud800"]}',
+        '{"cameras": ["a b"]}',
+        '{"layouts": ["' + "x" * 65 + '"]}',
+        '{"cameras": [' + ",".join(f'"c{i}"' for i in range(2001)) + "]}",
+    ):
+        answer = owner.post(
+            "/roles",
+            content='{"name": "R", "resources": ' + resources + "}",
+            headers={"Content-Type": "application/json"},
+        )
+        assert answer.status_code == 422, resources[:40]
+        assert answer.json()["error"]["field"].startswith("resources.")
+    assert owner.get("/roles").json() == before

@@ -24,14 +24,15 @@ async def _open(path: Path, compact_after: int = 500) -> tuple[Database, SystemD
     return db, document
 
 
-async def test_committed_records_survive_reopening(tmp_path: Path) -> None:
+async def test_changed_records_survive_reopening(tmp_path: Path) -> None:
     db, document = await _open(tmp_path / "s.db")
     things = Collection(document, "things", Thing)
-    things.insert("a", Thing(name="first", size=3, tags=["x"]))
-    things.insert("b", Thing(name="second"))
-    things.update("a", {"size": 4})
-    things.delete("b")
-    await document.commit()
+    async with document.change():
+        things.insert("a", Thing(name="first", size=3, tags=["x"]))
+        things.insert("b", Thing(name="second"))
+    async with document.change():
+        things.update("a", {"size": 4})
+        things.delete("b")
     await db.close()
 
     db, document = await _open(tmp_path / "s.db")
@@ -41,12 +42,30 @@ async def test_committed_records_survive_reopening(tmp_path: Path) -> None:
     await db.close()
 
 
-async def test_uncommitted_changes_are_not_on_disk(tmp_path: Path) -> None:
+async def test_a_change_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
     db, document = await _open(tmp_path / "s.db")
-    Collection(document, "things", Thing).insert("a", Thing(name="lost"))
+    things = Collection(document, "things", Thing)
+    async with document.change():
+        things.insert("kept", Thing(name="kept"))
+
+    async def half_made() -> None:
+        async with document.change():
+            things.insert("half", Thing(name="half-made"))
+            things.update("kept", {"size": 99})
+            raise ValueError("rule broken")
+
+    with pytest.raises(ValueError, match="rule broken"):
+        await half_made()
+    assert things.items() == [("kept", Thing(name="kept"))]
+    async with document.change():  # a later change does not save the failed one's writes
+        things.insert("next", Thing(name="next"))
     await db.close()
     db, document = await _open(tmp_path / "s.db")
-    assert len(Collection(document, "things", Thing)) == 0
+    assert sorted(key for key, _ in Collection(document, "things", Thing).items()) == [
+        "kept",
+        "next",
+    ]
+    assert Collection(document, "things", Thing).get("kept") == Thing(name="kept")
     await db.close()
 
 
@@ -54,8 +73,8 @@ async def test_compaction_keeps_the_whole_state_in_one_update(tmp_path: Path) ->
     db, document = await _open(tmp_path / "s.db", compact_after=10)
     things = Collection(document, "things", Thing)
     for i in range(25):
-        things.insert(f"t{i}", Thing(name=f"thing {i}", size=i))
-        await document.commit()
+        async with document.change():
+            things.insert(f"t{i}", Thing(name=f"thing {i}", size=i))
     rows = await db.run(lambda c: c.execute("SELECT count(*) FROM document_updates").fetchone())
     assert rows[0] <= 10
     await db.close()
@@ -69,39 +88,44 @@ async def test_concurrent_edits_of_different_fields_both_survive(tmp_path: Path)
     """Two servers editing one record: each change is an update; merged, both stay."""
     db_a, a = await _open(tmp_path / "a.db")
     db_b, b = await _open(tmp_path / "b.db")
-    Collection(a, "things", Thing).insert("x", Thing(name="shared"))
-    await a.commit()
-    b.apply_update(a.updates_since(b.state_vector()))
-    Collection(a, "things", Thing).update("x", {"size": 7})
-    Collection(b, "things", Thing).update("x", {"name": "renamed"})
-    a.apply_update(b.updates_since(a.state_vector()))
-    b.apply_update(a.updates_since(b.state_vector()))
-    await a.commit()
-    await b.commit()
-    for document in (a, b):
-        assert Collection(document, "things", Thing).get("x") == Thing(name="renamed", size=7)
+    things_a, things_b = Collection(a, "things", Thing), Collection(b, "things", Thing)
+    async with a.change():
+        things_a.insert("x", Thing(name="shared"))
+    assert things_b.get("x") is None  # read, so the view holds a decoded copy
+    async with b.change():
+        b.apply_update(a.updates_since(b.state_vector()))
+    assert things_b.get("x") == Thing(name="shared")  # the view sees a peer's update
+    async with a.change():
+        things_a.update("x", {"size": 7})
+    async with b.change():
+        things_b.update("x", {"name": "renamed"})
+    async with a.change():
+        a.apply_update(b.updates_since(a.state_vector()))
+    async with b.change():
+        b.apply_update(a.updates_since(b.state_vector()))
+    for things in (things_a, things_b):
+        assert things.get("x") == Thing(name="renamed", size=7)
     await db_a.close()
     await db_b.close()
     db_b, b = await _open(tmp_path / "b.db")
     assert Collection(b, "things", Thing).get("x") == Thing(name="renamed", size=7)
-    await db_a.close()
     await db_b.close()
 
 
 async def test_a_failed_commit_rolls_the_document_back(tmp_path: Path) -> None:
     db, document = await _open(tmp_path / "s.db")
     things = Collection(document, "things", Thing)
-    things.insert("kept", Thing(name="kept"))
-    await document.commit()
+    async with document.change():
+        things.insert("kept", Thing(name="kept"))
     await db.run(
         lambda c: c.execute(
             "CREATE TRIGGER refuse BEFORE INSERT ON document_updates"
             " BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
         )
     )
-    things.insert("lost", Thing(name="lost"))
     with pytest.raises(StorageFailure):
-        await document.commit()
+        async with document.change():
+            things.insert("lost", Thing(name="lost"))
     assert [key for key, _ in Collection(document, "things", Thing).items()] == ["kept"]
     await db.close()
 

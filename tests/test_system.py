@@ -1,6 +1,7 @@
 """An undefined server becomes a one-server system; the system survives restarts and kills."""
 
 import httpx
+import pytest
 
 import vigil
 from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess
@@ -142,3 +143,13 @@ def test_system_rename_is_audited_with_before_and_after(system_server: ServerPro
         "after": {"name": "Head office"},
     }
     assert entries[0]["user_name"] == OWNER
+
+
+def test_a_second_server_on_the_same_data_folder_is_refused(
+    system_server: ServerProcess,
+) -> None:
+    second = ServerProcess(system_server.data_dir)
+    with pytest.raises(RuntimeError, match="another Vigil server is running"):
+        second.start(timeout_s=10)
+    with system_server.login() as owner:
+        assert owner.get("/me").status_code == 200

@@ -195,3 +195,11 @@ def test_unknown_user_is_404(owner: httpx.Client) -> None:
     assert owner.patch("/users/nope", json={"full_name": "x"}).status_code == 404
     assert owner.delete("/users/nope").status_code == 404
     assert owner.get("/me").json()["user"]["name"] == OWNER
+
+
+def test_own_password_changes_only_with_the_current_one(owner: httpx.Client) -> None:
+    owner_id = owner.get("/me").json()["user"]["id"]
+    answer = owner.patch(f"/users/{owner_id}", json={"password": "taken over!"})
+    assert answer.status_code == 403
+    assert "/me/password" in answer.json()["error"]["message"]
+    assert owner.get("/me").status_code == 200

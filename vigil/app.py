@@ -1,7 +1,10 @@
 """Builds a server from its parts: the only place that wires components together."""
 
+import fcntl
 import logging
 import socket
+from pathlib import Path
+from typing import TextIO
 
 from fastapi import Depends, FastAPI
 
@@ -33,27 +36,45 @@ from vigil.system.service import SystemService
 logger = logging.getLogger(__name__)
 
 
+class DataFolderInUse(Exception):
+    """Another server runs on this data folder; two would corrupt each other's state."""
+
+
+def _lock_data_folder(data_dir: Path) -> TextIO:
+    lock = (data_dir / ".lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as err:
+        lock.close()
+        raise DataFolderInUse(f"another Vigil server is running on {data_dir}") from err
+    return lock
+
+
 class VigilServer:
     """All components of one server, opened and closed together, and its HTTP app."""
 
-    def __init__(self, app: FastAPI, db: Database) -> None:
+    def __init__(self, app: FastAPI, db: Database, lock: TextIO) -> None:
         self.app = app
         self._db = db
+        self._lock = lock
 
     @classmethod
     async def open(cls, config: ServerConfig, clock: Clock) -> "VigilServer":
         config.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = _lock_data_folder(config.data_dir)
         db = Database(config.database_path)
-        await db.open()
         try:
+            await db.open()
             app = await _build(config, clock, db)
         except BaseException:
             await db.close()
+            lock.close()
             raise
-        return cls(app, db)
+        return cls(app, db, lock)
 
     async def close(self) -> None:
         await self._db.close()
+        self._lock.close()
 
 
 async def _build(config: ServerConfig, clock: Clock, db: Database) -> FastAPI:

@@ -9,7 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from vigil import __version__
-from vigil.app import VigilServer
+from vigil.app import DataFolderInUse, VigilServer
 from vigil.clock import SystemClock
 from vigil.config import ServerConfig
 from vigil.logs import configure_logging
@@ -123,7 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     if args.command == "server":
-        asyncio.run(serve(ServerConfig(data_dir=args.data, host=args.host, port=args.port)))
+        try:
+            asyncio.run(serve(ServerConfig(data_dir=args.data, host=args.host, port=args.port)))
+        except DataFolderInUse as err:
+            logger.error("cannot start", extra={"reason": str(err)})
+            return 1
     elif args.command == "testcamera":
         try:
             config = _testcamera_config(args)

@@ -9,7 +9,7 @@ from vigil.auth.passwords import Passwords
 from vigil.auth.roles import Role, RoleRecord, RoleService
 from vigil.auth.sessions import Sessions
 from vigil.auth.users import User, UserService
-from vigil.errors import Unauthenticated
+from vigil.errors import Forbidden, Unauthenticated
 from vigil.state import SystemDocument
 
 # Fields never shown, not even in the audit trail.
@@ -47,8 +47,10 @@ class Accounts:
 
     async def create_user(self, actor: User, address: str, *, password: str, **fields: Any) -> User:
         password_hash = await self._passwords.hash(password)
-        user = self._users.create(self._users.role_of(actor), password_hash=password_hash, **fields)
-        await self._document.commit()
+        async with self._document.change():
+            user = self._users.create(
+                self._users.role_of(actor), password_hash=password_hash, **fields
+            )
         await self._audit.record(
             _actor(actor, address),
             "user.create",
@@ -62,13 +64,19 @@ class Accounts:
     ) -> User:
         changes = dict(fields)
         if "password" in changes:
+            if user_id == actor.id:
+                raise Forbidden(
+                    "change your own password with PUT /api/v1/me/password", field="password"
+                )
             changes["password_hash"] = await self._passwords.hash(changes.pop("password"))
         unlock = changes.pop("locked", None) is False
-        before, after = self._users.update(actor, user_id, changes)
+        async with self._document.change():
+            before, after = self._users.update(actor, user_id, changes)
+            if unlock:
+                self._lockout.unlock(after)
+        after = self._users.require(user_id)
         if unlock:
-            await self._lockout.unlock(after)
-            after = self._users.require(user_id)
-        await self._document.commit()
+            await self._lockout.forget_failures(after)
         if after.record.session_epoch != before.record.session_epoch:
             await self._sessions.end_all_of(user_id)
         await self._audit.record(
@@ -80,8 +88,8 @@ class Accounts:
         return after
 
     async def delete_user(self, actor: User, address: str, user_id: str) -> None:
-        user = self._users.delete(actor, user_id)
-        await self._document.commit()
+        async with self._document.change():
+            user = self._users.delete(actor, user_id)
         await self._sessions.end_all_of(user_id)
         await self._audit.record(
             _actor(actor, address), "user.delete", target=user_id, details={"before": _public(user)}
@@ -91,14 +99,14 @@ class Accounts:
         if not await self._passwords.verify(user.record.password_hash, current):
             raise Unauthenticated("the current password is wrong", field="current_password")
         new_hash = await self._passwords.hash(new)
-        self._users.update(user, user.id, {"password_hash": new_hash})
-        await self._document.commit()
+        async with self._document.change():
+            self._users.update(user, user.id, {"password_hash": new_hash})
         await self._sessions.end_all_of(user.id)
         await self._audit.record(_actor(user, address), "user.password", target=user.id)
 
     async def create_role(self, actor: User, address: str, record: RoleRecord) -> Role:
-        role = self._roles.create(self._users.role_of(actor).rights, record)
-        await self._document.commit()
+        async with self._document.change():
+            role = self._roles.create(self._users.role_of(actor), record)
         await self._audit.record(
             _actor(actor, address),
             "role.create",
@@ -110,8 +118,8 @@ class Accounts:
     async def update_role(
         self, actor: User, address: str, role_id: str, fields: dict[str, Any]
     ) -> Role:
-        before, after = self._roles.update(self._users.role_of(actor).rights, role_id, fields)
-        await self._document.commit()
+        async with self._document.change():
+            before, after = self._roles.update(self._users.role_of(actor), role_id, fields)
         await self._audit.record(
             _actor(actor, address),
             "role.edit",
@@ -121,10 +129,10 @@ class Accounts:
         return after
 
     async def delete_role(self, actor: User, address: str, role_id: str) -> None:
-        role = self._roles.delete(
-            self._users.role_of(actor).rights, role_id, self._users.count_with_role(role_id)
-        )
-        await self._document.commit()
+        async with self._document.change():
+            role = self._roles.delete(
+                self._users.role_of(actor), role_id, self._users.count_with_role(role_id)
+            )
         await self._audit.record(
             _actor(actor, address),
             "role.delete",

@@ -39,15 +39,16 @@ class Lockout:
         if count <= MAX_FAILURES:
             return None
         until = now + LOCK_MS
-        self._users.set_lock(user.id, until)
-        await self._document.commit()
-        await self._db.run(lambda conn: store.clear_failures(conn, user.id))
+        async with self._document.change():
+            if self._users.get(user.id) is None:  # deleted while its password was checked
+                return None
+            self._users.set_lock(user.id, until)
+        await self.forget_failures(user)
         return until
 
-    async def succeeded(self, user: User) -> None:
+    async def forget_failures(self, user: User) -> None:
         await self._db.run(lambda conn: store.clear_failures(conn, user.id))
 
-    async def unlock(self, user: User) -> None:
-        """Lift a lock early (an administrator's decision); the caller commits the document."""
+    def unlock(self, user: User) -> None:
+        """Lift a lock early (an administrator's decision), inside the caller's change."""
         self._users.set_lock(user.id, 0)
-        await self._db.run(lambda conn: store.clear_failures(conn, user.id))

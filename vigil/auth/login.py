@@ -56,7 +56,14 @@ class LoginService:
         if locked_until is not None:
             await self._audit.record(actor, "login.failed", details={"reason": "locked"})
             raise _locked(locked_until)
-        if not await self._passwords.verify(user.record.password_hash, password):
+        matches = await self._passwords.verify(user.record.password_hash, password)
+        # Look again after the wait: guesses sent together all reach this point, and once one
+        # of them locked the account, none may get in, the right password included.
+        locked_until = self._lockout.locked_until_ms(self._users.get(user.id) or user)
+        if locked_until is not None:
+            await self._audit.record(actor, "login.failed", details={"reason": "locked"})
+            raise _locked(locked_until)
+        if not matches:
             locked_until = await self._lockout.failed(user)
             await self._audit.record(actor, "login.failed", details={"reason": "wrong password"})
             if locked_until is not None:
@@ -68,10 +75,11 @@ class LoginService:
         if not user.record.enabled:
             await self._audit.record(actor, "login.failed", details={"reason": "disabled"})
             raise Forbidden("this account is disabled; ask an administrator")
-        await self._lockout.succeeded(user)
+        await self._lockout.forget_failures(user)
         if self._passwords.needs_rehash(user.record.password_hash):
-            self._users.set_password_hash(user.id, await self._passwords.hash(password))
-            await self._document.commit()
+            new_hash = await self._passwords.hash(password)
+            async with self._document.change():
+                self._users.set_password_hash(user.id, new_hash)
         token, session = await self._sessions.create(user, address)
         await self._audit.record(actor, "login")
         return token, session

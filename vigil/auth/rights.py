@@ -6,9 +6,9 @@
 """
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class Function(StrEnum):
@@ -46,6 +46,11 @@ class Operation(StrEnum):
 
 
 ALL = "all"
+# A system has at most 2,000 cameras (DESIGN.md); layouts are bounded alike.
+MAX_RESOURCES = 2000
+
+ResourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+ResourceList = Annotated[list[ResourceId], Field(max_length=MAX_RESOURCES)]
 
 
 class ResourceAccess(BaseModel):
@@ -53,8 +58,8 @@ class ResourceAccess(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    cameras: Literal["all"] | list[str] = Field(default_factory=list)
-    layouts: Literal["all"] | list[str] = Field(default_factory=list)
+    cameras: Literal["all"] | ResourceList = Field(default_factory=list)
+    layouts: Literal["all"] | ResourceList = Field(default_factory=list)
 
     def covers(self, other: "ResourceAccess") -> bool:
         return _covers(self.cameras, other.cameras) and _covers(self.layouts, other.layouts)

@@ -18,7 +18,7 @@ VIEWER = "viewer"
 MAX_CUSTOM_ROLES = 100
 
 _EVERYTHING = ResourceAccess(cameras=ALL, layouts=ALL)
-_FULL = Rights(
+FULL_RIGHTS = Rights(
     functions=frozenset(Function), operations=frozenset(Operation), resources=_EVERYTHING
 )
 
@@ -63,14 +63,14 @@ BUILTIN_ROLES: dict[str, Role] = {
             name="Owner",
             description="The single top user, made with the system; every right.",
             builtin=True,
-            rights=_FULL,
+            rights=FULL_RIGHTS,
         ),
         Role(
             id=ADMINISTRATOR,
             name="Administrator",
             description="Every function and operation on every camera and layout.",
             builtin=True,
-            rights=_FULL,
+            rights=FULL_RIGHTS,
         ),
         Role(
             id=OPERATOR,
@@ -136,30 +136,32 @@ class RoleService:
         )
         return [*BUILTIN_ROLES.values(), *custom]
 
-    def create(self, actor: Rights, record: RoleRecord) -> Role:
+    def create(self, actor: Role, record: RoleRecord) -> Role:
         if len(self._records) >= MAX_CUSTOM_ROLES:
             raise LimitReached(f"a system holds at most {MAX_CUSTOM_ROLES} custom roles")
         self._check_name_free(record.name, except_id=None)
-        new_role = record.to_role("")
-        self._check_within(actor, new_role.rights)
+        self._check_may_manage(actor, record.to_role(""))
         role_id = uuid.uuid4().hex
         self._records.insert(role_id, record)
         return record.to_role(role_id)
 
-    def update(self, actor: Rights, role_id: str, fields: Mapping[str, Any]) -> tuple[Role, Role]:
+    def update(self, actor: Role, role_id: str, fields: Mapping[str, Any]) -> tuple[Role, Role]:
         """Change a custom role; returns the role before and after."""
         before = self._require_custom(role_id)
-        self._check_within(actor, before.rights)
+        self._check_may_manage(actor, before)
+        record = self._records.get(role_id)
+        if record is None:
+            raise NotFound(f"there is no role {role_id!r}")
+        after = RoleRecord.model_validate({**record.model_dump(), **fields}).to_role(role_id)
+        self._check_may_manage(actor, after)
         if "name" in fields:
             self._check_name_free(fields["name"], except_id=role_id)
         self._records.update(role_id, fields)
-        after = self.require(role_id)
-        self._check_within(actor, after.rights)
         return before, after
 
-    def delete(self, actor: Rights, role_id: str, users_with_role: int) -> Role:
+    def delete(self, actor: Role, role_id: str, users_with_role: int) -> Role:
         role = self._require_custom(role_id)
-        self._check_within(actor, role.rights)
+        self._check_may_manage(actor, role)
         if users_with_role:
             raise Conflict(
                 f"role {role.name!r} is given to {users_with_role} user(s); "
@@ -183,19 +185,25 @@ class RoleService:
             raise Conflict(f"a role named {name!r} exists already", field="name")
 
     @staticmethod
-    def _check_within(actor: Rights, rights: Rights) -> None:
-        if not actor.covers(rights):
-            raise Forbidden("you cannot manage a role with rights you do not have yourself")
+    def _check_may_manage(actor: Role, role: Role) -> None:
+        if not may_manage(actor, role):
+            raise Forbidden(
+                "only the owner manages roles with every right of an administrator"
+                if role.rights.covers(FULL_RIGHTS)
+                else "you cannot manage a role with rights you do not have yourself"
+            )
 
 
 def may_manage(actor: Role, target: Role) -> bool:
     """Whether a user with role `actor` may create, change or delete users of role `target`.
 
-    Nobody manages the owner; only the owner manages administrators; others manage only roles
-    whose rights they hold themselves, so no one can raise anyone above their own rights.
+    Nobody manages the owner; only the owner manages administrators (and roles with all their
+    rights); others manage only roles whose rights they hold themselves, so no one can raise
+    anyone above their own rights.
     """
     if target.id == OWNER:
         return False
-    if target.id == ADMINISTRATOR:
+    if target.id == ADMINISTRATOR or target.rights.covers(FULL_RIGHTS):
+        # A custom role with every right is an administrator by another name.
         return actor.id == OWNER
     return actor.rights.covers(target.rights)

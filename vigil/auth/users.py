@@ -1,12 +1,13 @@
 """Users of the system, kept in the system document, and the rules for changing them."""
 
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from vigil.auth.roles import ADMINISTRATOR, OWNER, Role, RoleService, may_manage
+from vigil.auth.roles import ADMINISTRATOR, FULL_RIGHTS, OWNER, Role, RoleService, may_manage
 from vigil.clock import Clock
 from vigil.errors import Conflict, Forbidden, LimitReached, NotFound
 from vigil.state import Collection
@@ -40,8 +41,8 @@ class User(BaseModel):
 
 
 def name_key(name: str) -> str:
-    """User names are unique and matched case-insensitively."""
-    return name.casefold()
+    """User names are unique and matched ignoring case and Unicode normal form."""
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 class UserService:
@@ -163,7 +164,7 @@ class UserService:
     @staticmethod
     def _check_may_manage(actor: Role, role: Role) -> None:
         if not may_manage(actor, role):
-            if role.id == ADMINISTRATOR:
+            if role.id == ADMINISTRATOR or role.rights.covers(FULL_RIGHTS):
                 raise Forbidden("only the owner manages administrators", field="role_id")
             raise Forbidden(
                 f"you cannot manage users of role {role.name!r}: it has rights you do not have",

@@ -1,20 +1,21 @@
 """The replicated system document: a pycrdt (Yrs) document persisted as its update log.
 
-Every write to the document produces a binary update; `commit()` appends the pending updates to
-the `document_updates` table before the change is acknowledged. On start the log is replayed.
-When the log grows long it is compacted into one update holding the whole state.
-
-If persisting fails the in-memory document is rebuilt from the log, so the server never answers
-from state that a restart would lose. See docs/design/state.md.
+Every write happens inside `change()`: changes run one at a time, all writes of one change form
+one update, and that update is appended to the `document_updates` table before the change is
+acknowledged. A change that raises, or whose update cannot be saved, is undone by rebuilding
+the document from the log on disk, so a failed request leaves nothing behind and the server
+never answers from state that a restart would lose. On start the log is replayed; when it grows
+long it is compacted into one update holding the whole state. See docs/design/state.md.
 """
 
+import asyncio
 import logging
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from pycrdt import Doc, Map, TransactionEvent
+from pycrdt import Doc, Map, Subscription, TransactionEvent
 
 from vigil.errors import StorageFailure
 from vigil.state.database import Database, Migration
@@ -52,9 +53,12 @@ class SystemDocument:
         self._compact_after = compact_after
         self._doc: Doc[Any] = Doc()
         self._pending: list[bytes] = []
-        # Change counters per top-level map, so typed views can cache what they decoded.
+        self._changing = asyncio.Lock()
+        # Change counters per top-level map, so typed views can cache what they decoded. The
+        # subscriptions are kept: pycrdt stops calling an observer whose subscription is lost.
         self._generation = 0
         self._root_changes: dict[str, int] = {}
+        self._subscriptions: list[Subscription] = []
 
     async def open(self) -> None:
         await self._db.migrate("document", MIGRATIONS)
@@ -65,7 +69,7 @@ class SystemDocument:
         root: Map[Any] = self._doc.get(name, type=Map)
         if name not in self._root_changes:
             self._root_changes[name] = 0
-            root.observe_deep(lambda _events: self._count_change(name))
+            self._subscriptions.append(root.observe_deep(lambda _: self._count_change(name)))
         return root
 
     def version(self, name: str) -> tuple[int, int]:
@@ -76,9 +80,25 @@ class SystemDocument:
     def _count_change(self, name: str) -> None:
         self._root_changes[name] += 1
 
+    @asynccontextmanager
+    async def change(self) -> AsyncIterator[None]:
+        """One change of the system state, saved whole or not at all.
+
+        Do slow work (password hashing, I/O) before entering: changes wait for each other.
+        Raises StorageFailure when the change could not be saved (it is then undone).
+        """
+        async with self._changing:
+            try:
+                with self._doc.transaction():
+                    yield
+            except BaseException:
+                await self._reload()
+                raise
+            await self._persist()
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group several writes into one update (they replicate and persist together)."""
+        """Group writes into one update; inside `change()` they are grouped already."""
         with self._doc.transaction():
             yield
 
@@ -91,33 +111,41 @@ class SystemDocument:
         return self._doc.get_update(state_vector)
 
     def apply_update(self, update: bytes) -> None:
-        """Merge a peer's update; like a local write it is persisted by the next commit."""
+        """Merge a peer's update; call it inside `change()` so that it is saved."""
         self._doc.apply_update(update)
 
-    async def commit(self) -> None:
-        """Persist every write made since the last commit; raise StorageFailure if it fails."""
+    async def _persist(self) -> None:
         if not self._pending:
             return
-        updates, self._pending = self._pending, []
+        updates = self._pending
         try:
             count = await self._db.transaction(lambda conn: _append_updates(conn, updates))
         except (sqlite3.Error, OSError) as err:
-            logger.exception("persisting the system document failed; reloading it from disk")
-            self._replace_doc(await self._db.run(_load_updates))
+            logger.exception("saving the system document failed; undoing the change")
+            await self._reload()
             raise StorageFailure("the change could not be saved; nothing was changed") from err
+        self._pending = []
         if count > self._compact_after:
             await self._compact()
 
+    async def _reload(self) -> None:
+        self._replace_doc(await self._db.run(_load_updates))
+
     async def _compact(self) -> None:
         whole_state = self._doc.get_update()
-        await self._db.transaction(lambda conn: _replace_log(conn, whole_state))
+        try:
+            await self._db.transaction(lambda conn: _replace_log(conn, whole_state))
+        except (sqlite3.Error, OSError):
+            # The change itself is saved; the longer log is only slower to load. Next time.
+            logger.exception("compacting the system document failed")
+            return
         logger.info("compacted the system document", extra={"bytes": len(whole_state)})
 
     def _replace_doc(self, updates: list[bytes]) -> None:
         doc: Doc[Any] = Doc()
         for update in updates:
             doc.apply_update(update)
-        doc.observe(self._on_update)
+        self._subscriptions = [doc.observe(self._on_update)]
         self._doc = doc
         self._pending = []
         self._generation += 1

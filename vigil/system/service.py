@@ -77,8 +77,8 @@ class SystemService:
             return
         fields = {"version": __version__, "addresses": self._addresses}
         if any(getattr(record, key) != value for key, value in fields.items()):
-            self._servers.update(self._identity.id, fields)
-            await self._document.commit()
+            async with self._document.change():
+                self._servers.update(self._identity.id, fields)
 
     async def create(
         self,
@@ -92,13 +92,13 @@ class SystemService:
         if self._system.get() is not None:
             raise Conflict("this server belongs to a system already")
         password_hash = await self._passwords.hash(owner_password)
-        # Checked again after the await: a second request may have created it meanwhile.
-        if self._system.get() is not None:
-            raise Conflict("this server belongs to a system already")
         record = SystemRecord(
             id=uuid.uuid4().hex, name=system_name, created_ms=self._clock.now_ms()
         )
-        with self._document.transaction():
+        async with self._document.change():
+            # Checked again inside the change: another request may have created it meanwhile.
+            if self._system.get() is not None:
+                raise Conflict("this server belongs to a system already")
             self._system.set(record)
             self._servers.insert(
                 self._identity.id,
@@ -110,7 +110,6 @@ class SystemService:
                 ),
             )
             owner = self._users.create_owner(owner_name, password_hash)
-        await self._document.commit()
         await self._audit.record(
             Actor(owner.id, owner.record.name, address),
             "system.create",
@@ -128,8 +127,8 @@ class SystemService:
 
     async def rename(self, actor: User, address: str, name: str) -> SystemRecord:
         before = self.require_system()
-        self._system.update({"name": name})
-        await self._document.commit()
+        async with self._document.change():
+            self._system.update({"name": name})
         await self._audit.record(
             Actor(actor.id, actor.record.name, address),
             "system.edit",

@@ -1,3 +1,5 @@
+from typing import Literal
+
 from pydantic import BaseModel, StrictBool
 
 from vigil.api.schemas.common import Email, FullName, LoginText, Name, Password, Request
@@ -51,7 +53,8 @@ class UserUpdate(Request):
     full_name: FullName | None = None
     email: Email | None = None
     enabled: StrictBool | None = None
-    locked: StrictBool | None = None
+    # Only false: accounts are locked by wrong passwords, never by hand.
+    locked: Literal[False] | None = None
 
 
 class PasswordChange(Request):
