@@ -11,6 +11,8 @@ from types import TracebackType
 
 import httpx
 
+READY = 'msg="cameras ready"'
+
 
 def free_port_block(count: int) -> int:
     """The first of `count` consecutive TCP ports that are free on loopback right now."""
@@ -93,9 +95,13 @@ class TestCameraProcess:
             try:
                 # Any HTTP answer means the server is up; the ONVIF path only takes POST.
                 httpx.get(f"{self.url(self.count - 1)}/onvif/device_service", timeout=1.0)
-                return self
             except httpx.TransportError:
                 time.sleep(0.05)
+                continue
+            # Discovery starts after HTTP; the log says when every component is up.
+            if READY in self.logs():
+                return self
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"testcamera did not answer within {timeout_s} s:\n{self.logs()}")
 

@@ -154,9 +154,13 @@ class DiscoveryResponder:
         self._transports: list[asyncio.DatagramTransport] = []
 
     async def start(self) -> None:
+        sockets: list[socket.socket] = []
         try:
-            sockets = [self._multicast_socket(), self._unicast_socket()]
+            sockets.append(self._multicast_socket())
+            sockets.append(self._unicast_socket())
         except OSError as err:
+            for sock in sockets:
+                sock.close()
             logger.warning(
                 "WS-Discovery is off: cannot listen on UDP 3702",
                 extra={"host": self._host, "error": str(err)},

@@ -1,0 +1,225 @@
+"""The cameras' RTSP as clients nobody here wrote see it: Debian's ffprobe and ffmpeg."""
+
+import base64
+import itertools
+import json
+import socket
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.testcamera.process import TestCameraProcess
+
+USER = "viewer"
+PASSWORD = "rtsp password"
+SMALL = ("--main", "320x240@25:400k", "--sub", "160x120@10:100k", "--gop", "25")
+
+
+@pytest.fixture(scope="module")
+def h264(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCameraProcess]:
+    folder = tmp_path_factory.mktemp("rtsp-h264")
+    with TestCameraProcess(
+        folder,
+        count=2,
+        user=USER,
+        password=PASSWORD,
+        cache_dir=folder / "cache",
+        extra_args=SMALL,
+    ) as process:
+        yield process.start(timeout_s=120)
+
+
+def _url(cameras: TestCameraProcess, path: str, *, auth: bool = True) -> str:
+    credentials = f"{USER}:{PASSWORD}@" if auth else ""
+    return f"rtsp://{credentials}127.0.0.1:{cameras.rtsp_port}{path}"
+
+
+def _probe(url: str, transport: str = "tcp") -> dict[str, object]:
+    result = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-rtsp_transport",
+            transport,
+            "-show_entries",
+            "stream=codec_name,width,height,r_frame_rate",
+            "-of",
+            "json",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    streams = json.loads(result.stdout)["streams"]
+    assert len(streams) == 1
+    stream: dict[str, object] = streams[0]
+    return stream
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_ffprobe_reads_codec_size_and_frame_rate(h264: TestCameraProcess, transport: str) -> None:
+    assert _probe(_url(h264, "/cam1/main"), transport) == {
+        "codec_name": "h264",
+        "width": 320,
+        "height": 240,
+        "r_frame_rate": "25/1",
+    }
+    assert _probe(_url(h264, "/cam2/sub"), transport) == {
+        "codec_name": "h264",
+        "width": 160,
+        "height": 120,
+        "r_frame_rate": "10/1",
+    }
+
+
+def test_ffmpeg_records_five_seconds_that_decode_without_errors(
+    h264: TestCameraProcess, tmp_path: Path
+) -> None:
+    _record_and_check(_url(h264, "/cam1/main"), tmp_path / "clip.mp4", seconds=5, fps=25)
+
+
+def test_timestamps_rise_evenly_across_the_loop_point(
+    h264: TestCameraProcess, tmp_path: Path
+) -> None:
+    """The loop is 10 s: 12 s of recording crosses it at least once, without a jump."""
+    _record_and_check(_url(h264, "/cam2/sub"), tmp_path / "long.mp4", seconds=12, fps=10)
+
+
+def _record_and_check(url: str, clip: Path, *, seconds: int, fps: int) -> None:
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-i",
+            url,
+            "-t",
+            str(seconds),
+            "-c",
+            "copy",
+            "-y",
+            str(clip),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
+    )
+    decode = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(clip), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert decode.stderr == ""
+    packets = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-select_streams",
+            "v",
+            "-show_entries",
+            "packet=pts_time",
+            "-of",
+            "csv=p=0",
+            str(clip),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout.split()
+    times = [float(t) for t in packets]
+    assert len(times) >= (seconds - 1) * fps
+    steps = [round(b - a, 3) for a, b in itertools.pairwise(times)]
+    assert set(steps) == {round(1 / fps, 3)}
+
+
+def test_many_clients_watch_one_stream_at_once(h264: TestCameraProcess) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: _probe(_url(h264, "/cam1/main")), range(4)))
+    assert all(r["codec_name"] == "h264" for r in results)
+
+
+def test_wrong_or_missing_credentials_are_refused(h264: TestCameraProcess) -> None:
+    for url in (
+        _url(h264, "/cam1/main", auth=False),
+        f"rtsp://{USER}:wrong@127.0.0.1:{h264.rtsp_port}/cam1/main",
+    ):
+        result = subprocess.run(
+            ["ffprobe", "-v", "error", "-rtsp_transport", "tcp", url],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert result.returncode != 0
+        assert "401" in result.stderr
+
+
+def _exchange(port: int, request: bytes) -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        return sock.recv(4096).decode(errors="replace")
+
+
+@pytest.mark.parametrize(
+    ("request_text", "status"),
+    [
+        ("GARBAGE\r\n\r\n", "400"),
+        ("DESCRIBE rtsp://h/cam1/main RTSP/1.0\r\nCSeq 1\r\n\r\n", "400"),
+        ("DESCRIBE rtsp://h/cam1/main RTSP/1.0\r\nCSeq: 1\r\nContent-Length: x\r\n\r\n", "400"),
+        ("DESCRIBE rtsp://h/cam9/main RTSP/1.0\r\nCSeq: 1\r\n{auth}\r\n", "404"),
+        (
+            "SETUP rtsp://h/cam1/main/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n{auth}"
+            "Transport: RTP/AVP;multicast;destination=239.1.1.1\r\n\r\n",
+            "461",
+        ),
+        ("PLAY rtsp://h/cam1/main RTSP/1.0\r\nCSeq: 1\r\n{auth}Session: nope\r\n\r\n", "454"),
+        ("FLY rtsp://h/cam1/main RTSP/1.0\r\nCSeq: 1\r\n\r\n", "501"),
+        ("OPTIONS * RTSP/2.0\r\nCSeq: 1\r\n\r\n", "505"),
+    ],
+)
+def test_malformed_requests_get_rtsp_errors_and_the_server_goes_on(
+    h264: TestCameraProcess, request_text: str, status: str
+) -> None:
+    basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    text = request_text.replace("{auth}", f"Authorization: Basic {basic}\r\n")
+    answer = _exchange(h264.rtsp_port, text.encode())
+    assert answer.startswith(f"RTSP/1.0 {status} "), answer
+    assert _probe(_url(h264, "/cam1/main"))["codec_name"] == "h264"
+
+
+def test_binary_junk_does_not_stop_the_server(h264: TestCameraProcess) -> None:
+    with socket.create_connection(("127.0.0.1", h264.rtsp_port), timeout=10) as sock:
+        sock.sendall(bytes(range(256)) * 64)
+    assert _probe(_url(h264, "/cam1/main"))["codec_name"] == "h264"
+
+
+def test_h265_cameras_serve_h265_that_decodes(tmp_path: Path) -> None:
+    with TestCameraProcess(
+        tmp_path,
+        count=1,
+        cache_dir=tmp_path / "cache",
+        extra_args=("--codec", "h265", "--main", "320x240@15:300k", "--sub", "160x120@10:100k"),
+    ) as cameras:
+        cameras.start(timeout_s=120)
+        url = f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam1/main"
+        assert _probe(url, "udp") == {
+            "codec_name": "hevc",
+            "width": 320,
+            "height": 240,
+            "r_frame_rate": "15/1",
+        }
+        _record_and_check(url, tmp_path / "h265.mp4", seconds=5, fps=15)
