@@ -18,6 +18,7 @@ from vigil.testcamera.rtsp.server import Mount, RtspServer
 from vigil.testcamera.rtsp.stream import Encoded, LiveStream, Pacer
 from vigil.testcamera.video.bitstream import ParameterSets, split_annexb
 from vigil.testcamera.video.encode import load_or_encode
+from vigil.testcamera.video.snapshot import decode_jpeg
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,8 @@ def _prepare(profile: StreamProfile, cache_dir: Path) -> Encoded:
     """Load (or encode) and packetise a loop; blocking, so run off the event loop."""
     frames = load_or_encode(profile, cache_dir).frames()
     parameters = ParameterSets.find(profile.codec, split_annexb(frames[0]))
-    return Encoded(profile, tuple(packetize(profile.codec, f) for f in frames), parameters)
+    packetized = tuple(packetize(profile.codec, f) for f in frames)
+    return Encoded(profile, packetized, parameters, tuple(frames))
 
 
 class StreamingService:
@@ -89,6 +91,17 @@ class StreamingService:
             await self._server.stop()
         if self._pacer is not None:
             await self._pacer.stop()
+
+    async def jpeg(self, camera: SimulatedCamera, stream: StreamName) -> bytes:
+        """A snapshot: the stream's most recent keyframe, decoded (off the event loop)."""
+        live = self.stream(camera, stream)
+        encoded = live.encoded
+        key = live.loop_position()
+        while not encoded.frames[key].keyframe:
+            key -= 1
+        return await asyncio.to_thread(
+            decode_jpeg, encoded.profile.codec, encoded.access_units[key : key + 1]
+        )
 
     def _profile_changer(
         self, camera: SimulatedCamera

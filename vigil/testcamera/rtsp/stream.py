@@ -51,6 +51,7 @@ class Encoded:
     profile: StreamProfile
     frames: tuple[RtpFrame, ...]
     parameters: ParameterSets
+    access_units: tuple[bytes, ...]  # the same frames as Annex-B, for snapshots
 
 
 class LiveStream:
@@ -81,6 +82,11 @@ class LiveStream:
 
     def rtp_timestamp(self, frame_number: int) -> int:
         return (self._timestamp_base + frame_number * CLOCK_RATE // self.fps) & 0xFFFFFFFF
+
+    def loop_position(self) -> int:
+        """The loop frame on the air now."""
+        frame = int((self._clock() - self._on_air) * self.fps)
+        return frame % len(self.encoded.frames)
 
     def rtp_info(self) -> tuple[int, int]:
         """Sequence number and RTP time of the next packet, for PLAY's RTP-Info."""
