@@ -2,9 +2,11 @@
 
 import io
 
+import httpx
 from onvif import ONVIFCamera
 from PIL import Image
 
+from tests.testcamera.conftest import PASSWORD, USER
 from tests.testcamera.process import TestCameraProcess
 
 
@@ -72,3 +74,15 @@ async def test_set_encoder_configuration_changes_the_stream(onvif_camera: ONVIFC
     assert jpeg is not None
     with Image.open(io.BytesIO(jpeg)) as image:
         assert image.size == (320, 184)
+
+
+def test_snapshot_needs_the_cameras_credentials(cameras: TestCameraProcess) -> None:
+    url = f"{cameras.url()}/snapshot/main.jpg"
+    refused = httpx.get(url, timeout=10.0)
+    assert refused.status_code == 401
+    assert refused.headers.get_list("www-authenticate")[0].startswith("Digest ")
+    for auth in (httpx.DigestAuth(USER, PASSWORD), httpx.BasicAuth(USER, PASSWORD)):
+        answer = httpx.get(url, auth=auth, timeout=10.0)
+        assert (answer.status_code, answer.headers["content-type"]) == (200, "image/jpeg")
+    wrong = httpx.get(url, auth=httpx.DigestAuth(USER, "wrong"), timeout=10.0)
+    assert wrong.status_code == 401

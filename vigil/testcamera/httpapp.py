@@ -18,6 +18,7 @@ from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera
 from vigil.testcamera.onvif.endpoint import OnvifEndpoint
 from vigil.testcamera.onvif.soap import CONTENT_TYPE, fault_envelope, sender_fault
 from vigil.testcamera.onvif.xmltree import to_bytes
+from vigil.testcamera.rtsp.auth import Authenticator
 from vigil.testcamera.types import SnapshotSource
 
 # SOAP requests are a few kilobytes; refuse to buffer more than this from anyone.
@@ -28,6 +29,9 @@ MAX_SOAP_BYTES = 256 * 1024
 class CameraSite:
     camera: SimulatedCamera
     onvif: OnvifEndpoint
+    # Snapshots take HTTP Digest or Basic, as on real cameras (and as RTSP does here);
+    # None when the camera has no credentials.
+    http_auth: Authenticator | None
 
 
 def build_app(sites: Mapping[int, CameraSite], snapshots: SnapshotSource) -> Starlette:
@@ -55,6 +59,8 @@ def build_app(sites: Mapping[int, CameraSite], snapshots: SnapshotSource) -> Sta
         stream = next((s for s in STREAM_NAMES if s == request.path_params["stream"]), None)
         if stream is None:
             raise HTTPException(404)
+        if site.http_auth and not site.http_auth.check("GET", request.headers.get("authorization")):
+            return _challenge(site.http_auth)
         jpeg = await snapshots.jpeg(site.camera, stream)
         return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
@@ -66,6 +72,12 @@ def build_app(sites: Mapping[int, CameraSite], snapshots: SnapshotSource) -> Sta
         ],
         exception_handlers={control.ControlError: control.control_error},
     )
+
+
+def _challenge(auth: Authenticator) -> Response:
+    response = Response("authentication required", status_code=401, media_type="text/plain")
+    response.raw_headers += [(b"www-authenticate", c.encode()) for c in auth.challenges()]
+    return response
 
 
 async def _bounded_body(request: Request) -> bytes | None:

@@ -13,6 +13,7 @@ from vigil.testcamera.camera import SimulatedCamera
 from vigil.testcamera.errors import PortUnavailable
 from vigil.testcamera.httpapp import CameraSite, build_app
 from vigil.testcamera.onvif.endpoint import OnvifEndpoint
+from vigil.testcamera.rtsp.auth import Authenticator
 from vigil.testcamera.types import SnapshotSource
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ class CameraHttpServer:
     ) -> None:
         self._cameras = cameras
         self._sites = {
-            camera.http_port: CameraSite(camera, OnvifEndpoint(camera, clock)) for camera in cameras
+            camera.http_port: CameraSite(camera, OnvifEndpoint(camera, clock), _http_auth(camera))
+            for camera in cameras
         }
         self._app = build_app(self._sites, snapshots)
         self._server: _Server | None = None
@@ -72,6 +74,13 @@ class CameraHttpServer:
             return
         self._server.should_exit = True
         await self._task
+
+
+def _http_auth(camera: SimulatedCamera) -> Authenticator | None:
+    credentials = camera.credentials
+    if not credentials.required or credentials.user is None:
+        return None
+    return Authenticator(credentials.user, credentials.password or "")
 
 
 def _listen(cameras: Sequence[SimulatedCamera]) -> list[socket.socket]:
