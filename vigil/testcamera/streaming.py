@@ -48,8 +48,10 @@ class StreamingService:
         self._rtsp_port = rtsp_port
         self._auth = Authenticator(user, password or "") if user else None
         self._encoded: dict[StreamProfile, Encoded] = {}
+        self._offline_until: dict[int, float] = {}
         self._streams: dict[tuple[int, StreamName], LiveStream] = {}
         self._pacer: Pacer | None = None
+        self._mounts: dict[str, Mount] = {}
         self._server: RtspServer | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -77,8 +79,11 @@ class StreamingService:
                 stream = LiveStream(encoded, f"{camera.identity.serial}-{name}", loop.time)
                 stream.on_watched = self._pacer.watch
                 self._streams[(camera.identity.index, name)] = stream
-                mounts[camera.rtsp_path(name)] = Mount(f"{camera.identity.name} {name}", stream)
+                mounts[camera.rtsp_path(name)] = Mount(
+                    f"{camera.identity.name} {name}", stream, self._online_check(camera, loop)
+                )
             camera.on_profile_change = self._profile_changer(camera)
+        self._mounts = mounts
         self._server = RtspServer(self._host, self._rtsp_port, mounts, self._auth, loop.time)
         await self._pacer.start()
         await self._server.start()
@@ -91,6 +96,27 @@ class StreamingService:
             await self._server.stop()
         if self._pacer is not None:
             await self._pacer.stop()
+
+    def _online_check(
+        self, camera: SimulatedCamera, loop: asyncio.AbstractEventLoop
+    ) -> Callable[[], bool]:
+        index = camera.identity.index
+        return lambda: loop.time() >= self._offline_until.get(index, 0.0)
+
+    def online(self, camera: SimulatedCamera) -> bool:
+        until = self._offline_until.get(camera.identity.index, 0.0)
+        return asyncio.get_running_loop().time() >= until
+
+    def go_offline(self, camera: SimulatedCamera, seconds: float) -> None:
+        """Unplug the camera for `seconds`: its RTSP clients are cut and new ones unanswered."""
+        self._offline_until[camera.identity.index] = asyncio.get_running_loop().time() + seconds
+        self.drop_connections(camera)
+
+    def drop_connections(self, camera: SimulatedCamera) -> int:
+        return sum(
+            self.rtsp.drop_connections(self._mounts[camera.rtsp_path(name)])
+            for name in STREAM_NAMES
+        )
 
     async def jpeg(self, camera: SimulatedCamera, stream: StreamName) -> bytes:
         """A snapshot: the stream's most recent keyframe, decoded (off the event loop)."""

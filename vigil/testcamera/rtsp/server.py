@@ -145,6 +145,8 @@ class RtspServer:
                     for session_id in connection.sessions:
                         self._touch(session_id)
                     continue
+                if self._offline(message):
+                    break  # an unplugged camera answers nothing
                 response = self._answer(message, connection)
                 writer.write(response.encode(message.cseq))
                 await writer.drain()
@@ -183,11 +185,14 @@ class RtspServer:
             return Response(401, [("WWW-Authenticate", c) for c in self._auth.challenges()])
         return handler(request, connection)
 
+    def _offline(self, request: Request) -> bool:
+        mount = self._mounts.get(request.path.rstrip("/").removesuffix(f"/{TRACK}"))
+        return mount is not None and not mount.online()
+
     def _mount(self, request: Request) -> Mount | None:
         path = request.path.rstrip("/")
         path = path.removesuffix(f"/{TRACK}")
-        mount = self._mounts.get(path)
-        return mount if mount is not None and mount.online() else None
+        return self._mounts.get(path)
 
     def _describe(self, request: Request, _: Connection) -> Response:
         mount = self._mount(request)

@@ -68,6 +68,8 @@ class LiveStream:
         self._packets_sent = 0
         self._octets_sent = 0
         self._last_report = -math.inf
+        self._stalled_until = -math.inf
+        self._corrupt_packets = 0
         self.on_watched: Callable[[LiveStream], None] | None = None
 
     @property
@@ -120,9 +122,24 @@ class LiveStream:
         for subscriber in self._clients:
             self._clients[subscriber] = True
 
+    # --- faults on demand -------------------------------------------------------------
+    def stall(self, seconds: float) -> None:
+        """Send nothing for `seconds`, then go on with the frames of that moment."""
+        self._stalled_until = self._clock() + seconds
+
+    def corrupt(self, packets: int) -> None:
+        """Garble the payload of the next `packets` RTP packets (headers stay valid)."""
+        self._corrupt_packets = packets
+
+    def reset_timestamps(self) -> None:
+        """Jump the RTP clock to a random value, as a camera that rebooted its encoder."""
+        self._timestamp_base = secrets.randbits(32)
+
     # --- sending ----------------------------------------------------------------------
     def send_due(self, now: float) -> None:
         """Send every frame due by `now`, skipping those too late to matter."""
+        if now < self._stalled_until:
+            return
         late_by = now - self.next_due()
         if late_by > MAX_CATCH_UP_S:
             self._next_frame += int(late_by * self.fps)
@@ -141,6 +158,9 @@ class LiveStream:
         last = len(frame.payloads) - 1
         packets = []
         for n, payload in enumerate(frame.payloads):
+            if self._corrupt_packets > 0:
+                self._corrupt_packets -= 1
+                payload = _garbled(payload)
             packets.append(rtp_header(self._seq, timestamp, self.ssrc, n == last) + payload)
             self._seq += 1
             self._octets_sent += len(payload)
@@ -164,6 +184,12 @@ class LiveStream:
         )
         for subscriber in self._clients:
             subscriber.send_report(report)
+
+
+def _garbled(payload: bytes) -> bytes:
+    """The payload with its NAL/FU headers kept and the rest of its bytes inverted."""
+    keep = 3
+    return payload[:keep] + bytes(b ^ 0xFF for b in payload[keep:])
 
 
 class Pacer:
