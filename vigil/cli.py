@@ -16,7 +16,6 @@ from vigil.logs import configure_logging
 from vigil.testcamera.config import TestCameraConfig
 from vigil.testcamera.errors import SimulatorError
 from vigil.testcamera.runner import build_cameras, run
-from vigil.testcamera.snapshots import DrawnSnapshots
 
 logger = logging.getLogger("vigil")
 
@@ -64,6 +63,11 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     camera.add_argument("--user", help="user name required by every camera (default: none)")
     camera.add_argument("--password", help="password of --user")
     camera.add_argument("--lpr", action="store_true", help="push licence plate reads")
+    camera.add_argument("--lpr-url", help="URL the plate reads are POSTed to")
+    camera.add_argument(
+        "--lpr-every", type=float, default=defaults.lpr_every_s, help="seconds between reads"
+    )
+    camera.add_argument("--lpr-plates", type=Path, help="file of plates, one a line")
     camera.add_argument(
         "--cache", type=Path, default=defaults.cache_dir, help="folder of the encoded video loops"
     )
@@ -104,6 +108,9 @@ def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:
         user=args.user,
         password=args.password,
         lpr=args.lpr,
+        lpr_url=args.lpr_url,
+        lpr_every_s=args.lpr_every,
+        lpr_plates=args.lpr_plates,
         cache_dir=args.cache.expanduser(),
         discovery=not args.no_discovery,
     )
@@ -111,7 +118,7 @@ def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:
 
 def testcamera(config: TestCameraConfig) -> int:
     try:
-        asyncio.run(run(config, build_cameras(config), snapshots=DrawnSnapshots()))
+        asyncio.run(run(config, build_cameras(config)))
     except SimulatorError as err:
         logger.error("testcamera cannot run", extra={"reason": str(err)})
         return 1

@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
@@ -12,6 +13,12 @@ from types import TracebackType
 import httpx
 
 READY = 'msg="cameras ready"'
+
+
+# Loops encoded by one test are reused by the next, and by the next run on this machine.
+SHARED_CACHE = Path(tempfile.gettempdir()) / "vigil-test-loops"
+SMALL_MAIN = "320x240@25:400k"
+SMALL_SUB = "160x120@10:100k"
 
 
 def free_port_block(count: int) -> int:
@@ -50,7 +57,7 @@ class TestCameraProcess:
         user: str | None = None,
         password: str | None = None,
         discovery: bool = False,
-        cache_dir: Path | None = None,
+        cache_dir: Path = SHARED_CACHE,
         extra_args: tuple[str, ...] = (),
     ) -> None:
         self.count = count
@@ -68,8 +75,11 @@ class TestCameraProcess:
             str(self.http_port),
             "--rtsp-port",
             str(self.rtsp_port),
-            # Without --cache the encoded loops go to the user's cache, shared between runs.
-            *(("--cache", str(cache_dir)) if cache_dir else ()),
+            "--cache",
+            str(cache_dir),
+            # Small pictures unless a test asks for others: encoding them takes a second.
+            *(() if "--main" in extra_args else ("--main", SMALL_MAIN)),
+            *(() if "--sub" in extra_args else ("--sub", SMALL_SUB)),
             *(("--user", user) if user else ()),
             *(("--password", password) if password else ()),
             *(() if discovery else ("--no-discovery",)),
@@ -104,6 +114,12 @@ class TestCameraProcess:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"testcamera did not answer within {timeout_s} s:\n{self.logs()}")
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("the process is not running")
+        return self._process.pid
 
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.testcamera.process import TestCameraProcess
+from tests.testcamera.process import SHARED_CACHE, TestCameraProcess
 
 
 def _vigil(*args: str) -> subprocess.CompletedProcess[str]:
@@ -44,7 +44,16 @@ def test_taken_http_port_is_reported(tmp_path: Path) -> None:
     with TestCameraProcess(tmp_path) as first:
         first.start()
         result = _vigil(
-            "testcamera", "--http-port", str(first.http_port), "--no-discovery", "--count", "1"
+            "testcamera",
+            "--http-port",
+            str(first.http_port),
+            "--no-discovery",
+            "--count",
+            "1",
+            "--rtsp-port",
+            str(first.rtsp_port + 1),
+            "--cache",
+            str(SHARED_CACHE),
         )
     assert result.returncode == 1
     assert "cannot listen" in result.stderr

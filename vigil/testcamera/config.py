@@ -22,6 +22,9 @@ class TestCameraConfig:
     user: str | None = None
     password: str | None = None
     lpr: bool = False
+    lpr_url: str | None = None  # where plate reads go; also settable over the control API
+    lpr_every_s: float = 10.0
+    lpr_plates: Path | None = None  # a file of plates; made-up plates without one
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache/vigil/testcamera")
     discovery: bool = True
 
@@ -31,6 +34,8 @@ class TestCameraConfig:
         for port in (self.rtsp_port, self.http_port, self.http_port + self.count - 1):
             if not 1 <= port <= 65535:
                 raise ValueError(f"port {port} is outside 1 to 65535")
+        if self.lpr_every_s <= 0:
+            raise ValueError("--lpr-every must be a positive number of seconds")
         if self.password is not None and self.user is None:
             raise ValueError("a password needs a user")
         # Parse now so that a bad profile stops the command before anything listens.

@@ -15,11 +15,12 @@ from starlette.routing import Route
 
 from vigil.testcamera import control
 from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera
+from vigil.testcamera.lpr import PlatePusher
 from vigil.testcamera.onvif.endpoint import OnvifEndpoint
 from vigil.testcamera.onvif.soap import CONTENT_TYPE, fault_envelope, sender_fault
 from vigil.testcamera.onvif.xmltree import to_bytes
 from vigil.testcamera.rtsp.auth import Authenticator
-from vigil.testcamera.types import SnapshotSource
+from vigil.testcamera.streaming import StreamingService
 
 # SOAP requests are a few kilobytes; refuse to buffer more than this from anyone.
 MAX_SOAP_BYTES = 256 * 1024
@@ -34,7 +35,11 @@ class CameraSite:
     http_auth: Authenticator | None
 
 
-def build_app(sites: Mapping[int, CameraSite], snapshots: SnapshotSource) -> Starlette:
+def build_app(
+    sites: Mapping[int, CameraSite],
+    streaming: StreamingService,
+    plates: Mapping[int, PlatePusher],
+) -> Starlette:
     """`sites` maps each local HTTP port to the camera behind it."""
 
     def site_of(request: Request) -> CameraSite:
@@ -42,6 +47,9 @@ def build_app(sites: Mapping[int, CameraSite], snapshots: SnapshotSource) -> Sta
         site = None if server is None else sites.get(server[1])
         if site is None:
             raise HTTPException(404)
+        if not streaming.online(site.camera) and not request.url.path.startswith("/control/"):
+            # Unplugged: only the test rig's control API still answers.
+            raise HTTPException(503)
         return site
 
     async def onvif(request: Request) -> Response:
@@ -61,14 +69,14 @@ def build_app(sites: Mapping[int, CameraSite], snapshots: SnapshotSource) -> Sta
             raise HTTPException(404)
         if site.http_auth and not site.http_auth.check("GET", request.headers.get("authorization")):
             return _challenge(site.http_auth)
-        jpeg = await snapshots.jpeg(site.camera, stream)
+        jpeg = await streaming.jpeg(site.camera, stream)
         return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
     return Starlette(
         routes=[
             Route("/onvif/{path:path}", onvif, methods=["POST"]),
             Route("/snapshot/{stream}.jpg", snapshot, methods=["GET"]),
-            *control.routes(lambda request: site_of(request).camera),
+            *control.routes(lambda request: site_of(request).camera, streaming, plates),
         ],
         exception_handlers={control.ControlError: control.control_error},
     )

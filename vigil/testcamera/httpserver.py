@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import uvicorn
 
@@ -12,9 +12,10 @@ from vigil.clock import Clock
 from vigil.testcamera.camera import SimulatedCamera
 from vigil.testcamera.errors import PortUnavailable
 from vigil.testcamera.httpapp import CameraSite, build_app
+from vigil.testcamera.lpr import PlatePusher
 from vigil.testcamera.onvif.endpoint import OnvifEndpoint
 from vigil.testcamera.rtsp.auth import Authenticator
-from vigil.testcamera.types import SnapshotSource
+from vigil.testcamera.streaming import StreamingService
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +31,18 @@ class _Server(uvicorn.Server):
 
 class CameraHttpServer:
     def __init__(
-        self, cameras: Sequence[SimulatedCamera], snapshots: SnapshotSource, clock: Clock
+        self,
+        cameras: Sequence[SimulatedCamera],
+        streaming: StreamingService,
+        plates: Mapping[int, PlatePusher],
+        clock: Clock,
     ) -> None:
         self._cameras = cameras
         self._sites = {
             camera.http_port: CameraSite(camera, OnvifEndpoint(camera, clock), _http_auth(camera))
             for camera in cameras
         }
-        self._app = build_app(self._sites, snapshots)
+        self._app = build_app(self._sites, streaming, plates)
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
 

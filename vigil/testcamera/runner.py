@@ -1,7 +1,7 @@
 """Runs `vigil testcamera`: builds the cameras, starts the components, stops them on a signal.
 
-Components start in order (video first, so that what the servers announce can be served) and
-stop in reverse order. SIGTERM and SIGINT end the run cleanly.
+Components start in order and stop in reverse order; "cameras ready" is logged when all have
+started. SIGTERM and SIGINT end the run cleanly.
 """
 
 import asyncio
@@ -14,9 +14,9 @@ from vigil.testcamera.camera import Credentials, Identity, SimulatedCamera
 from vigil.testcamera.config import TestCameraConfig
 from vigil.testcamera.discovery import DiscoveryResponder
 from vigil.testcamera.httpserver import CameraHttpServer
+from vigil.testcamera.lpr import PlatePusher, load_plates, made_up_plates
+from vigil.testcamera.streaming import StreamingService
 from vigil.testcamera.types import Component, SnapshotSource
-
-__all__ = ["Component", "SnapshotSource", "build_cameras", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +35,42 @@ def build_cameras(config: TestCameraConfig) -> list[SimulatedCamera]:
     ]
 
 
-async def run(
-    config: TestCameraConfig,
-    cameras: Sequence[SimulatedCamera],
-    *,
-    snapshots: SnapshotSource,
-    extra: Sequence[Component] = (),
-) -> None:
-    """Serve `cameras` until SIGTERM or SIGINT; `extra` components start first, stop last."""
+def build_plate_pushers(
+    config: TestCameraConfig, cameras: Sequence[SimulatedCamera], snapshots: SnapshotSource
+) -> dict[int, PlatePusher]:
+    if not config.lpr:
+        return {}
+    return {
+        camera.identity.index: PlatePusher(
+            camera,
+            snapshots,
+            load_plates(config.lpr_plates)
+            if config.lpr_plates
+            else made_up_plates(camera.identity.index),
+            url=config.lpr_url,
+            every_s=config.lpr_every_s,
+        )
+        for camera in cameras
+    }
+
+
+async def run(config: TestCameraConfig, cameras: Sequence[SimulatedCamera]) -> None:
+    """Serve `cameras` until SIGTERM or SIGINT."""
+    streaming = StreamingService(
+        list(cameras),
+        host=config.host,
+        rtsp_port=config.rtsp_port,
+        cache_dir=config.cache_dir,
+        user=config.user,
+        password=config.password,
+    )
+    plates = build_plate_pushers(config, cameras, streaming)
+    # HTTP first: a taken port is reported at once, before loops are encoded. The cameras
+    # then answer ONVIF while their video starts, as real ones do while booting.
     components: list[Component] = [
-        *extra,
-        CameraHttpServer(cameras, snapshots, SystemClock()),
+        CameraHttpServer(cameras, streaming, plates, SystemClock()),
+        streaming,
+        *plates.values(),
     ]
     if config.discovery:
         components.append(DiscoveryResponder(config.host, cameras))

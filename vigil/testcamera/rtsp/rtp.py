@@ -11,7 +11,12 @@ import time
 from dataclasses import dataclass
 
 from vigil.testcamera.profiles import Codec
-from vigil.testcamera.video.bitstream import is_delimiter, is_keyframe_nal, split_annexb
+from vigil.testcamera.video.bitstream import (
+    is_delimiter,
+    is_keyframe_nal,
+    nal_type,
+    split_annexb,
+)
 
 CLOCK_RATE = 90_000
 PAYLOAD_TYPE = 96
@@ -19,6 +24,7 @@ PAYLOAD_TYPE = 96
 # stays under a 1500-byte Ethernet MTU.
 MAX_PAYLOAD = 1400
 
+_STAP_A = 24  # H.264 single-time aggregation packet type
 _FU_A = 28  # H.264 fragmentation unit type
 _FU_H265 = 49
 
@@ -33,7 +39,14 @@ def packetize(codec: Codec, access_unit: bytes) -> RtpFrame:
     """The RTP payloads of one frame; the last one carries the marker bit when sent."""
     nals = [nal for nal in split_annexb(access_unit) if not is_delimiter(codec, nal)]
     payloads: list[bytes] = []
+    small: list[bytes] = []
     for nal in nals:
+        if codec == "h264" and nal_type(codec, nal) in (6, 7, 8):
+            small.append(nal)  # SEI, SPS, PPS travel in one aggregation packet
+            continue
+        if small:
+            payloads.append(_aggregate_h264(small) if len(small) > 1 else small[0])
+            small = []
         if len(nal) <= MAX_PAYLOAD:
             payloads.append(nal)
         elif codec == "h264":
@@ -42,6 +55,12 @@ def packetize(codec: Codec, access_unit: bytes) -> RtpFrame:
             payloads.extend(_fragment_h265(nal))
     keyframe = any(is_keyframe_nal(codec, nal) for nal in nals)
     return RtpFrame(tuple(payloads), keyframe)
+
+
+def _aggregate_h264(nals: list[bytes]) -> bytes:
+    """A STAP-A packet (RFC 6184 §5.7.1): each NAL unit behind its 16-bit size."""
+    nri = max(nal[0] & 0x60 for nal in nals)
+    return bytes([nri | _STAP_A]) + b"".join(len(n).to_bytes(2, "big") + n for n in nals)
 
 
 def _fragment_h264(nal: bytes) -> list[bytes]:

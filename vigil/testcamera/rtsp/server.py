@@ -22,7 +22,7 @@ from vigil.testcamera.rtsp.messages import (
     read_message,
 )
 from vigil.testcamera.rtsp.sdp import TRACK, describe
-from vigil.testcamera.rtsp.stream import LiveStream, Subscriber
+from vigil.testcamera.rtsp.stream import JoinPoint, LiveStream, Subscriber
 from vigil.testcamera.rtsp.transports import (
     InterleavedSubscriber,
     TransportRequest,
@@ -52,6 +52,7 @@ class Session:
     connection: "Connection"
     last_seen: float
     playing: bool = False
+    join: JoinPoint | None = None
 
 
 @dataclass(eq=False)
@@ -149,9 +150,10 @@ class RtspServer:
                     break  # an unplugged camera answers nothing
                 response = self._answer(message, connection)
                 writer.write(response.encode(message.cseq))
-                await writer.drain()
                 if response.status == 200 and message.method == "PLAY":
-                    self._start_playing(message, connection)
+                    # Before any await: the pacer must not send the join frame in between.
+                    self._start_playing(message)
+                await writer.drain()
         except BadRequest as err:
             logger.info("bad rtsp request", extra={"peer": str(peer), "reason": str(err)})
             writer.write(Response(400).encode("0"))
@@ -254,7 +256,8 @@ class RtspServer:
         session = self._session(request)
         if session is None:
             return Response(454)
-        seq, rtptime = session.mount.stream.rtp_info()
+        session.join = session.mount.stream.join_point()
+        seq, rtptime = session.join.seq, session.join.rtp_timestamp
         track_url = request.url.rstrip("/")
         if not track_url.endswith(TRACK):
             track_url += f"/{TRACK}"
@@ -267,11 +270,11 @@ class RtspServer:
             ],
         )
 
-    def _start_playing(self, request: Request, connection: Connection) -> None:
+    def _start_playing(self, request: Request) -> None:
         session = self._session(request)
-        if session is not None and not session.playing:
+        if session is not None and session.join is not None and not session.playing:
             session.playing = True
-            session.mount.stream.add(session.subscriber)
+            session.mount.stream.add(session.subscriber, session.join)
 
     def _pause(self, request: Request, _: Connection) -> Response:
         session = self._session(request)

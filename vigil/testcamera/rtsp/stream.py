@@ -54,6 +54,13 @@ class Encoded:
     access_units: tuple[bytes, ...]  # the same frames as Annex-B, for snapshots
 
 
+@dataclass(frozen=True)
+class JoinPoint:
+    frame: int  # on the stream's timeline
+    seq: int
+    rtp_timestamp: int
+
+
 class LiveStream:
     def __init__(self, encoded: Encoded, cname: str, clock: Callable[[], float]) -> None:
         self.encoded = encoded
@@ -90,14 +97,28 @@ class LiveStream:
         frame = int((self._clock() - self._on_air) * self.fps)
         return frame % len(self.encoded.frames)
 
-    def rtp_info(self) -> tuple[int, int]:
-        """Sequence number and RTP time of the next packet, for PLAY's RTP-Info."""
-        return self._seq & 0xFFFF, self.rtp_timestamp(self._next_frame)
+    def join_point(self) -> JoinPoint:
+        """Where a client that starts playing now joins: the next keyframe.
 
-    # --- clients ----------------------------------------------------------------------
-    def add(self, subscriber: Subscriber) -> None:
+        PLAY's RTP-Info must name the sequence number and RTP time of the first packet the
+        client will get, or clients such as ffmpeg wait for the packets "missing" before it.
+        """
+        frames = self.encoded.frames
+        if self.watched:
+            frame, seq = self._next_frame, self._seq
+            while not frames[frame % len(frames)].keyframe:
+                seq += len(frames[frame % len(frames)].payloads)
+                frame += 1
+        else:  # nothing is sent until the first client's keyframe
+            frame, seq = math.ceil((self._clock() - self._on_air) * self.fps), self._seq
+            while not frames[frame % len(frames)].keyframe:
+                frame += 1
+        return JoinPoint(frame, seq & 0xFFFF, self.rtp_timestamp(frame))
+
+    def add(self, subscriber: Subscriber, join: JoinPoint) -> None:
+        """Start sending to `subscriber` from `join` (from `join_point()`, just before)."""
         if not self._clients:
-            self._next_frame = math.ceil((self._clock() - self._on_air) * self.fps)
+            self._next_frame = join.frame
         self._clients[subscriber] = True
         if len(self._clients) == 1 and self.on_watched is not None:
             self.on_watched(self)
@@ -173,17 +194,27 @@ class LiveStream:
                 if not frame.keyframe:
                     continue
                 self._clients[subscriber] = False
+                # A sender report ahead of the first frame pairs its RTP time with the wall
+                # clock, so clients (ffmpeg among them) need not re-base their clock later.
+                subscriber.send_report(self._report(timestamp))
             subscriber.send_packets(packets)
 
     def _send_report(self, now: float) -> None:
         self._last_report = now
         # The RTP time of this instant on the stream's timeline, paired with the wall clock.
-        rtp_now = (self._timestamp_base + int((now - self._on_air) * CLOCK_RATE)) & 0xFFFFFFFF
-        report = sender_report(
-            self.ssrc, rtp_now, self._packets_sent, self._octets_sent, self.cname, time.time()
-        )
+        report = self._report(self._timestamp_base + int((now - self._on_air) * CLOCK_RATE))
         for subscriber in self._clients:
             subscriber.send_report(report)
+
+    def _report(self, rtp_timestamp: int) -> bytes:
+        return sender_report(
+            self.ssrc,
+            rtp_timestamp,
+            self._packets_sent,
+            self._octets_sent,
+            self.cname,
+            time.time(),
+        )
 
 
 def _garbled(payload: bytes) -> bytes:

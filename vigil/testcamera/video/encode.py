@@ -24,7 +24,7 @@ from vigil.testcamera.video.render import render
 logger = logging.getLogger(__name__)
 
 # Bump when rendering or encoder settings change, so old cache entries are not reused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LOOP_SECONDS = 10
 
 
@@ -84,13 +84,13 @@ def _encoder(profile: StreamProfile) -> av.VideoCodecContext:
     context.max_b_frames = 0
     rate = f"vbv-maxrate={profile.bitrate_kbps}:vbv-bufsize={profile.bitrate_kbps}"
     # Fixed GOP, no B-frames (decode order is display order), parameter sets before every
-    # keyframe so a client may start at any of them.
+    # keyframe so a client may start at any of them, one slice per picture as cameras send.
     if profile.codec == "h264":
         context.options = {
             "preset": "veryfast",
             "tune": "zerolatency",
             "x264-params": f"keyint={profile.gop}:min-keyint={profile.gop}:scenecut=0:"
-            f"repeat-headers=1:aud=0:{rate}",
+            f"repeat-headers=1:aud=0:sliced-threads=0:{rate}",
         }
     else:
         context.options = {

@@ -1,0 +1,103 @@
+"""CPU and memory of `vigil testcamera` per served stream.
+
+Starts `vigil testcamera --count N` (main 1080p25 4 Mbit/s and sub 360p15 512 kbit/s, the
+issue's profiles), pulls every main and sub stream over RTSP/TCP from a second process, and
+reads the camera process's CPU time and peak memory from /proc. Prints one JSON object.
+Target (issue 3): 256 streams (128 cameras) under half a core and under 1 GiB.
+
+Run: `python -m bench.testcamera [--count 128] [--seconds 30]`.
+"""
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from bench.rtsp_pull import pull_all
+from tests.testcamera.process import TestCameraProcess
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _pull(urls: list[str], seconds: float, out: "multiprocessing.Queue[object]") -> None:
+    results = asyncio.run(pull_all(urls, seconds))
+    out.put([(r.packets, r.payload_bytes, r.error) for r in results])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=128)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        cameras = TestCameraProcess(
+            Path(folder),
+            count=args.count,
+            cache_dir=Path.home() / ".cache/vigil/testcamera",
+            extra_args=("--main", "1920x1080@25:4000k", "--sub", "640x360@15:512k"),
+        ).start(timeout_s=600)
+        try:
+            pid = cameras.pid
+            urls = [
+                f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}/{stream}"
+                for n in range(args.count)
+                for stream in ("main", "sub")
+            ]
+            idle_cpu_start, idle_start = _cpu_seconds(pid), time.monotonic()
+            time.sleep(3)
+            idle_cpu = (_cpu_seconds(pid) - idle_cpu_start) / (time.monotonic() - idle_start)
+            results: multiprocessing.Queue[object] = multiprocessing.Queue()
+            puller = multiprocessing.Process(target=_pull, args=(urls, args.seconds, results))
+            puller.start()
+            time.sleep(5)  # let every client connect and reach its first keyframe
+            cpu_start, wall_start = _cpu_seconds(pid), time.monotonic()
+            time.sleep(args.seconds - 8)
+            cpu = _cpu_seconds(pid) - cpu_start
+            wall = time.monotonic() - wall_start
+            stats = results.get(timeout=args.seconds + 60)
+            puller.join(timeout=30)
+            peak_mib = _peak_rss_mib(pid)
+        finally:
+            cameras.stop()
+    assert isinstance(stats, list)
+    errors = [error for _, _, error in stats if error]
+    received_bits = sum(payload for _, payload, _ in stats) * 8
+    print(
+        json.dumps(
+            {
+                "bench": "testcamera",
+                "cameras": args.count,
+                "streams": len(urls),
+                "seconds": args.seconds,
+                "cpu_cores_idle": round(idle_cpu, 3),
+                "cpu_cores_serving": round(cpu / wall, 3),
+                "cpu_ms_per_stream_second": round(cpu / wall / len(urls) * 1000, 3),
+                "peak_memory_mib": round(peak_mib, 1),
+                "received_mbit_per_s": round(received_bits / args.seconds / 1e6, 1),
+                "streams_with_errors": len(errors),
+                "first_error": errors[0] if errors else None,
+                "target": "256 streams under 0.5 core and 1024 MiB",
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
