@@ -3,10 +3,8 @@
 import base64
 import itertools
 import json
-import re
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.testcamera.process import TestCameraProcess
+from tests.testcamera.rtsp_client import RtpReader
 
 USER = "viewer"
 PASSWORD = "rtsp password"
@@ -90,50 +89,12 @@ def test_timestamps_rise_evenly_across_the_loop_point(h264: TestCameraProcess) -
     """The loop is 10 s (100 frames here); more than 100 frames cross its end at least once."""
     fps = 10
     # Up to one GOP (2.5 s) passes before the first keyframe, then 13 s of frames.
-    frames = _rtp_frames(_url(h264, "/cam2/sub", auth=False), seconds=16)
+    with RtpReader(_url(h264, "/cam2/sub", auth=False), USER, PASSWORD) as reader:
+        frames = list(reader.frames(seconds=16))
     assert len(frames) > 10 * fps
-    seqs = [seq for seq, _ in frames]
-    steps = {(b - a) & 0xFFFFFFFF for (_, a), (_, b) in itertools.pairwise(frames)}
+    steps = {(b.rtp_time - a.rtp_time) & 0xFFFFFFFF for a, b in itertools.pairwise(frames)}
     assert steps == {90_000 // fps}
-    assert all(b > a for a, b in itertools.pairwise(seqs))  # marker packets, in order
-
-
-def _rtp_frames(url: str, seconds: float) -> list[tuple[int, int]]:
-    """(sequence number, RTP time) of each frame's last packet, over RTSP/TCP with Basic."""
-    basic = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    port = int(url.split(":")[2].split("/")[0])
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        reader = sock.makefile("rb")
-
-        def request(lines: str) -> str:
-            sock.sendall(f"{lines}Authorization: Basic {basic}\r\n\r\n".encode())
-            head = b""
-            while not head.endswith(b"\r\n\r\n"):
-                head += reader.read(1)
-            text = head.decode()
-            length = re.search(r"Content-Length: (\d+)", text)
-            if length:
-                reader.read(int(length[1]))
-            return text
-
-        request(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n")
-        setup = request(
-            f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\n"
-            "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n"
-        )
-        session = re.search(r"Session: (\w+)", setup)
-        assert session is not None
-        request(f"PLAY {url} RTSP/1.0\r\nCSeq: 3\r\nSession: {session[1]}\r\n")
-        frames = []
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            header = reader.read(4)
-            packet = reader.read(int.from_bytes(header[2:4], "big"))
-            if header[1] == 0 and packet[1] & 0x80:  # RTP with the marker: a frame's end
-                frames.append(
-                    (int.from_bytes(packet[2:4], "big"), int.from_bytes(packet[4:8], "big"))
-                )
-        return frames
+    assert all(b.seq > a.seq for a, b in itertools.pairwise(frames))
 
 
 def _record_and_check(url: str, clip: Path, *, seconds: int, fps: int) -> None:

@@ -160,6 +160,10 @@ class LiveStream:
     def send_due(self, now: float) -> None:
         """Send every frame due by `now`, skipping those too late to matter."""
         if now < self._stalled_until:
+            # Skip the stalled frames; the pacer wakes again when the stall ends.
+            self._next_frame = math.ceil((self._stalled_until - self._on_air) * self.fps)
+            for subscriber in self._clients:
+                self._clients[subscriber] = True
             return
         late_by = now - self.next_due()
         if late_by > MAX_CATCH_UP_S:
