@@ -18,7 +18,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+CAMERAS ?= 4
+
+# The server, and beside it CAMERAS simulated cameras; Ctrl-C stops both.
 run: install
+	@echo "Starting $(CAMERAS) simulated cameras: RTSP rtsp://127.0.0.1:8554/cam1/main ..., ONVIF http://127.0.0.1:8000-..."
+	@echo "Starting the Vigil server at http://$(HOST):$(PORT) (data in $(DATA))"
+	@$(BIN)/vigil testcamera --count $(CAMERAS) --rtsp-port 8554 --http-port 8000 & cameras=$$!; \
+	trap 'kill $$cameras 2>/dev/null; wait $$cameras' EXIT INT TERM; \
 	$(BIN)/vigil server --data $(DATA) --host $(HOST) --port $(PORT)
 
 lint: install
@@ -36,6 +43,7 @@ test: lint typecheck pytest
 bench: install
 	$(BIN)/python -m bench.login
 	$(BIN)/python -m bench.permissions
+	$(BIN)/python -m bench.testcamera
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
