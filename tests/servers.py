@@ -1,16 +1,12 @@
 """Real `vigil server` processes on free loopback ports, for tests (and later issues) to use."""
 
-import os
-import signal
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
+
+from tests.processes import VigilProcess
 
 OWNER = "owner"
 OWNER_PASSWORD = "owner password 1"
@@ -29,69 +25,34 @@ def api_client(url: str, token: str | None = None) -> httpx.Client:
     return httpx.Client(base_url=f"{url}/api/v1", headers=headers, timeout=20.0)
 
 
-class ServerProcess:
+class ServerProcess(VigilProcess):
     """One `vigil server` with its own data folder; start, stop, kill and start again."""
 
+    name = "server"
+
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        super().__init__(data_dir.parent / f"{data_dir.name}.log")
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = data_dir.parent / f"{data_dir.name}.log"
-        self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout_s: float = 20.0) -> "ServerProcess":
-        log = self.log_path.open("ab")
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "vigil",
-                "server",
-                "--data",
-                str(self.data_dir),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        log.close()
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"server exited at start:\n{self.logs()}")
-            try:
-                httpx.get(f"{self.url}/api/v1/server", timeout=1.0)
-                return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError(f"server did not answer within {timeout_s} s:\n{self.logs()}")
+    def arguments(self) -> list[str]:
+        return [
+            "server",
+            "--data",
+            str(self.data_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
 
-    def stop(self) -> int | None:
-        """SIGTERM, as a service manager stops it; returns the exit code."""
-        return self._end(signal.SIGTERM)
-
-    def kill(self) -> None:
-        """SIGKILL: the server gets no chance to clean up."""
-        self._end(signal.SIGKILL)
-
-    def _end(self, sig: signal.Signals) -> int | None:
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return None if process is None else process.returncode
-        process.send_signal(sig)
+    def ready(self) -> bool:
         try:
-            return process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-            raise
-
-    def logs(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+            httpx.get(f"{self.url}/api/v1/server", timeout=1.0)
+        except httpx.TransportError:
+            return False
+        return True
 
     def client(self, token: str | None = None) -> httpx.Client:
         return api_client(self.url, token)
@@ -116,17 +77,6 @@ class ServerProcess:
             answer = anonymous.post("/login", json={"name": name, "password": password})
         assert answer.status_code == 200, answer.text
         return self.client(answer.json()["token"])
-
-    def __enter__(self) -> "ServerProcess":
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def add_user(

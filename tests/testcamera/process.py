@@ -1,16 +1,12 @@
 """A real `vigil testcamera` process on free loopback ports, for tests to talk to."""
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
-from types import TracebackType
 
 import httpx
+
+from tests.processes import VigilProcess
 
 READY = 'msg="cameras ready"'
 
@@ -44,10 +40,11 @@ def free_port_block(count: int) -> int:
     raise RuntimeError(f"no block of {count} free ports found")
 
 
-class TestCameraProcess:
+class TestCameraProcess(VigilProcess):
     """`python -m vigil testcamera` with its log in `log_dir`; start, stop, look at it."""
 
     __test__ = False  # a helper, not a test class
+    name = "testcamera"
 
     def __init__(
         self,
@@ -65,7 +62,7 @@ class TestCameraProcess:
         self.password = password
         self.http_port = free_port_block(count)
         self.rtsp_port = free_port_block(1)
-        self.log_path = log_dir / f"testcamera-{self.http_port}.log"
+        super().__init__(log_dir / f"testcamera-{self.http_port}.log")
         self._args = [
             "--count",
             str(count),
@@ -85,68 +82,18 @@ class TestCameraProcess:
             *(() if discovery else ("--no-discovery",)),
             *extra_args,
         ]
-        self._process: subprocess.Popen[bytes] | None = None
 
     def url(self, index: int = 0) -> str:
         return f"http://127.0.0.1:{self.http_port + index}"
 
-    def start(self, timeout_s: float = 30.0) -> "TestCameraProcess":
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "vigil", "--log-level", "debug", "testcamera", *self._args],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"testcamera exited at start:\n{self.logs()}")
-            try:
-                # Any HTTP answer means the server is up; the ONVIF path only takes POST.
-                httpx.get(f"{self.url(self.count - 1)}/onvif/device_service", timeout=1.0)
-            except httpx.TransportError:
-                time.sleep(0.05)
-                continue
-            # Discovery starts after HTTP; the log says when every component is up.
-            if READY in self.logs():
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"testcamera did not answer within {timeout_s} s:\n{self.logs()}")
+    def arguments(self) -> list[str]:
+        return ["--log-level", "debug", "testcamera", *self._args]
 
-    @property
-    def pid(self) -> int:
-        if self._process is None:
-            raise RuntimeError("the process is not running")
-        return self._process.pid
-
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def stop(self) -> int | None:
-        """SIGTERM, as a service manager stops it; returns the exit code."""
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return None if process is None else process.returncode
-        process.send_signal(signal.SIGTERM)
+    def ready(self) -> bool:
         try:
-            return process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-            raise
-
-    def logs(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def __enter__(self) -> "TestCameraProcess":
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+            # Any HTTP answer means the server is up; the ONVIF path only takes POST.
+            httpx.get(f"{self.url(self.count - 1)}/onvif/device_service", timeout=1.0)
+        except httpx.TransportError:
+            return False
+        # Discovery and video start after HTTP; the log says when every component is up.
+        return READY in self.logs()
