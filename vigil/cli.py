@@ -62,6 +62,12 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     camera.add_argument("--gop", type=int, default=defaults.gop, help="frames per GOP")
     camera.add_argument("--user", help="user name required by every camera (default: none)")
     camera.add_argument("--password", help="password of --user")
+    camera.add_argument(
+        "--motion-every", type=float, help="seconds between motion events, each camera"
+    )
+    camera.add_argument(
+        "--motion-for", type=float, default=defaults.motion_for_s, help="seconds each lasts"
+    )
     camera.add_argument("--lpr", action="store_true", help="push licence plate reads")
     camera.add_argument("--lpr-url", help="URL the plate reads are POSTed to")
     camera.add_argument(
@@ -107,6 +113,8 @@ def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:
         gop=args.gop,
         user=args.user,
         password=args.password,
+        motion_every_s=args.motion_every,
+        motion_for_s=args.motion_for,
         lpr=args.lpr,
         lpr_url=args.lpr_url,
         lpr_every_s=args.lpr_every,

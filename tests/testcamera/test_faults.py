@@ -189,3 +189,16 @@ def test_bad_control_requests_are_refused_and_change_nothing(
     assert 400 <= answer.status_code < 500
     assert "error" in answer.json()
     assert httpx.get(f"{cameras.url()}/control/status", timeout=5).json() == before
+
+
+def test_motion_on_a_schedule_comes_and_goes(tmp_path: Path) -> None:
+    with TestCameraProcess(
+        tmp_path, count=1, extra_args=("--motion-every", "1", "--motion-for", "0.4")
+    ) as cameras:
+        cameras.start(timeout_s=120)
+        seen = set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and seen != {True, False}:
+            seen.add(httpx.get(f"{cameras.url()}/control/status", timeout=5).json()["motion"])
+            time.sleep(0.05)
+    assert seen == {True, False}

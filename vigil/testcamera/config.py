@@ -21,6 +21,8 @@ class TestCameraConfig:
     gop: int = 25
     user: str | None = None
     password: str | None = None
+    motion_every_s: float | None = None  # motion now and then, by itself
+    motion_for_s: float = 5.0
     lpr: bool = False
     lpr_url: str | None = None  # where plate reads go; also settable over the control API
     lpr_every_s: float = 10.0
@@ -34,6 +36,8 @@ class TestCameraConfig:
         for port in (self.rtsp_port, self.http_port, self.http_port + self.count - 1):
             if not 1 <= port <= 65535:
                 raise ValueError(f"port {port} is outside 1 to 65535")
+        if self.motion_every_s is not None and self.motion_every_s <= 0:
+            raise ValueError("--motion-every must be a positive number of seconds")
         if self.lpr_every_s <= 0:
             raise ValueError("--lpr-every must be a positive number of seconds")
         if self.password is not None and self.user is None:

@@ -15,6 +15,7 @@ from vigil.testcamera.config import TestCameraConfig
 from vigil.testcamera.discovery import DiscoveryResponder
 from vigil.testcamera.httpserver import CameraHttpServer
 from vigil.testcamera.lpr import PlatePusher, load_plates, made_up_plates
+from vigil.testcamera.motion import MotionSchedule
 from vigil.testcamera.streaming import StreamingService
 from vigil.testcamera.types import Component, SnapshotSource
 
@@ -72,6 +73,8 @@ async def run(config: TestCameraConfig, cameras: Sequence[SimulatedCamera]) -> N
         streaming,
         *plates.values(),
     ]
+    if config.motion_every_s is not None:
+        components.append(MotionSchedule(cameras, config.motion_every_s, config.motion_for_s))
     if config.discovery:
         components.append(DiscoveryResponder(config.host, cameras))
 
