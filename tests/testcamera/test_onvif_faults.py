@@ -3,7 +3,7 @@
 import base64
 import hashlib
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -18,10 +18,10 @@ from tests.testcamera.process import TestCameraProcess
 ENV = "http://www.w3.org/2003/05/soap-envelope"
 
 
-def _security(user: str, password: str) -> str:
+def _security(user: str, password: str, created_at: datetime | None = None) -> str:
     """A WS-UsernameToken header with a password digest, as the profile defines it."""
     nonce = os.urandom(16)
-    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = (created_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     digest = base64.b64encode(
         hashlib.sha1(nonce + created.encode() + password.encode()).digest()  # noqa: S324
     )
@@ -68,6 +68,20 @@ def test_digest_of_the_right_password_is_accepted(cameras: TestCameraProcess) ->
     answer = _post(cameras, _envelope(DEVICE_INFO, _security(USER, PASSWORD)))
     assert answer.status_code == 200
     assert b"VTC00000001" in answer.content
+
+
+def test_a_captured_token_cannot_be_replayed(cameras: TestCameraProcess) -> None:
+    request = _envelope(DEVICE_INFO, _security(USER, PASSWORD))
+    assert _post(cameras, request).status_code == 200
+    again = _post(cameras, request)
+    assert again.status_code == 401
+    assert "ter:NotAuthorized" in _subcodes(again)
+
+
+def test_a_stale_token_is_refused(cameras: TestCameraProcess) -> None:
+    old = datetime.now(UTC) - timedelta(hours=1)
+    answer = _post(cameras, _envelope(DEVICE_INFO, _security(USER, PASSWORD, old)))
+    assert answer.status_code == 401
 
 
 @pytest.mark.parametrize(

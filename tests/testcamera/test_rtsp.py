@@ -3,6 +3,7 @@
 import base64
 import itertools
 import json
+import re
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -229,3 +230,107 @@ def test_h265_cameras_serve_h265_that_decodes(tmp_path: Path) -> None:
             "r_frame_rate": "15/1",
         }
         _record_and_check(url, tmp_path / "h265.mp4", seconds=5, fps=15)
+
+
+def _exchange_many(port: int, requests: list[str]) -> list[str]:
+    """Send requests one after another on one connection; the status line of each answer."""
+    answers = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        reader = sock.makefile("rb")
+        for request in requests:
+            sock.sendall(request.encode())
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                head += reader.read(1)
+            text = head.decode()
+            answers.append(text)
+            length = re.search(r"Content-Length: (\d+)", text)
+            if length:
+                reader.read(int(length[1]))
+        reader.close()
+    return answers
+
+
+def _basic() -> str:
+    return "Authorization: Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+
+
+def test_keep_alive_on_the_sessions_connection(h264: TestCameraProcess) -> None:
+    url = f"rtsp://127.0.0.1:{h264.rtsp_port}/cam1/sub"
+    with socket.create_connection(("127.0.0.1", h264.rtsp_port), timeout=10) as sock:
+        reader = sock.makefile("rb")
+
+        def ask(text: str) -> str:
+            sock.sendall(text.encode())
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                head += reader.read(1)
+            return head.decode()
+
+        setup = ask(
+            f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n{_basic()}\r\n"
+            "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n"
+        )
+        session = re.search(r"Session: (\w+)", setup)
+        assert session is not None
+        for n, method in enumerate(("GET_PARAMETER", "SET_PARAMETER", "OPTIONS"), start=2):
+            answer = ask(
+                f"{method} {url} RTSP/1.0\r\nCSeq: {n}\r\n{_basic()}\r\n"
+                f"Session: {session[1]}\r\n\r\n"
+            )
+            assert answer.startswith("RTSP/1.0 200"), answer
+            assert f"CSeq: {n}" in answer
+        reader.close()
+
+
+def test_one_connection_holds_a_bounded_number_of_sessions(h264: TestCameraProcess) -> None:
+    url = f"rtsp://127.0.0.1:{h264.rtsp_port}/cam1/sub"
+    answers = _exchange_many(
+        h264.rtsp_port,
+        [
+            f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: {n}\r\n{_basic()}\r\n"
+            f"Transport: RTP/AVP;unicast;client_port={40000 + 2 * n}-{40001 + 2 * n}\r\n\r\n"
+            for n in range(10)
+        ],
+    )
+    statuses = [a.split(" ")[1] for a in answers]
+    assert statuses[:8] == ["200"] * 8
+    assert statuses[8:] == ["453", "453"]
+
+
+def test_udp_setup_offers_an_even_rtp_port_and_the_next_for_rtcp(h264: TestCameraProcess) -> None:
+    url = f"rtsp://127.0.0.1:{h264.rtsp_port}/cam1/sub"
+    (answer,) = _exchange_many(
+        h264.rtsp_port,
+        [
+            f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n{_basic()}\r\n"
+            "Transport: RTP/AVP;unicast;client_port=41000-41001\r\n\r\n"
+        ],
+    )
+    ports = re.search(r"server_port=(\d+)-(\d+)", answer)
+    assert ports is not None
+    assert int(ports[1]) % 2 == 0
+    assert int(ports[2]) == int(ports[1]) + 1
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Basic " + base64.b64encode("vïewer:pässword".encode()).decode(),
+        'Digest username="vïewer", realm="x", nonce="n", uri="/", response="ä"',
+    ],
+)
+def test_non_ascii_credentials_are_refused_not_crashed_on(
+    h264: TestCameraProcess, authorization: str
+) -> None:
+    url = f"rtsp://127.0.0.1:{h264.rtsp_port}/cam1/sub"
+    (answer,) = _exchange_many(
+        h264.rtsp_port,
+        [f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\nAuthorization: {authorization}\r\n\r\n"],
+    )
+    assert answer.startswith("RTSP/1.0 401")
+
+
+def test_a_malformed_url_is_a_bad_request(h264: TestCameraProcess) -> None:
+    answer = _exchange(h264.rtsp_port, b"DESCRIBE rtsp://[::1/cam1 RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+    assert answer.startswith("RTSP/1.0 400")

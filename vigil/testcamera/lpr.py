@@ -120,8 +120,15 @@ class PlatePusher:
     async def _schedule(self) -> None:
         while True:
             await asyncio.sleep(self.every_s)
-            if self.url and self.every_s > 0:
+            if not self.url:
+                continue
+            try:
                 await self.read()
+            except Exception:
+                # One failed read (a snapshot that could not be made) must not end the schedule.
+                logger.exception(
+                    "making a plate read failed", extra={"camera": self.camera.identity.name}
+                )
 
     async def read(self, plate: PlateSpec | None = None) -> dict[str, object]:
         """Make one read (of `plate`, or the next of the list) and push it; returns it."""

@@ -6,6 +6,9 @@ from typing import Literal
 
 Codec = Literal["h264", "h265"]
 
+# 4K UHD at most: the loop of every profile is rendered and encoded on this machine.
+MAX_WIDTH, MAX_HEIGHT, MIN_SIDE = 3840, 2160, 64
+
 _PROFILE = re.compile(r"^(\d{2,5})x(\d{2,5})@(\d{1,3})(?::(\d{2,6})k)?$")
 
 
@@ -27,6 +30,12 @@ class StreamProfile:
         bitrate = int(match[4]) if match[4] else max(64, width * height * fps // 13_000)
         if width % 16 or height % 8:
             raise ValueError(f"{width}x{height}: width must be a multiple of 16, height of 8")
+        if not (MIN_SIDE <= width <= MAX_WIDTH and MIN_SIDE <= height <= MAX_HEIGHT):
+            raise ValueError(
+                f"{width}x{height}: from {MIN_SIDE}x{MIN_SIDE} to {MAX_WIDTH}x{MAX_HEIGHT}"
+            )
+        if not 16 <= bitrate <= 50_000:
+            raise ValueError(f"{bitrate}k: the bitrate must be 16 to 50000 kbit/s")
         if not 1 <= fps <= 60:
             raise ValueError(f"{fps} fps: the frame rate must be 1 to 60")
         if gop < 1:

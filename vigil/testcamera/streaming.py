@@ -47,7 +47,7 @@ class StreamingService:
         self._host = host
         self._rtsp_port = rtsp_port
         self._auth = Authenticator(user, password or "") if user else None
-        self._encoded: dict[StreamProfile, Encoded] = {}
+        self._encoded: dict[StreamProfile, asyncio.Future[Encoded]] = {}
         self._offline_until: dict[int, float] = {}
         self._streams: dict[tuple[int, StreamName], LiveStream] = {}
         self._pacer: Pacer | None = None
@@ -56,9 +56,16 @@ class StreamingService:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def encoded(self, profile: StreamProfile) -> Encoded:
+        """The loop of `profile`, prepared once however many ask for it at the same time."""
         if profile not in self._encoded:
-            self._encoded[profile] = await asyncio.to_thread(_prepare, profile, self._cache_dir)
-        return self._encoded[profile]
+            self._encoded[profile] = asyncio.ensure_future(
+                asyncio.to_thread(_prepare, profile, self._cache_dir)
+            )
+        try:
+            return await asyncio.shield(self._encoded[profile])
+        except Exception:
+            del self._encoded[profile]  # let a later request try again
+            raise
 
     def stream(self, camera: SimulatedCamera, name: StreamName) -> LiveStream:
         return self._streams[(camera.identity.index, name)]
@@ -144,9 +151,22 @@ class StreamingService:
     async def switch(
         self, camera: SimulatedCamera, name: StreamName, profile: StreamProfile
     ) -> None:
-        """Serve `profile` on the camera's stream once its loop is ready (encoded if new)."""
-        encoded = await self.encoded(profile)
-        self.stream(camera, name).replace_encoded(encoded)
+        """Serve `profile` on the camera's stream once its loop is ready (encoded if new).
+
+        The camera reports the new profile at once, as cameras do; if the loop cannot be
+        made, it goes back to reporting the one it still serves.
+        """
+        stream = self.stream(camera, name)
+        try:
+            encoded = await self.encoded(profile)
+        except Exception:
+            logger.exception(
+                "changing the stream profile failed",
+                extra={"camera": camera.identity.name, "stream": name, "profile": str(profile)},
+            )
+            camera.streams[name] = stream.encoded.profile
+            return
+        stream.replace_encoded(encoded)
         logger.info(
             "stream profile changed",
             extra={"camera": camera.identity.name, "stream": name, "profile": str(profile)},

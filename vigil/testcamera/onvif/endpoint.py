@@ -23,6 +23,7 @@ from vigil.testcamera.onvif.service import (
     Service,
 )
 from vigil.testcamera.onvif.soap import (
+    NonceCache,
     SoapFault,
     action_not_supported,
     authenticate,
@@ -44,6 +45,8 @@ _INTERNAL_ERROR = SoapFault("env:Receiver", "ter:Action", "internal error", http
 class OnvifEndpoint:
     def __init__(self, camera: SimulatedCamera, clock: Clock) -> None:
         self._camera = camera
+        self._clock = clock
+        self._nonces = NonceCache()
         self._pull_points = PullPoints(camera.events, clock)
         self._events = EventsService(camera, self._pull_points)
         self._services: dict[str, Service] = {
@@ -58,7 +61,9 @@ class OnvifEndpoint:
         try:
             request = parse_request(body)
             if request.name not in _UNAUTHENTICATED:
-                authenticate(request, self._camera.credentials)
+                authenticate(
+                    request, self._camera.credentials, self._nonces, self._clock.now_ms() / 1000
+                )
             operation = self._service(path).operations().get(request.name)
             if operation is None:
                 raise action_not_supported(request.name)

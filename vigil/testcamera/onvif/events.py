@@ -22,6 +22,7 @@ from vigil.testcamera.onvif.xsdtime import format_datetime, parse_duration_s, pa
 CONCRETE_SET = "http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet"
 _DIALECTS = (CONCRETE_SET, "http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete")
 DEFAULT_TERMINATION_S = 60.0
+MAX_TERMINATION_S = 3600.0
 MAX_PULL_TIMEOUT_S = 60.0
 
 # Topic, then the names and XML Schema types of its source and data items.
@@ -226,8 +227,9 @@ def _termination(value: str | None, now_s: float) -> float:
         return now_s + DEFAULT_TERMINATION_S
     try:
         termination_s = parse_termination(value, now_s)
-    except ValueError as err:
+    except (ValueError, OverflowError) as err:
         raise invalid_argument(f"{value!r} is neither a duration nor a date and time") from err
     if termination_s <= now_s:
         raise invalid_argument("the termination time has already passed")
-    return termination_s
+    # Clients renew; a subscription asked for years would hold its place for good.
+    return min(termination_s, now_s + MAX_TERMINATION_S)

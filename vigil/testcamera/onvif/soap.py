@@ -93,7 +93,29 @@ def parse_request(data: bytes) -> SoapRequest:
     return SoapRequest(header=find(envelope, "env:Header"), operation=operations[0])
 
 
-def authenticate(request: SoapRequest, credentials: Credentials) -> None:
+# A token's Created time must be this close to the camera's clock, and its nonce is refused
+# a second time within that window: a captured request cannot be replayed.
+TOKEN_WINDOW_S = 300
+
+
+class NonceCache:
+    """The nonces of the tokens accepted within the last TOKEN_WINDOW_S seconds."""
+
+    def __init__(self) -> None:
+        self._expiry: dict[bytes, float] = {}
+
+    def first_use(self, nonce: bytes, now_s: float) -> bool:
+        if len(self._expiry) > 10_000 or next(iter(self._expiry.values()), now_s) < now_s:
+            self._expiry = {n: t for n, t in self._expiry.items() if t >= now_s}
+        if nonce in self._expiry:
+            return False
+        self._expiry[nonce] = now_s + 2 * TOKEN_WINDOW_S
+        return True
+
+
+def authenticate(
+    request: SoapRequest, credentials: Credentials, nonces: NonceCache, now_s: float
+) -> None:
     """Check the WS-UsernameToken digest: Base64(SHA-1(nonce + created + password)).
 
     Only the digest form is accepted, as the ONVIF core specification requires; the clear-text
@@ -118,14 +140,18 @@ def authenticate(request: SoapRequest, credentials: Credentials) -> None:
         raise not_authorized()
     try:
         nonce = base64.b64decode(nonce_text, validate=True)
-        datetime.fromisoformat(created)
-    except (binascii.Error, ValueError) as err:
+        created_s = datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+    except (binascii.Error, ValueError, OverflowError) as err:
         raise not_authorized() from err
+    if abs(created_s - now_s) > TOKEN_WINDOW_S:
+        raise not_authorized()
     secret = (credentials.password or "").encode()
     # SHA-1 is what the WS-Security UsernameToken profile prescribes; clients send nothing else.
     digest = hashlib.sha1(nonce + created.encode() + secret).digest()  # noqa: S324
     expected = base64.b64encode(digest)
     if not hmac.compare_digest(expected, (password.text or "").strip().encode()):
+        raise not_authorized()
+    if not nonces.first_use(nonce, now_s):
         raise not_authorized()
 
 

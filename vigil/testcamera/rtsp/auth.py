@@ -12,6 +12,11 @@ REALM = "Vigil TestCam"
 _PARAM = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|([^\s,]+))')
 
 
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison of any text (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
@@ -44,13 +49,17 @@ class Authenticator:
         except (ValueError, UnicodeDecodeError):
             return False
         user, _, password = decoded.partition(":")
-        return hmac.compare_digest(user, self.user) and hmac.compare_digest(password, self.password)
+        return _same(user, self.user) and _same(password, self.password)
 
     def _check_digest(self, method: str, text: str) -> bool:
         params = {m[1].lower(): m[2] if m[2] is not None else m[3] for m in _PARAM.finditer(text)}
-        if params.get("username") != self.user or params.get("nonce") != self._nonce:
+        if (
+            params.get("username") != self.user
+            or params.get("nonce") != self._nonce
+            or params.get("realm") != REALM
+        ):
             return False
-        ha1 = _md5(f"{self.user}:{params.get('realm', REALM)}:{self.password}")
+        ha1 = _md5(f"{self.user}:{REALM}:{self.password}")
         ha2 = _md5(f"{method}:{params.get('uri', '')}")
         if params.get("qop") == "auth":
             expected = _md5(
@@ -58,4 +67,4 @@ class Authenticator:
             )
         else:
             expected = _md5(f"{ha1}:{self._nonce}:{ha2}")
-        return hmac.compare_digest(expected, params.get("response", ""))
+        return _same(expected, params.get("response", ""))

@@ -1,10 +1,12 @@
 """RTSP/1.0 requests and responses (RFC 2326): parsing from a stream, formatting."""
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 MAX_HEADER_BYTES = 16 * 1024
+TRACK = "trackID=0"  # the control URL of the one track, relative to the stream's URL
 MAX_BODY_BYTES = 64 * 1024
 
 REASONS = {
@@ -13,6 +15,7 @@ REASONS = {
     401: "Unauthorized",
     404: "Not Found",
     405: "Method Not Allowed",
+    453: "Not Enough Bandwidth",
     454: "Session Not Found",
     455: "Method Not Valid in This State",
     459: "Aggregate Operation Not Allowed",
@@ -21,6 +24,9 @@ REASONS = {
     503: "Service Unavailable",
     505: "RTSP Version Not Supported",
 }
+
+
+_METHOD = re.compile(r"^[A-Za-z_-]{1,32}$")
 
 
 class BadRequest(Exception):
@@ -41,7 +47,12 @@ class Request:
 
     @property
     def path(self) -> str:
-        return urlsplit(self.url).path if "://" in self.url else self.url
+        """The URL's path without a trailing slash or the track's control suffix."""
+        try:
+            path = urlsplit(self.url).path if "://" in self.url else self.url
+        except ValueError as err:
+            raise BadRequest(f"malformed URL {self.url[:80]!r}") from err
+        return path.rstrip("/").removesuffix(f"/{TRACK}")
 
 
 @dataclass
@@ -66,7 +77,7 @@ def parse_head(head: bytes) -> Request:
         raise BadRequest("the request is not UTF-8 text") from err
     lines = text.rstrip("\r\n").split("\r\n")
     parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[0].isalpha() or not parts[2].startswith("RTSP/"):
+    if len(parts) != 3 or not _METHOD.match(parts[0]) or not parts[2].startswith("RTSP/"):
         raise BadRequest(f"malformed request line {lines[0][:80]!r}")
     headers: dict[str, str] = {}
     for line in lines[1:]:
@@ -77,7 +88,18 @@ def parse_head(head: bytes) -> Request:
     return Request(parts[0].upper(), parts[1], parts[2], headers)
 
 
-async def read_message(reader: asyncio.StreamReader) -> Request | tuple[int, bytes]:
+async def read_message(
+    reader: asyncio.StreamReader, timeout_s: float
+) -> Request | tuple[int, bytes]:
+    """The next request or interleaved packet; TimeoutError if none starts within `timeout_s`.
+
+    Once a message has begun, the rest must follow within `timeout_s` too.
+    """
+    async with asyncio.timeout(timeout_s):
+        return await _read_message(reader)
+
+
+async def _read_message(reader: asyncio.StreamReader) -> Request | tuple[int, bytes]:
     """The next request, or an interleaved binary packet as (channel, data).
 
     Clients send RTCP receiver reports interleaved on the RTSP connection ($, channel,

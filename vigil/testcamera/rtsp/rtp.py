@@ -36,58 +36,63 @@ class RtpFrame:
 
 
 def packetize(codec: Codec, access_unit: bytes) -> RtpFrame:
-    """The RTP payloads of one frame; the last one carries the marker bit when sent."""
+    """The RTP payloads of one frame; the last one carries the marker bit when sent.
+
+    H.264 parameter sets and SEI ride together in one STAP-A where they fit; a NAL unit too
+    big for one packet is fragmented (FU-A, or FU for H.265).
+    """
     nals = [nal for nal in split_annexb(access_unit) if not is_delimiter(codec, nal)]
     payloads: list[bytes] = []
-    small: list[bytes] = []
+    group: list[bytes] = []
     for nal in nals:
-        if codec == "h264" and nal_type(codec, nal) in (6, 7, 8):
-            small.append(nal)  # SEI, SPS, PPS travel in one aggregation packet
+        if codec == "h264" and nal_type(codec, nal) in (6, 7, 8):  # SEI, SPS, PPS
+            if group and _aggregate_size([*group, nal]) > MAX_PAYLOAD:
+                payloads.extend(_aggregate_h264(group))
+                group = []
+            group.append(nal)
             continue
-        if small:
-            payloads.append(_aggregate_h264(small) if len(small) > 1 else small[0])
-            small = []
-        if len(nal) <= MAX_PAYLOAD:
-            payloads.append(nal)
-        elif codec == "h264":
-            payloads.extend(_fragment_h264(nal))
-        else:
-            payloads.extend(_fragment_h265(nal))
+        if group:
+            payloads.extend(_aggregate_h264(group))
+            group = []
+        payloads.extend(_split(codec, nal))
+    if group:
+        payloads.extend(_aggregate_h264(group))
     keyframe = any(is_keyframe_nal(codec, nal) for nal in nals)
     return RtpFrame(tuple(payloads), keyframe)
 
 
-def _aggregate_h264(nals: list[bytes]) -> bytes:
-    """A STAP-A packet (RFC 6184 §5.7.1): each NAL unit behind its 16-bit size."""
+def _split(codec: Codec, nal: bytes) -> list[bytes]:
+    """`nal` as one payload, or as fragments (FU-A / FU) when it is too big for one packet."""
+    if len(nal) <= MAX_PAYLOAD:
+        return [nal]
+    if codec == "h264":
+        # FU indicator: the NAL's F and NRI bits with type 28; FU header carries the type.
+        prefix, kind, body = bytes([(nal[0] & 0xE0) | _FU_A]), nal[0] & 0x1F, nal[1:]
+    else:
+        # Payload header: the NAL header with its type replaced by 49 (F, LayerId, TID kept).
+        prefix = bytes([(nal[0] & 0x81) | (_FU_H265 << 1), nal[1]])
+        kind, body = (nal[0] >> 1) & 0x3F, nal[2:]
+    chunk = MAX_PAYLOAD - len(prefix) - 1
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)]
+    return [
+        prefix
+        + bytes([kind | (0x80 if n == 0 else 0) | (0x40 if n == len(pieces) - 1 else 0)])
+        + piece
+        for n, piece in enumerate(pieces)
+    ]
+
+
+def _aggregate_size(nals: list[bytes]) -> int:
+    return 1 + sum(2 + len(n) for n in nals)
+
+
+def _aggregate_h264(nals: list[bytes]) -> list[bytes]:
+    """A STAP-A packet (RFC 6184 §5.7.1), each NAL unit behind its 16-bit size; one NAL unit
+    goes alone (fragmented if need be)."""
+    if len(nals) == 1:
+        return _split("h264", nals[0])
     nri = max(nal[0] & 0x60 for nal in nals)
-    return bytes([nri | _STAP_A]) + b"".join(len(n).to_bytes(2, "big") + n for n in nals)
-
-
-def _fragment_h264(nal: bytes) -> list[bytes]:
-    indicator = bytes([(nal[0] & 0xE0) | _FU_A])
-    kind = nal[0] & 0x1F
-    body = nal[1:]
-    chunk = MAX_PAYLOAD - 2
-    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)]
-    out = []
-    for n, piece in enumerate(pieces):
-        header = kind | (0x80 if n == 0 else 0) | (0x40 if n == len(pieces) - 1 else 0)
-        out.append(indicator + bytes([header]) + piece)
-    return out
-
-
-def _fragment_h265(nal: bytes) -> list[bytes]:
-    kind = (nal[0] >> 1) & 0x3F
-    # Payload header: the NAL header with its type replaced by 49 (F, LayerId, TID kept).
-    payload_header = bytes([(nal[0] & 0x81) | (_FU_H265 << 1), nal[1]])
-    body = nal[2:]
-    chunk = MAX_PAYLOAD - 3
-    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)]
-    out = []
-    for n, piece in enumerate(pieces):
-        header = kind | (0x80 if n == 0 else 0) | (0x40 if n == len(pieces) - 1 else 0)
-        out.append(payload_header + bytes([header]) + piece)
-    return out
+    return [bytes([nri | _STAP_A]) + b"".join(len(n).to_bytes(2, "big") + n for n in nals)]
 
 
 _HEADER = struct.Struct("!BBHII")

@@ -1,9 +1,8 @@
 """The session description a DESCRIBE answers (RFC 4566), one video track."""
 
+from vigil.testcamera.rtsp.messages import TRACK
 from vigil.testcamera.rtsp.rtp import CLOCK_RATE, PAYLOAD_TYPE
 from vigil.testcamera.rtsp.stream import Encoded
-
-TRACK = "trackID=0"
 
 
 def describe(encoded: Encoded, title: str, host: str, session_id: int) -> str:

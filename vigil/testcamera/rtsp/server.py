@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from vigil.testcamera.rtsp.auth import Authenticator
 from vigil.testcamera.rtsp.messages import (
     MAX_HEADER_BYTES,
+    TRACK,
     BadRequest,
     Request,
     Response,
     read_message,
 )
-from vigil.testcamera.rtsp.sdp import TRACK, describe
+from vigil.testcamera.rtsp.sdp import describe
 from vigil.testcamera.rtsp.stream import JoinPoint, LiveStream, Subscriber
 from vigil.testcamera.rtsp.transports import (
     InterleavedSubscriber,
@@ -32,6 +33,11 @@ from vigil.testcamera.rtsp.transports import (
 logger = logging.getLogger(__name__)
 
 SESSION_TIMEOUT_S = 60
+# A connection without a session must send its next request within this.
+REQUEST_TIMEOUT_S = 30
+# Bounds against clients that open sessions without end: a real camera serves a handful.
+MAX_SESSIONS_PER_CONNECTION = 8
+MAX_SESSIONS = 4096
 METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 
 
@@ -86,6 +92,8 @@ class RtspServer:
         self._auth = auth
         self._clock = clock
         self._sessions: dict[str, Session] = {}
+        # Which session a client's RTCP address belongs to, for its receiver reports.
+        self._udp_sessions: dict[tuple[str, int], str] = {}
         self._connections: set[Connection] = set()
         self._server: asyncio.Server | None = None
         self._udp: tuple[asyncio.DatagramTransport, asyncio.DatagramTransport] | None = None
@@ -93,19 +101,32 @@ class RtspServer:
         self._session_tag = secrets.randbits(31)
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
         self._server = await asyncio.start_server(
             self._serve, self._host, self._port, limit=MAX_HEADER_BYTES
         )
-        rtp, _ = await loop.create_datagram_endpoint(
-            lambda: _UdpSink(self._udp_report), local_addr=(self._host, 0)
-        )
-        rtcp, _ = await loop.create_datagram_endpoint(
-            lambda: _UdpSink(self._udp_report), local_addr=(self._host, 0)
-        )
-        self._udp = (rtp, rtcp)
+        self._udp = await self._bind_udp_pair()
         self._reaper = asyncio.create_task(self._reap(), name="rtsp-session-reaper")
         logger.info("rtsp listening", extra={"url": f"rtsp://{self._host}:{self._port}"})
+
+    async def _bind_udp_pair(self) -> tuple[asyncio.DatagramTransport, asyncio.DatagramTransport]:
+        """RTP on an even port and RTCP on the next one, as clients expect (RFC 3550 §11)."""
+        loop = asyncio.get_running_loop()
+        for _ in range(50):
+            rtp, _ = await loop.create_datagram_endpoint(
+                lambda: _UdpSink(self._udp_report), local_addr=(self._host, 0)
+            )
+            port = rtp.get_extra_info("sockname")[1]
+            if port % 2 == 0 and port < 65535:
+                try:
+                    rtcp, _ = await loop.create_datagram_endpoint(
+                        lambda: _UdpSink(self._udp_report), local_addr=(self._host, port + 1)
+                    )
+                except OSError:
+                    rtp.close()
+                    continue
+                return rtp, rtcp
+            rtp.close()
+        raise OSError("no free pair of UDP ports for RTP and RTCP")
 
     async def stop(self) -> None:
         if self._reaper is not None:
@@ -141,10 +162,14 @@ class RtspServer:
         peer = writer.get_extra_info("peername")
         try:
             while True:
-                message = await read_message(reader)
+                # A playing client may stay silent but for keep-alives; one with no session
+                # has no reason to hold the connection open.
+                idle_s = SESSION_TIMEOUT_S if connection.sessions else REQUEST_TIMEOUT_S
+                message = await read_message(reader, idle_s)
+                # Any sign of life keeps the connection's sessions (RTCP, OPTIONS, …).
+                for session_id in connection.sessions:
+                    self._touch(session_id)
                 if isinstance(message, tuple):  # interleaved RTCP from the client
-                    for session_id in connection.sessions:
-                        self._touch(session_id)
                     continue
                 if self._offline(message):
                     break  # an unplugged camera answers nothing
@@ -157,7 +182,7 @@ class RtspServer:
         except BadRequest as err:
             logger.info("bad rtsp request", extra={"peer": str(peer), "reason": str(err)})
             writer.write(Response(400).encode("0"))
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
             pass
         finally:
             for session_id in list(connection.sessions):
@@ -188,13 +213,11 @@ class RtspServer:
         return handler(request, connection)
 
     def _offline(self, request: Request) -> bool:
-        mount = self._mounts.get(request.path.rstrip("/").removesuffix(f"/{TRACK}"))
+        mount = self._mount(request)
         return mount is not None and not mount.online()
 
     def _mount(self, request: Request) -> Mount | None:
-        path = request.path.rstrip("/")
-        path = path.removesuffix(f"/{TRACK}")
-        return self._mounts.get(path)
+        return self._mounts.get(request.path)
 
     def _describe(self, request: Request, _: Connection) -> Response:
         mount = self._mount(request)
@@ -214,9 +237,20 @@ class RtspServer:
             return Response(404)
         if request.headers.get("session"):
             return Response(459)  # one track per stream: nothing to aggregate
+        if (
+            len(connection.sessions) >= MAX_SESSIONS_PER_CONNECTION
+            or len(self._sessions) >= MAX_SESSIONS
+        ):
+            return Response(453)
         transport = TransportRequest.choose(request.headers.get("transport", ""))
         if transport is None:
             return Response(461)
+        if transport.tcp and any(
+            isinstance(s.subscriber, InterleavedSubscriber)
+            and s.subscriber.channels[0] in transport.channels
+            for s in map(self._sessions.__getitem__, connection.sessions)
+        ):
+            return Response(461)  # those interleaved channels carry another session
         subscriber: Subscriber
         if transport.tcp:
             subscriber = InterleavedSubscriber(connection.writer, transport.channels)
@@ -241,6 +275,8 @@ class RtspServer:
         )
         self._sessions[session.id] = session
         connection.sessions.add(session.id)
+        if isinstance(subscriber, UdpSubscriber):
+            self._udp_sessions[subscriber.rtcp_address] = session.id
         return Response(
             200, [("Transport", reply), ("Session", f"{session.id};timeout={SESSION_TIMEOUT_S}")]
         )
@@ -303,10 +339,9 @@ class RtspServer:
             session.last_seen = self._clock()
 
     def _udp_report(self, address: tuple[str, int]) -> None:
-        for session in self._sessions.values():
-            subscriber = session.subscriber
-            if isinstance(subscriber, UdpSubscriber) and subscriber.rtcp_address == address:
-                session.last_seen = self._clock()
+        session_id = self._udp_sessions.get(address)
+        if session_id is not None:
+            self._touch(session_id)
 
     def _end_session(self, session_id: str) -> None:
         session = self._sessions.pop(session_id, None)
@@ -314,6 +349,8 @@ class RtspServer:
             return
         session.mount.stream.remove(session.subscriber)
         session.connection.sessions.discard(session_id)
+        if isinstance(session.subscriber, UdpSubscriber):
+            self._udp_sessions.pop(session.subscriber.rtcp_address, None)
 
     async def _reap(self) -> None:
         while True:
@@ -323,3 +360,5 @@ class RtspServer:
                 if session.last_seen < deadline:
                     logger.info("rtsp session timed out", extra={"session": session.id})
                     self._end_session(session.id)
+                    if not session.connection.sessions:
+                        session.connection.writer.close()

@@ -48,6 +48,7 @@ class InterleavedSubscriber:
 
     def __init__(self, writer: asyncio.StreamWriter, channels: tuple[int, int]) -> None:
         self._writer = writer
+        self.channels = channels
         self._rtp = bytes([ord("$"), channels[0]])
         self._rtcp = bytes([ord("$"), channels[1]])
 

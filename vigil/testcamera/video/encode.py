@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -65,9 +66,11 @@ def load_or_encode(profile: StreamProfile, cache_dir: Path) -> EncodedFrames:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
+    # A unique temporary name: two encodes of one profile may finish at the same time.
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+    Path(temporary).replace(path)
 
 
 def _encoder(profile: StreamProfile) -> av.VideoCodecContext:
