@@ -8,6 +8,7 @@ profile in memory, not 256.
 import asyncio
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera, StreamName
@@ -87,7 +88,7 @@ class StreamingService:
                 stream.on_watched = self._pacer.watch
                 self._streams[(camera.identity.index, name)] = stream
                 mounts[camera.rtsp_path(name)] = Mount(
-                    f"{camera.identity.name} {name}", stream, self._online_check(camera, loop)
+                    f"{camera.identity.name} {name}", stream, partial(self.online, camera)
                 )
             camera.on_profile_change = self._profile_changer(camera)
         self._mounts = mounts
@@ -103,12 +104,6 @@ class StreamingService:
             await self._server.stop()
         if self._pacer is not None:
             await self._pacer.stop()
-
-    def _online_check(
-        self, camera: SimulatedCamera, loop: asyncio.AbstractEventLoop
-    ) -> Callable[[], bool]:
-        index = camera.identity.index
-        return lambda: loop.time() >= self._offline_until.get(index, 0.0)
 
     def online(self, camera: SimulatedCamera) -> bool:
         until = self._offline_until.get(camera.identity.index, 0.0)

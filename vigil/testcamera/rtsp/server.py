@@ -292,6 +292,8 @@ class RtspServer:
         session = self._session(request)
         if session is None:
             return Response(454)
+        if session.playing:  # already playing: nothing changes, no new starting point
+            return Response(200, [("Session", session.id), ("Range", "npt=0.000-")])
         session.join = session.mount.stream.join_point()
         seq, rtptime = session.join.seq, session.join.rtp_timestamp
         track_url = request.url.rstrip("/")
