@@ -7,6 +7,7 @@ profile in memory, not 256.
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -18,6 +19,7 @@ from vigil.testcamera.rtsp.rtp import packetize
 from vigil.testcamera.rtsp.server import Mount, RtspServer
 from vigil.testcamera.rtsp.stream import Encoded, LiveStream, Pacer
 from vigil.testcamera.video.bitstream import ParameterSets, split_annexb
+from vigil.testcamera.video.caption import CaptionedLoop
 from vigil.testcamera.video.encode import load_or_encode
 from vigil.testcamera.video.snapshot import decode_jpeg
 
@@ -27,9 +29,32 @@ logger = logging.getLogger(__name__)
 def _prepare(profile: StreamProfile, cache_dir: Path) -> Encoded:
     """Load (or encode) and packetise a loop; blocking, so run off the event loop."""
     frames = load_or_encode(profile, cache_dir).frames()
+    caption = None
+    if profile.codec == "h264":
+        caption = CaptionedLoop(frames)
+        frames = [
+            b"".join(b"\x00\x00\x00\x01" + nal for nal in (*f.prefix, f.body))
+            for f in caption.frames
+        ]
     parameters = ParameterSets.find(profile.codec, split_annexb(frames[0]))
     packetized = tuple(packetize(profile.codec, f) for f in frames)
-    return Encoded(profile, packetized, parameters, tuple(frames))
+    return Encoded(profile, packetized, parameters, tuple(frames), caption)
+
+
+def caption_text(camera: SimulatedCamera) -> Callable[[int], str]:
+    """What the band of a camera's frames says: wall clock (UTC, ms), frame, PTZ, name; the
+    most telling first, as narrow streams show only the start."""
+
+    def text(frame_number: int) -> str:
+        now = time.time()
+        clock = time.strftime("%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"
+        at = camera.ptz.position()
+        return (
+            f"{clock} #{frame_number % 1_000_000:06d} "
+            f"P{at.pan:+.1f} T{at.tilt:+.1f} Z{at.zoom:.1f} {camera.identity.name}"
+        )
+
+    return text
 
 
 class StreamingService:
@@ -86,6 +111,7 @@ class StreamingService:
                 encoded = await self.encoded(camera.streams[name])
                 stream = LiveStream(encoded, f"{camera.identity.serial}-{name}", loop.time)
                 stream.on_watched = self._pacer.watch
+                stream.caption_text = caption_text(camera)
                 self._streams[(camera.identity.index, name)] = stream
                 mounts[camera.rtsp_path(name)] = Mount(
                     f"{camera.identity.name} {name}", stream, partial(self.online, camera)
@@ -127,9 +153,10 @@ class StreamingService:
         key = live.loop_position()
         while not encoded.frames[key].keyframe:
             key -= 1
-        return await asyncio.to_thread(
-            decode_jpeg, encoded.profile.codec, encoded.access_units[key : key + 1]
-        )
+        unit = encoded.access_units[key]
+        if encoded.caption is not None and live.caption_text is not None:
+            unit = encoded.caption.access_unit(key, live.caption_text(live.frame_number()))
+        return await asyncio.to_thread(decode_jpeg, encoded.profile.codec, [unit])
 
     def _profile_changer(
         self, camera: SimulatedCamera

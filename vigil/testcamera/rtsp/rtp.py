@@ -33,6 +33,9 @@ _FU_H265 = 49
 class RtpFrame:
     payloads: tuple[bytes, ...]
     keyframe: bool
+    # Where the picture's slices start among the payloads (after parameter sets and SEI):
+    # a caption band slice goes there.
+    slice_start: int = 0
 
 
 def packetize(codec: Codec, access_unit: bytes) -> RtpFrame:
@@ -58,7 +61,20 @@ def packetize(codec: Codec, access_unit: bytes) -> RtpFrame:
     if group:
         payloads.extend(_aggregate_h264(group))
     keyframe = any(is_keyframe_nal(codec, nal) for nal in nals)
-    return RtpFrame(tuple(payloads), keyframe)
+    slice_start = next(
+        (n for n, p in enumerate(payloads) if not _is_parameters_or_sei(codec, p)), len(payloads)
+    )
+    return RtpFrame(tuple(payloads), keyframe, slice_start)
+
+
+def _is_parameters_or_sei(codec: Codec, payload: bytes) -> bool:
+    kind = payload[0] & 0x1F if codec == "h264" else (payload[0] >> 1) & 0x3F
+    return kind in ((6, 7, 8, _STAP_A) if codec == "h264" else (32, 33, 34, 39))
+
+
+def packetize_nal(codec: Codec, nal: bytes) -> list[bytes]:
+    """The payloads of one NAL unit sent on its own (a caption band slice)."""
+    return _split(codec, nal)
 
 
 def _split(codec: Codec, nal: bytes) -> list[bytes]:

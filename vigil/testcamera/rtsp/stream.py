@@ -21,8 +21,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from vigil.testcamera.profiles import StreamProfile
-from vigil.testcamera.rtsp.rtp import CLOCK_RATE, RtpFrame, rtp_header, sender_report
+from vigil.testcamera.rtsp.rtp import (
+    CLOCK_RATE,
+    RtpFrame,
+    packetize_nal,
+    rtp_header,
+    sender_report,
+)
 from vigil.testcamera.video.bitstream import ParameterSets
+from vigil.testcamera.video.caption import CaptionedLoop
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +59,8 @@ class Encoded:
     frames: tuple[RtpFrame, ...]
     parameters: ParameterSets
     access_units: tuple[bytes, ...]  # the same frames as Annex-B, for snapshots
+    # H.264 loops get a live caption band (clock, frame, name, PTZ) on every frame sent.
+    caption: CaptionedLoop | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,9 @@ class LiveStream:
         self._stalled_until = -math.inf
         self._corrupt_packets = 0
         self.on_watched: Callable[[LiveStream], None] | None = None
+        # The caption of timeline frame n; set by whoever knows the camera.
+        self.caption_text: Callable[[int], str] | None = None
+        self._caption_shown: str | None = None  # the band of the last frame sent
 
     @property
     def fps(self) -> int:
@@ -92,10 +104,13 @@ class LiveStream:
     def rtp_timestamp(self, frame_number: int) -> int:
         return (self._timestamp_base + frame_number * CLOCK_RATE // self.fps) & 0xFFFFFFFF
 
+    def frame_number(self) -> int:
+        """The timeline frame on the air now."""
+        return int((self._clock() - self._on_air) * self.fps)
+
     def loop_position(self) -> int:
         """The loop frame on the air now."""
-        frame = int((self._clock() - self._on_air) * self.fps)
-        return frame % len(self.encoded.frames)
+        return self.frame_number() % len(self.encoded.frames)
 
     def join_point(self) -> JoinPoint:
         """Where a client that starts playing now joins: the next keyframe.
@@ -136,6 +151,7 @@ class LiveStream:
         frame = math.ceil((now - self._on_air) * self.fps)
         timestamp = self.rtp_timestamp(frame)
         self.encoded = encoded
+        self._caption_shown = None
         # A new timeline starting now, continuing the RTP time where the old one was.
         self._on_air = now
         self._timestamp_base = timestamp
@@ -177,12 +193,21 @@ class LiveStream:
 
     def _send_frame(self) -> None:
         frames = self.encoded.frames
-        frame = frames[self._next_frame % len(frames)]
+        index = self._next_frame % len(frames)
+        frame = frames[index]
         timestamp = self.rtp_timestamp(self._next_frame)
+        payloads = frame.payloads
+        caption = self.encoded.caption
+        if caption is not None and self.caption_text is not None:
+            text = self.caption_text(self._next_frame)
+            band = caption.band(index, text, None if frame.keyframe else self._caption_shown)
+            self._caption_shown = text
+            start = frame.slice_start
+            payloads = (*payloads[:start], *packetize_nal("h264", band), *payloads[start:])
         self._next_frame += 1
-        last = len(frame.payloads) - 1
+        last = len(payloads) - 1
         packets = []
-        for n, payload in enumerate(frame.payloads):
+        for n, payload in enumerate(payloads):
             if self._corrupt_packets > 0:
                 self._corrupt_packets -= 1
                 payload = _garbled(payload)

@@ -20,12 +20,13 @@ import av
 import numpy as np
 
 from vigil.testcamera.profiles import StreamProfile
+from vigil.testcamera.video.caption import BACKGROUND, BAND_HEIGHT
 from vigil.testcamera.video.render import render
 
 logger = logging.getLogger(__name__)
 
 # Bump when rendering or encoder settings change, so old cache entries are not reused.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 LOOP_SECONDS = 10
 
 
@@ -37,6 +38,11 @@ class EncodedFrames:
     def frames(self) -> list[bytes]:
         ends = [*self.offsets[1:], len(self.data)]
         return [self.data[start:end] for start, end in zip(self.offsets, ends, strict=True)]
+
+
+def coded_height(profile: StreamProfile) -> int:
+    """H.264 loops are encoded a caption band short; the band is added when sending."""
+    return profile.height - BAND_HEIGHT if profile.codec == "h264" else profile.height
 
 
 def loop_length(profile: StreamProfile) -> int:
@@ -78,7 +84,7 @@ def _encoder(profile: StreamProfile) -> av.VideoCodecContext:
     context = av.CodecContext.create(name, "w")
     assert isinstance(context, av.VideoCodecContext)
     context.width = profile.width
-    context.height = profile.height
+    context.height = coded_height(profile)
     context.pix_fmt = "yuv420p"
     context.time_base = Fraction(1, profile.fps)
     context.framerate = Fraction(profile.fps, 1)
@@ -91,6 +97,8 @@ def _encoder(profile: StreamProfile) -> av.VideoCodecContext:
     if profile.codec == "h264":
         context.options = {
             "preset": "veryfast",
+            # Baseline (CAVLC, no B-frames): what the live caption band is stitched to.
+            "profile": "baseline",
             "tune": "zerolatency",
             "x264-params": f"keyint={profile.gop}:min-keyint={profile.gop}:scenecut=0:"
             f"repeat-headers=1:aud=0:sliced-threads=0:{rate}",
@@ -123,8 +131,10 @@ def _encode(profile: StreamProfile) -> EncodedFrames:
             f"{profile.fps} fps  {profile.bitrate_kbps} kbit/s  GOP {profile.gop}",
             f"loop frame {index:05d} of {length}",
         )
-        planes = render(profile.width, profile.height, index, length, lines)
-        frame = av.VideoFrame(profile.width, profile.height, "yuv420p")
+        height = coded_height(profile)
+        flat = (16, BACKGROUND) if height != profile.height else (0, 0)
+        planes = render(profile.width, height, index, length, lines, flat)
+        frame = av.VideoFrame(profile.width, height, "yuv420p")
         for plane, values in zip(frame.planes, (planes.y, planes.u, planes.v), strict=True):
             _fill(plane, values)
         frame.pts = index

@@ -39,8 +39,16 @@ def text_mask(lines: tuple[str, ...], size: int) -> Plane:
     return np.asarray(image, dtype=np.uint8)
 
 
-def render(width: int, height: int, index: int, period: int, lines: tuple[str, ...]) -> Planes:
-    """Frame `index` of a loop of `period` frames."""
+def render(
+    width: int,
+    height: int,
+    index: int,
+    period: int,
+    lines: tuple[str, ...],
+    flat_top: tuple[int, int] = (0, 0),
+) -> Planes:
+    """Frame `index` of a loop of `period` frames; `flat_top` (rows, luma) makes the top rows
+    one flat grey, under the caption band (see caption.py)."""
     phase = index / period
     ys, xs = np.mgrid[0:height, 0:width]
     # Diagonal bands that move one full period per loop: motion everywhere, for the encoder
@@ -56,7 +64,11 @@ def render(width: int, height: int, index: int, period: int, lines: tuple[str, .
     v = np.full((height // 2, width // 2), 128, dtype=np.uint8)
     u[:, :] = (96 + (np.arange(width // 2) * 64 // max(1, width // 2))).astype(np.uint8)
     v[:, :] = (160 - (np.arange(height // 2) * 64 // max(1, height // 2)))[:, None].astype(np.uint8)
-    _stamp(y, u, v, text_mask(lines, max(12, height // 24)))
+    rows, luma = flat_top
+    _stamp(y[rows:], u[rows // 2 :], v[rows // 2 :], text_mask(lines, max(12, height // 24)))
+    y[:rows] = luma
+    u[: rows // 2] = 128
+    v[: rows // 2] = 128
     return Planes(y, u, v)
 
 

@@ -1,0 +1,73 @@
+"""The live caption burnt into H.264 pictures: read back from frames a real client recorded."""
+
+import itertools
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+
+from tests.testcamera.process import TestCameraProcess
+from vigil.testcamera.video.caption import read_caption
+
+CAPTION = re.compile(
+    r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) #(\d{6}) P([+-]\d\.\d) T([+-]\d\.\d) Z(\d\.\d) (.+)$"
+)
+
+
+def _captions(clip: Path) -> list[str]:
+    with av.open(str(clip)) as container:
+        return [
+            read_caption(np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height])
+            for frame in container.decode(video=0)
+        ]
+
+
+def test_pictures_carry_the_wall_clock_frame_counter_ptz_and_name(tmp_path: Path) -> None:
+    with TestCameraProcess(tmp_path, count=2, extra_args=("--main", "960x544@25:800k")) as cameras:
+        cameras.start(timeout_s=120)
+        clip = tmp_path / "caption.mp4"
+        started = time.time()
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-rtsp_transport",
+                "tcp",
+                "-i",
+                f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam2/main",
+                "-t",
+                "3",
+                "-c",
+                "copy",
+                "-y",
+                str(clip),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    decode = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(clip), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert decode.stderr == ""
+    captions = [CAPTION.match(text) for text in _captions(clip)]
+    assert len(captions) >= 50
+    assert all(captions), [c for c in _captions(clip) if not CAPTION.match(c)][:3]
+    parsed = [m for m in captions if m]
+    assert {m[9] for m in parsed} == {"Camera 002"}
+    assert {(m[6], m[7], m[8]) for m in parsed} == {("+0.0", "+0.0", "0.0")}
+    frames = [int(m[5]) for m in parsed]
+    assert frames == list(range(frames[0], frames[0] + len(frames)))
+    clock_ms = [((int(m[1]) * 60 + int(m[2])) * 60 + int(m[3])) * 1000 + int(m[4]) for m in parsed]
+    assert all(b > a for a, b in itertools.pairwise(clock_ms))
+    day_ms = int(started * 1000) % 86_400_000
+    assert abs(clock_ms[0] - day_ms) < 30_000  # UTC wall clock of when it was sent

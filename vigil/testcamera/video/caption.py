@@ -1,0 +1,160 @@
+"""A live caption band above pre-encoded H.264: clock, name, frame and PTZ, never encoded.
+
+The loop's body is encoded once, two macroblock rows short. At load its parameter sets are made
+two rows taller and its slices moved two rows down (see h264.py). For every frame sent, a band
+slice is written in front of the body: each 16x32 character cell is two macroblocks of raw
+samples (I_PCM), and in P pictures the cells whose character did not change are skipped, so a
+frame's band costs a string compare and a few hundred bytes. See docs/design/testcamera.md.
+"""
+
+from dataclasses import dataclass, replace
+from functools import cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from vigil.testcamera.video.bits import BitWriter, rbsp_to_nal
+from vigil.testcamera.video.bitstream import split_annexb
+from vigil.testcamera.video.h264 import (
+    NAL_IDR,
+    NAL_PPS,
+    NAL_SLICE,
+    NAL_SPS,
+    SliceHeader,
+    Sps,
+    moved_slice,
+    parse_pps,
+    parse_slice,
+    parse_sps,
+    taller_sps,
+    write_slice_header,
+)
+
+BAND_MB_ROWS = 2
+BAND_HEIGHT = 16 * BAND_MB_ROWS
+CELL_WIDTH = 16
+BACKGROUND = 40  # luma of the band and of the body's flat top rows
+INK = 235
+_I_PCM_IN_I, _I_PCM_IN_P = 25, 30  # mb_type of I_PCM in I and in P slices
+
+
+@cache
+def _cell(char: str) -> tuple[bytes, bytes]:
+    """The raw samples of one character's two macroblocks (top, bottom): Y 16x16, Cb, Cr."""
+    image = Image.new("L", (CELL_WIDTH, BAND_HEIGHT), BACKGROUND)
+    if char.strip():
+        font = ImageFont.load_default(size=24)
+        draw = ImageDraw.Draw(image)
+        draw.text((CELL_WIDTH / 2, BAND_HEIGHT / 2), char, fill=INK, font=font, anchor="mm")
+    luma = np.asarray(image, dtype=np.uint8)
+    chroma = bytes([128]) * 128
+    return luma[:16].tobytes() + chroma, luma[16:].tobytes() + chroma
+
+
+@dataclass(frozen=True)
+class CaptionFrame:
+    """One frame of the loop, ready to have a band put in front of its body slice."""
+
+    prefix: tuple[bytes, ...]  # parameter sets and SEI, as sent before the slices
+    body: bytes  # the body slice, moved below the band
+    header: SliceHeader  # the body's header, whose picture-level fields the band copies
+
+
+class CaptionedLoop:
+    def __init__(self, access_units: list[bytes]) -> None:
+        sps = pps = None
+        self.frames: list[CaptionFrame] = []
+        for unit in access_units:
+            prefix: list[bytes] = []
+            body = None
+            for nal in split_annexb(unit):
+                kind = nal[0] & 0x1F
+                if kind == NAL_SPS:
+                    sps = parse_sps(nal)
+                    prefix.append(taller_sps(nal, BAND_MB_ROWS))
+                elif kind == NAL_PPS:
+                    pps = parse_pps(nal)
+                    prefix.append(nal)
+                elif kind in (NAL_SLICE, NAL_IDR):
+                    if sps is None or pps is None or body is not None:
+                        raise ValueError("a frame without parameter sets, or of several slices")
+                    header = parse_slice(nal, sps, pps)
+                    body = moved_slice(nal, header, sps, pps, self._band_mbs(sps))
+                elif kind != 9:  # access unit delimiters are left out
+                    prefix.append(nal)
+            if body is None:
+                raise ValueError("a frame without a slice")
+            self.frames.append(CaptionFrame(tuple(prefix), body, header))
+        if sps is None or pps is None:
+            raise ValueError("no parameter sets")
+        self._sps, self._pps = sps, pps
+        self.columns = sps.width_mbs
+
+    @staticmethod
+    def _band_mbs(sps: Sps) -> int:
+        return sps.width_mbs * BAND_MB_ROWS
+
+    def band(self, index: int, text: str, previous: str | None) -> bytes:
+        """The band slice (a NAL unit) of loop frame `index` showing `text`.
+
+        `previous` is what the band of the frame before showed; None in IDR pictures and
+        whenever every cell must be written.
+        """
+        frame = self.frames[index]
+        text = text[: self.columns].ljust(self.columns)
+        # The band's slice has the body's type: I in IDR pictures, P (cells skipped or raw)
+        # in the others.
+        intra = not frame.header.is_p
+        header = replace(
+            frame.header,
+            first_mb=0,
+            num_ref_idx_override=None,
+            ref_list_modification=None,
+            qp_delta=0,
+            deblocking=(1, 0, 0),
+        )
+        w = BitWriter()
+        write_slice_header(w, header, self._sps, self._pps)
+        before = None if intra or previous is None else previous[: self.columns].ljust(self.columns)
+        skipped = 0
+        for row in range(BAND_MB_ROWS):
+            for column, char in enumerate(text):
+                if before is not None and before[column] == char:
+                    skipped += 1
+                    continue
+                if not intra:
+                    w.ue(skipped)
+                    skipped = 0
+                w.ue(_I_PCM_IN_I if intra else _I_PCM_IN_P)
+                w.align_with_zeros()
+                w.raw_bytes(_cell(char)[row])
+        if skipped:
+            w.ue(skipped)
+        nal_header = frame.body[0]
+        return bytes([nal_header]) + rbsp_to_nal(w.rbsp())
+
+    def access_unit(self, index: int, text: str) -> bytes:
+        """Loop frame `index` whole (for decoding a snapshot), its band written in full."""
+        frame = self.frames[index]
+        nals = [*frame.prefix, self.band(index, text, None), frame.body]
+        return b"".join(b"\x00\x00\x00\x01" + nal for nal in nals)
+
+
+CHARSET = "".join(chr(c) for c in range(32, 127))
+
+
+@cache
+def _cell_lookup() -> dict[bytes, str]:
+    return {_cell(c)[0][:256] + _cell(c)[1][:256]: c for c in CHARSET}
+
+
+def read_caption(luma: "np.ndarray[tuple[int, int], np.dtype[np.uint8]]") -> str:
+    """The text of a decoded picture's band (its top 32 rows of luma), '?' for what is not a
+    character: the band is raw samples, so it decodes exactly as it was drawn."""
+    lookup = _cell_lookup()
+    chars = []
+    for left in range(0, luma.shape[1] - CELL_WIDTH + 1, CELL_WIDTH):
+        cell = luma[:BAND_HEIGHT, left : left + CELL_WIDTH]
+        key = cell[:16].tobytes() + cell[16:].tobytes()
+        chars.append(lookup.get(key, "?"))
+    return "".join(chars).rstrip()
