@@ -117,17 +117,25 @@ class CaptionedLoop:
         write_slice_header(w, header, self._sps, self._pps)
         before = None if intra or previous is None else previous[: self.columns].ljust(self.columns)
         skipped = 0
+        raw: list[list[bool]] = []  # per cell: sent as raw samples (for CAVLC's nC)
         for row in range(BAND_MB_ROWS):
+            raw.append([])
             for column, char in enumerate(text):
                 if before is not None and before[column] == char:
                     skipped += 1
+                    raw[row].append(False)
                     continue
                 if not intra:
                     w.ue(skipped)
                     skipped = 0
+                if intra and _predictable(text, row, column):
+                    _flat_macroblock(w, raw, row, column)
+                    raw[row].append(False)
+                    continue
                 w.ue(_I_PCM_IN_I if intra else _I_PCM_IN_P)
                 w.align_with_zeros()
                 w.raw_bytes(_cell(char)[row])
+                raw[row].append(True)
         if skipped:
             w.ue(skipped)
         nal_header = frame.body[0]
@@ -138,6 +146,38 @@ class CaptionedLoop:
         frame = self.frames[index]
         nals = [*frame.prefix, self.band(index, text, None), frame.body]
         return b"".join(b"\x00\x00\x00\x01" + nal for nal in nals)
+
+
+def _predictable(text: str, row: int, column: int) -> bool:
+    """Whether a blank cell equals its DC prediction: every neighbour it predicts from (left,
+    above) is blank too, and there is at least one."""
+    if text[column] != " ":
+        return False
+    left = column == 0 or text[column - 1] == " "
+    return left and (column > 0 or row > 0)
+
+
+def _flat_macroblock(w: BitWriter, raw: list[list[bool]], row: int, column: int) -> None:
+    """An Intra 16x16 macroblock, DC prediction, no residual: the background, a few bits."""
+    w.ue(3)  # I_16x16, prediction mode 2 (DC), no coded chroma or luma AC
+    w.ue(0)  # intra_chroma_pred_mode: DC
+    w.se(0)  # mb_qp_delta
+    # The DC block's coeff_token for no coefficients; its table depends on the neighbours'
+    # coefficient counts (raw-sample macroblocks count 16, flat ones 0).
+    counts = []
+    if column > 0:
+        counts.append(16 if raw[row][column - 1] else 0)
+    if row > 0:
+        counts.append(16 if raw[row - 1][column] else 0)
+    n_c = (sum(counts) + 1) >> 1 if len(counts) == 2 else sum(counts)
+    if n_c < 2:
+        w.u(1, 1)
+    elif n_c < 4:
+        w.u(2, 0b11)
+    elif n_c < 8:
+        w.u(4, 0b1111)
+    else:
+        w.u(6, 0b000011)
 
 
 CHARSET = "".join(chr(c) for c in range(32, 127))
