@@ -86,6 +86,12 @@ class BitWriter:
             raise ValueError("raw bytes need byte alignment")
         self._bytes += data
 
+    def value(self) -> tuple[int, int]:
+        """Everything written so far as (bits, count), to be replayed with `bits`."""
+        count = len(self._bytes) * 8 + self._pending_count
+        value = (int.from_bytes(self._bytes, "big") << self._pending_count) | self._pending
+        return value, count
+
     def rbsp(self) -> bytes:
         """The bits with rbsp_trailing_bits: a stop bit, then zeros to the byte boundary."""
         self.u(1, 1)

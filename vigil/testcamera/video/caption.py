@@ -7,6 +7,7 @@ samples (I_PCM), and in P pictures the cells whose character did not change are 
 frame's band costs a string compare and a few hundred bytes. See docs/design/testcamera.md.
 """
 
+import os
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -89,6 +90,7 @@ class CaptionedLoop:
             raise ValueError("no parameter sets")
         self._sps, self._pps = sps, pps
         self.columns = sps.width_mbs
+        self._band_headers: dict[int, tuple[int, int]] = {}
 
     @staticmethod
     def _band_mbs(sps: Sps) -> int:
@@ -105,47 +107,69 @@ class CaptionedLoop:
         # The band's slice has the body's type: I in IDR pictures, P (cells skipped or raw)
         # in the others.
         intra = not frame.header.is_p
-        header = replace(
-            frame.header,
-            first_mb=0,
-            num_ref_idx_override=None,
-            ref_list_modification=None,
-            qp_delta=0,
-            deblocking=(1, 0, 0),
-        )
         w = BitWriter()
-        write_slice_header(w, header, self._sps, self._pps)
-        before = None if intra or previous is None else previous[: self.columns].ljust(self.columns)
-        skipped = 0
-        raw: list[list[bool]] = []  # per cell: sent as raw samples (for CAVLC's nC)
-        for row in range(BAND_MB_ROWS):
-            raw.append([])
-            for column, char in enumerate(text):
-                if before is not None and before[column] == char:
-                    skipped += 1
-                    raw[row].append(False)
-                    continue
-                if not intra:
-                    w.ue(skipped)
-                    skipped = 0
-                if intra and _predictable(text, row, column):
-                    _flat_macroblock(w, raw, row, column)
-                    raw[row].append(False)
-                    continue
-                w.ue(_I_PCM_IN_I if intra else _I_PCM_IN_P)
-                w.align_with_zeros()
-                w.raw_bytes(_cell(char)[row])
-                raw[row].append(True)
-        if skipped:
-            w.ue(skipped)
+        w.bits(*self._band_header(index))
+        if intra:
+            _intra_cells(w, text)
+        else:
+            # Only the changed cells are visited: this runs for every frame of every stream.
+            shown = (previous or "")[: self.columns].ljust(self.columns)
+            # commonprefix compares characters (in C), which is what is wanted here.
+            first = len(os.path.commonprefix([text, shown]))  # noqa: RUF071
+            end = self.columns - len(os.path.commonprefix([text[::-1], shown[::-1]]))  # noqa: RUF071
+            changed = [c for c in range(first, end) if text[c] != shown[c]]
+            last = -1
+            for row in range(BAND_MB_ROWS):
+                for column in changed:
+                    address = row * self.columns + column
+                    w.ue(address - last - 1)  # mb_skip_run
+                    w.ue(_I_PCM_IN_P)
+                    w.align_with_zeros()
+                    w.raw_bytes(_cell(text[column])[row])
+                    last = address
+            if last < BAND_MB_ROWS * self.columns - 1:
+                w.ue(BAND_MB_ROWS * self.columns - 1 - last)
         nal_header = frame.body[0]
         return bytes([nal_header]) + rbsp_to_nal(w.rbsp())
+
+    def _band_header(self, index: int) -> tuple[int, int]:
+        """The bits of the band slice's header for loop frame `index` (made once)."""
+        cached = self._band_headers.get(index)
+        if cached is None:
+            header = replace(
+                self.frames[index].header,
+                first_mb=0,
+                num_ref_idx_override=None,
+                ref_list_modification=None,
+                qp_delta=0,
+                deblocking=(1, 0, 0),
+            )
+            w = BitWriter()
+            write_slice_header(w, header, self._sps, self._pps)
+            cached = self._band_headers[index] = w.value()
+        return cached
 
     def access_unit(self, index: int, text: str) -> bytes:
         """Loop frame `index` whole (for decoding a snapshot), its band written in full."""
         frame = self.frames[index]
         nals = [*frame.prefix, self.band(index, text, None), frame.body]
         return b"".join(b"\x00\x00\x00\x01" + nal for nal in nals)
+
+
+def _intra_cells(w: BitWriter, text: str) -> None:
+    """Every cell of an I slice: characters as raw samples, blank stretches predicted."""
+    raw: list[list[bool]] = []  # per cell: sent as raw samples (for CAVLC's nC)
+    for row in range(BAND_MB_ROWS):
+        raw.append([])
+        for column, char in enumerate(text):
+            if _predictable(text, row, column):
+                _flat_macroblock(w, raw, row, column)
+                raw[row].append(False)
+                continue
+            w.ue(_I_PCM_IN_I)
+            w.align_with_zeros()
+            w.raw_bytes(_cell(char)[row])
+            raw[row].append(True)
 
 
 def _predictable(text: str, row: int, column: int) -> bool:
