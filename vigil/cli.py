@@ -63,6 +63,11 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     camera.add_argument("--user", help="user name required by every camera (default: none)")
     camera.add_argument("--password", help="password of --user")
     camera.add_argument(
+        "--no-caption",
+        action="store_true",
+        help="no live caption (clock, frame, PTZ, name) in H.264 pictures",
+    )
+    camera.add_argument(
         "--motion-every", type=float, help="seconds between motion events, each camera"
     )
     camera.add_argument(
@@ -113,6 +118,7 @@ def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:
         gop=args.gop,
         user=args.user,
         password=args.password,
+        caption=not args.no_caption,
         motion_every_s=args.motion_every,
         motion_for_s=args.motion_for,
         lpr=args.lpr,

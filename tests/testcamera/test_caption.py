@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import av
+import httpx
 import numpy as np
 
 from tests.testcamera.process import TestCameraProcess
@@ -71,3 +72,39 @@ def test_pictures_carry_the_wall_clock_frame_counter_ptz_and_name(tmp_path: Path
     assert all(b > a for a, b in itertools.pairwise(clock_ms))
     day_ms = int(started * 1000) % 86_400_000
     assert abs(clock_ms[0] - day_ms) < 30_000  # UTC wall clock of when it was sent
+
+
+def test_a_plate_read_shows_the_plate_in_the_caption(tmp_path: Path) -> None:
+    with TestCameraProcess(
+        tmp_path, count=1, extra_args=("--main", "960x544@25:800k", "--lpr", "--lpr-every", "3600")
+    ) as cameras:
+        cameras.start(timeout_s=120)
+        answer = httpx.post(
+            f"{cameras.url()}/control/lpr/read", json={"plate": "VIG 42"}, timeout=10
+        )
+        assert answer.status_code == 200
+        clip = tmp_path / "plate.mp4"
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-rtsp_transport",
+                "tcp",
+                "-i",
+                f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam1/main",
+                "-t",
+                "1",
+                "-c",
+                "copy",
+                "-y",
+                str(clip),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    captions = _captions(clip)
+    assert captions
+    assert all("#" in text and " [VIG 42] P+0.0" in text for text in captions), captions[:2]

@@ -228,6 +228,8 @@ class SimulatedCamera:
     # Called when ONVIF SetVideoEncoderConfiguration changes a stream's profile; the video
     # service switches what it serves.
     on_profile_change: Callable[[StreamName, StreamProfile], None] | None = None
+    # The plate of the last read and until when (time.monotonic()) the caption shows it.
+    plate_in_view: tuple[str, float] | None = None
 
     def rtsp_path(self, stream: StreamName) -> str:
         return f"/cam{self.identity.index + 1}/{stream}"

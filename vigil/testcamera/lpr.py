@@ -29,6 +29,7 @@ VEHICLE_TYPES = ("car", "van", "truck", "bus", "motorcycle")
 COLOURS = ("white", "black", "silver", "grey", "blue", "red", "green", "yellow")
 DIRECTIONS = ("approaching", "leaving")
 PUSH_TIMEOUT_S = 5.0
+PLATE_IN_VIEW_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ class PlatePusher:
         """Make one read (of `plate`, or the next of the list) and push it; returns it."""
         spec = plate or self._plates[self._sequence % len(self._plates)]
         self._sequence += 1
+        # The vehicle is in view: the caption shows its plate, in the snapshot too.
+        self.camera.plate_in_view = (spec.plate, time.monotonic() + PLATE_IN_VIEW_S)
         snapshot = await self._snapshots.jpeg(self.camera, "main")
         crop = await asyncio.to_thread(plate_crop_jpeg, spec.plate)
         identity = self.camera.identity

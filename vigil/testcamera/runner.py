@@ -64,6 +64,7 @@ async def run(config: TestCameraConfig, cameras: Sequence[SimulatedCamera]) -> N
         cache_dir=config.cache_dir,
         user=config.user,
         password=config.password,
+        caption=config.caption,
     )
     plates = build_plate_pushers(config, cameras, streaming)
     # HTTP first: a taken port is reported at once, before loops are encoded. The cameras

@@ -42,15 +42,17 @@ def _prepare(profile: StreamProfile, cache_dir: Path) -> Encoded:
 
 
 def caption_text(camera: SimulatedCamera) -> Callable[[int], str]:
-    """What the band of a camera's frames says: wall clock (UTC, ms), frame, PTZ, name; the
-    most telling first, as narrow streams show only the start."""
+    """What the band of a camera's frames says: wall clock (UTC, ms), frame, the plate of a
+    vehicle in view, PTZ, name; the most telling first, as narrow streams show only the start."""
 
     def text(frame_number: int) -> str:
         now = time.time()
         clock = time.strftime("%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"
         at = camera.ptz.position()
+        plate = camera.plate_in_view
+        seen = f"[{plate[0]}] " if plate is not None and time.monotonic() < plate[1] else ""
         return (
-            f"{clock} #{frame_number % 1_000_000:06d} "
+            f"{clock} #{frame_number % 1_000_000:06d} {seen}"
             f"P{at.pan:+.1f} T{at.tilt:+.1f} Z{at.zoom:.1f} {camera.identity.name}"
         )
 
@@ -67,8 +69,10 @@ class StreamingService:
         cache_dir: Path,
         user: str | None,
         password: str | None,
+        caption: bool = True,
     ) -> None:
         self._cameras = cameras
+        self._caption = caption
         self._cache_dir = cache_dir
         self._host = host
         self._rtsp_port = rtsp_port
@@ -111,7 +115,8 @@ class StreamingService:
                 encoded = await self.encoded(camera.streams[name])
                 stream = LiveStream(encoded, f"{camera.identity.serial}-{name}", loop.time)
                 stream.on_watched = self._pacer.watch
-                stream.caption_text = caption_text(camera)
+                if self._caption:
+                    stream.caption_text = caption_text(camera)
                 self._streams[(camera.identity.index, name)] = stream
                 mounts[camera.rtsp_path(name)] = Mount(
                     f"{camera.identity.name} {name}", stream, partial(self.online, camera)
