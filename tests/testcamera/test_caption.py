@@ -2,7 +2,6 @@
 
 import itertools
 import re
-import subprocess
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import av
 import httpx
 import numpy as np
 
+from tests.testcamera.ffmpeg import decode_errors, record
 from tests.testcamera.process import TestCameraProcess
 from vigil.testcamera.video.caption import read_caption
 
@@ -31,35 +31,8 @@ def test_pictures_carry_the_wall_clock_frame_counter_ptz_and_name(tmp_path: Path
         cameras.start(timeout_s=120)
         clip = tmp_path / "caption.mp4"
         started = time.time()
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-rtsp_transport",
-                "tcp",
-                "-i",
-                f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam2/main",
-                "-t",
-                "3",
-                "-c",
-                "copy",
-                "-y",
-                str(clip),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-    decode = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(clip), "-f", "null", "-"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert decode.stderr == ""
+        record(f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam2/main", clip, seconds=3)
+    assert decode_errors(clip) == ""
     captions = [CAPTION.match(text) for text in _captions(clip)]
     assert len(captions) >= 50
     assert all(captions), [c for c in _captions(clip) if not CAPTION.match(c)][:3]
@@ -84,27 +57,7 @@ def test_a_plate_read_shows_the_plate_in_the_caption(tmp_path: Path) -> None:
         )
         assert answer.status_code == 200
         clip = tmp_path / "plate.mp4"
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-rtsp_transport",
-                "tcp",
-                "-i",
-                f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam1/main",
-                "-t",
-                "1",
-                "-c",
-                "copy",
-                "-y",
-                str(clip),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
+        record(f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam1/main", clip, seconds=1)
     captions = _captions(clip)
     assert captions
     assert all("#" in text and " [VIG 42] P+0.0" in text for text in captions), captions[:2]

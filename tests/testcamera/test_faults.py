@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.testcamera.ffmpeg import decode_errors, record_command
 from tests.testcamera.process import TestCameraProcess
 from tests.testcamera.rtsp_client import RtpReader
 
@@ -102,35 +103,14 @@ def test_corrupt_packets_reach_the_decoder_as_errors(
 ) -> None:
     clip = tmp_path / "corrupt.mp4"
     recorder = subprocess.Popen(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-rtsp_transport",
-            "tcp",
-            "-i",
-            _rtsp(cameras, "/cam1/main"),
-            "-t",
-            "6",
-            "-c",
-            "copy",
-            "-y",
-            str(clip),
-        ],
+        record_command(_rtsp(cameras, "/cam1/main"), clip, seconds=6),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     time.sleep(3)
     _fault(cameras, "corrupt", stream="main", packets=20)
     assert recorder.wait(timeout=40) == 0
-    decode = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(clip), "-f", "null", "-"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert decode.stderr.strip() != ""  # the decoder noticed
+    assert decode_errors(clip) != ""  # the decoder noticed
     status = httpx.get(f"{cameras.url()}/control/status", timeout=5).json()
     assert status["online"] is True
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.testcamera.ffmpeg import decode_errors, record
 from tests.testcamera.process import TestCameraProcess
 from tests.testcamera.rtsp_client import RtpReader
 
@@ -99,35 +100,8 @@ def test_timestamps_rise_evenly_across_the_loop_point(h264: TestCameraProcess) -
 
 
 def _record_and_check(url: str, clip: Path, *, seconds: int, fps: int) -> None:
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-rtsp_transport",
-            "tcp",
-            "-i",
-            url,
-            "-t",
-            str(seconds),
-            "-c",
-            "copy",
-            "-y",
-            str(clip),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 30,
-        check=True,
-    )
-    decode = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(clip), "-f", "null", "-"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert decode.stderr == ""
+    record(url, clip, seconds)
+    assert decode_errors(clip) == ""
     packets = subprocess.run(
         [
             "ffprobe",
