@@ -1,5 +1,6 @@
 """The live caption burnt into H.264 pictures: read back from frames a real client recorded."""
 
+import asyncio
 import itertools
 import re
 import time
@@ -8,6 +9,7 @@ from pathlib import Path
 import av
 import httpx
 import numpy as np
+from onvif import ONVIFCamera
 
 from tests.testcamera.ffmpeg import decode_errors, record
 from tests.testcamera.process import TestCameraProcess
@@ -61,3 +63,25 @@ def test_a_plate_read_shows_the_plate_in_the_caption(tmp_path: Path) -> None:
     captions = _captions(clip)
     assert captions
     assert all("#" in text and " [VIG 42] P+0.0" in text for text in captions), captions[:2]
+
+
+async def test_a_ptz_move_shows_in_the_picture(tmp_path: Path) -> None:
+    with TestCameraProcess(tmp_path, count=1, extra_args=("--main", "960x544@25:800k")) as cameras:
+        cameras.start(timeout_s=120)
+        onvif = ONVIFCamera("127.0.0.1", cameras.http_port, "any", "any", no_cache=True)
+        try:
+            await onvif.update_xaddrs()
+            ptz = await onvif.create_ptz_service()
+            await ptz.AbsoluteMove(
+                {
+                    "ProfileToken": "main",
+                    "Position": {"PanTilt": {"x": 0.5, "y": -0.3}, "Zoom": {"x": 0.8}},
+                }
+            )
+        finally:
+            await onvif.close()
+        clip = tmp_path / "ptz.mp4"
+        await asyncio.to_thread(record, f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam1/main", clip, 1)
+    captions = _captions(clip)
+    assert captions
+    assert all(" P+0.5 T-0.3 Z0.8 Camera 001" in text for text in captions), captions[:2]
