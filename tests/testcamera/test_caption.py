@@ -85,3 +85,14 @@ async def test_a_ptz_move_shows_in_the_picture(tmp_path: Path) -> None:
     captions = _captions(clip)
     assert captions
     assert all(" P+0.5 T-0.3 Z0.8 Camera 001" in text for text in captions), captions[:2]
+
+
+def test_without_caption_the_band_is_blank_and_pictures_decode(tmp_path: Path) -> None:
+    with TestCameraProcess(tmp_path, count=1, extra_args=("--no-caption",)) as cameras:
+        cameras.start(timeout_s=120)
+        clip = tmp_path / "blank.mp4"
+        record(f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam1/main", clip, seconds=2)
+    assert decode_errors(clip) == ""
+    captions = _captions(clip)
+    assert len(captions) >= 25
+    assert set(captions) == {""}

@@ -94,7 +94,7 @@ class StreamingService:
         try:
             return await asyncio.shield(self._encoded[profile])
         except Exception:
-            del self._encoded[profile]  # let a later request try again
+            self._encoded.pop(profile, None)  # let a later request try again
             raise
 
     def stream(self, camera: SimulatedCamera, name: StreamName) -> LiveStream:
@@ -159,7 +159,7 @@ class StreamingService:
         while not encoded.frames[key].keyframe:
             key -= 1
         unit = encoded.access_units[key]
-        if encoded.caption is not None and live.caption_text is not None:
+        if encoded.caption is not None:
             unit = encoded.caption.access_unit(key, live.caption_text(live.frame_number()))
         return await asyncio.to_thread(decode_jpeg, encoded.profile.codec, [unit])
 

@@ -58,7 +58,8 @@ class Encoded:
     profile: StreamProfile
     frames: tuple[RtpFrame, ...]
     parameters: ParameterSets
-    access_units: tuple[bytes, ...]  # the same frames as Annex-B, for snapshots
+    # The same frames as Annex-B, for snapshots (without their band when `caption` is set).
+    access_units: tuple[bytes, ...]
     # H.264 loops get a live caption band (clock, frame, name, PTZ) on every frame sent.
     caption: CaptionedLoop | None = None
 
@@ -87,8 +88,9 @@ class LiveStream:
         self._stalled_until = -math.inf
         self._corrupt_packets = 0
         self.on_watched: Callable[[LiveStream], None] | None = None
-        # The caption of timeline frame n; set by whoever knows the camera.
-        self.caption_text: Callable[[int], str] | None = None
+        # The caption of timeline frame n; set by whoever knows the camera. A loop made for a
+        # caption always gets a band (blank without one): its pictures are a band taller.
+        self.caption_text: Callable[[int], str] = _no_caption
         self._caption_shown: str | None = None  # the band of the last frame sent
 
     @property
@@ -198,7 +200,7 @@ class LiveStream:
         timestamp = self.rtp_timestamp(self._next_frame)
         payloads = frame.payloads
         caption = self.encoded.caption
-        if caption is not None and self.caption_text is not None:
+        if caption is not None:
             text = self.caption_text(self._next_frame)
             band = caption.band(index, text, None if frame.keyframe else self._caption_shown)
             self._caption_shown = text
@@ -244,6 +246,10 @@ class LiveStream:
             self.cname,
             time.time(),
         )
+
+
+def _no_caption(_frame_number: int) -> str:
+    return ""
 
 
 def _garbled(payload: bytes) -> bytes:
