@@ -59,8 +59,10 @@ def test_reset_timestamps_jumps_the_rtp_clock(cameras: TestCameraProcess) -> Non
     steps = [
         (b.rtp_time - a.rtp_time) & 0xFFFFFFFF for a, b in itertools.pairwise([*before, *after])
     ]
-    assert any(step != 9_000 for step in steps)  # 10 fps: 9,000 ticks a frame, but once
-    assert all(b.seq == (a.seq + 1) & 0xFFFF or b.seq > a.seq for a, b in itertools.pairwise(after))
+    assert sum(step != 9_000 for step in steps) == 1  # 10 fps: 9,000 ticks a frame, but once
+    # Only the clock jumped: the sequence numbers go on counting packets.
+    frames_seen = [*before, *after]
+    assert all(0 < (b.seq - a.seq) & 0xFFFF < 100 for a, b in itertools.pairwise(frames_seen))
 
 
 def test_drop_cuts_the_connections_and_new_ones_work(cameras: TestCameraProcess) -> None:
@@ -73,7 +75,7 @@ def test_drop_cuts_the_connections_and_new_ones_work(cameras: TestCameraProcess)
         assert time.monotonic() - started < 20
         assert len(remaining) < 100
     with RtpReader(_rtsp(cameras, "/cam2/sub")) as again:
-        assert next(again.frames(seconds=10)).rtp_time >= 0
+        assert len(list(itertools.islice(again.frames(seconds=10), 3))) == 3
 
 
 def test_offline_camera_answers_nothing_then_comes_back(cameras: TestCameraProcess) -> None:
