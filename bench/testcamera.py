@@ -44,13 +44,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=128)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--no-caption", action="store_true", help="pictures without the caption")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         cameras = TestCameraProcess(
             Path(folder),
             count=args.count,
             cache_dir=Path.home() / ".cache/vigil/testcamera",
-            extra_args=("--main", "1920x1080@25:4000k", "--sub", "640x360@15:512k"),
+            extra_args=(
+                "--main",
+                "1920x1080@25:4000k",
+                "--sub",
+                "640x360@15:512k",
+                *(("--no-caption",) if args.no_caption else ()),
+            ),
         ).start(timeout_s=600)
         try:
             pid = cameras.pid
@@ -83,6 +90,7 @@ def main() -> None:
             {
                 "bench": "testcamera",
                 "cameras": args.count,
+                "caption": not args.no_caption,
                 "streams": len(urls),
                 "seconds": args.seconds,
                 "cpu_cores_idle": round(idle_cpu, 3),
