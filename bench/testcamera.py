@@ -5,7 +5,7 @@ issue's profiles), pulls every main and sub stream over RTSP/TCP from a second p
 reads the camera process's CPU time and peak memory from /proc. Prints one JSON object.
 Target (issue 3): 256 streams (128 cameras) under half a core and under 1 GiB.
 
-Run: `python -m bench.testcamera [--count 128] [--seconds 30]`.
+Run: `python -m bench.testcamera [--count 128] [--seconds 30] [--codec h265] [--no-caption]`.
 """
 
 import argparse
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=128)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--no-caption", action="store_true", help="pictures without the caption")
+    parser.add_argument("--codec", choices=("h264", "h265"), default="h264")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         cameras = TestCameraProcess(
@@ -52,6 +53,8 @@ def main() -> None:
             count=args.count,
             cache_dir=Path.home() / ".cache/vigil/testcamera",
             extra_args=(
+                "--codec",
+                args.codec,
                 "--main",
                 "1920x1080@25:4000k",
                 "--sub",
@@ -90,6 +93,7 @@ def main() -> None:
             {
                 "bench": "testcamera",
                 "cameras": args.count,
+                "codec": args.codec,
                 "caption": not args.no_caption,
                 "streams": len(urls),
                 "seconds": args.seconds,

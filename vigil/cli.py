@@ -65,7 +65,7 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     camera.add_argument(
         "--no-caption",
         action="store_true",
-        help="no live caption (clock, frame, PTZ, name) in H.264 pictures",
+        help="no live caption (clock, frame, PTZ, name) in the pictures",
     )
     camera.add_argument(
         "--motion-every", type=float, help="seconds between motion events, each camera"

@@ -1,4 +1,4 @@
-"""The live caption burnt into H.264 pictures: read back from frames a real client recorded."""
+"""The live caption burnt into the pictures: read back from frames a real client recorded."""
 
 import asyncio
 import itertools
@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import httpx
 import numpy as np
+import pytest
 from onvif import ONVIFCamera
 
 from tests.testcamera.ffmpeg import decode_errors, record
@@ -28,8 +29,12 @@ def _captions(clip: Path) -> list[str]:
         ]
 
 
-def test_pictures_carry_the_wall_clock_frame_counter_ptz_and_name(tmp_path: Path) -> None:
-    with TestCameraProcess(tmp_path, count=2, extra_args=("--main", "960x544@25:800k")) as cameras:
+@pytest.mark.parametrize("codec", ["h264", "h265"])
+def test_pictures_carry_the_wall_clock_frame_counter_ptz_and_name(
+    tmp_path: Path, codec: str
+) -> None:
+    arguments = ("--main", "960x544@25:800k", "--codec", codec)
+    with TestCameraProcess(tmp_path, count=2, extra_args=arguments) as cameras:
         cameras.start(timeout_s=120)
         clip = tmp_path / "caption.mp4"
         started = time.time()

@@ -10,7 +10,13 @@ import pytest
 
 from vigil.testcamera.rtsp.auth import REALM, Authenticator
 from vigil.testcamera.rtsp.messages import BadRequest, parse_head
-from vigil.testcamera.rtsp.rtp import MAX_PAYLOAD, packetize, rtp_header, sender_report
+from vigil.testcamera.rtsp.rtp import (
+    MAX_PAYLOAD,
+    packetize,
+    packetize_nals,
+    rtp_header,
+    sender_report,
+)
 from vigil.testcamera.rtsp.transports import TransportRequest
 
 START = b"\x00\x00\x00\x01"
@@ -65,6 +71,23 @@ def test_h265_fragments_carry_the_type_in_the_fu_header() -> None:
     assert frame.payloads[-1][2] & 0x40
     body = b"".join(p[3:] for p in frame.payloads)
     assert bytes([idr[0], idr[1]]) + body == idr
+
+
+def test_h265_small_units_share_aggregation_packets_up_to_the_packet_size() -> None:
+    slices = [bytes([1 << 1, 0x01]) + bytes([n]) * 90 for n in range(40)]  # TRAIL_R, TID 0
+    payloads = packetize_nals("h265", slices)
+    assert 1 < len(payloads) < 10
+    assert all(len(p) <= MAX_PAYLOAD for p in payloads)
+    unpacked = []
+    for payload in payloads:
+        assert (payload[0] >> 1) & 0x3F == 48  # AP
+        assert payload[1] == 0x01  # layer 0, temporal id 0
+        rest = payload[2:]
+        while rest:
+            size = int.from_bytes(rest[:2], "big")
+            unpacked.append(rest[2 : 2 + size])
+            rest = rest[2 + size :]
+    assert unpacked == slices
 
 
 def test_rtp_header_fields() -> None:

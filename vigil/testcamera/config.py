@@ -21,7 +21,7 @@ class TestCameraConfig:
     gop: int = 25
     user: str | None = None
     password: str | None = None
-    caption: bool = True  # the live caption band of H.264 pictures
+    caption: bool = True  # the live caption band (blank without)
     motion_every_s: float | None = None  # motion now and then, by itself
     motion_for_s: float = 5.0
     lpr: bool = False

@@ -19,7 +19,7 @@ from vigil.testcamera.rtsp.rtp import packetize
 from vigil.testcamera.rtsp.server import Mount, RtspServer
 from vigil.testcamera.rtsp.stream import Encoded, LiveStream, Pacer
 from vigil.testcamera.video.bitstream import ParameterSets, split_annexb
-from vigil.testcamera.video.caption import CaptionedLoop
+from vigil.testcamera.video.caption import captioned
 from vigil.testcamera.video.encode import load_or_encode
 from vigil.testcamera.video.snapshot import decode_jpeg
 
@@ -29,16 +29,13 @@ logger = logging.getLogger(__name__)
 def _prepare(profile: StreamProfile, cache_dir: Path) -> Encoded:
     """Load (or encode) and packetise a loop; blocking, so run off the event loop."""
     frames = load_or_encode(profile, cache_dir).frames()
-    caption = None
-    if profile.codec == "h264":
-        caption = CaptionedLoop(frames)
-        frames = [
-            b"".join(b"\x00\x00\x00\x01" + nal for nal in (*f.prefix, f.body))
-            for f in caption.frames
-        ]
+    caption = captioned(profile.codec, frames)
+    frames = [
+        b"".join(b"\x00\x00\x00\x01" + nal for nal in (*f.prefix, f.body)) for f in caption.frames
+    ]
     parameters = ParameterSets.find(profile.codec, split_annexb(frames[0]))
     packetized = tuple(packetize(profile.codec, f) for f in frames)
-    return Encoded(profile, packetized, parameters, tuple(frames), caption)
+    return Encoded(profile, packetized, parameters, caption)
 
 
 def caption_text(camera: SimulatedCamera) -> Callable[[int], str]:
@@ -158,9 +155,7 @@ class StreamingService:
         key = live.loop_position()
         while not encoded.frames[key].keyframe:
             key -= 1
-        unit = encoded.access_units[key]
-        if encoded.caption is not None:
-            unit = encoded.caption.access_unit(key, live.caption_text(live.frame_number()))
+        unit = encoded.caption.access_unit(key, live.caption_text(live.frame_number()))
         return await asyncio.to_thread(decode_jpeg, encoded.profile.codec, [unit])
 
     def _profile_changer(

@@ -26,6 +26,7 @@ MAX_PAYLOAD = 1400
 
 _STAP_A = 24  # H.264 single-time aggregation packet type
 _FU_A = 28  # H.264 fragmentation unit type
+_AP_H265 = 48  # H.265 aggregation packet type
 _FU_H265 = 49
 
 
@@ -49,17 +50,12 @@ def packetize(codec: Codec, access_unit: bytes) -> RtpFrame:
     group: list[bytes] = []
     for nal in nals:
         if codec == "h264" and nal_type(codec, nal) in (6, 7, 8):  # SEI, SPS, PPS
-            if group and _aggregate_size([*group, nal]) > MAX_PAYLOAD:
-                payloads.extend(_aggregate_h264(group))
-                group = []
             group.append(nal)
             continue
-        if group:
-            payloads.extend(_aggregate_h264(group))
-            group = []
+        payloads.extend(packetize_nals(codec, group))
+        group = []
         payloads.extend(_split(codec, nal))
-    if group:
-        payloads.extend(_aggregate_h264(group))
+    payloads.extend(packetize_nals(codec, group))
     keyframe = any(is_keyframe_nal(codec, nal) for nal in nals)
     slice_start = next(
         (n for n, p in enumerate(payloads) if not _is_parameters_or_sei(codec, p)), len(payloads)
@@ -72,9 +68,19 @@ def _is_parameters_or_sei(codec: Codec, payload: bytes) -> bool:
     return kind in ((6, 7, 8, _STAP_A) if codec == "h264" else (32, 33, 34, 39))
 
 
-def packetize_nal(codec: Codec, nal: bytes) -> list[bytes]:
-    """The payloads of one NAL unit sent on its own (a caption band slice)."""
-    return _split(codec, nal)
+def packetize_nals(codec: Codec, nals: list[bytes]) -> list[bytes]:
+    """The payloads of NAL units sent one after the other: small ones together in aggregation
+    packets (STAP-A, or AP for H.265) up to the packet size, big ones fragmented."""
+    payloads: list[bytes] = []
+    group: list[bytes] = []
+    for nal in nals:
+        if group and _aggregate_size(codec, [*group, nal]) > MAX_PAYLOAD:
+            payloads.extend(_aggregate(codec, group))
+            group = []
+        group.append(nal)
+    if group:
+        payloads.extend(_aggregate(codec, group))
+    return payloads
 
 
 def _split(codec: Codec, nal: bytes) -> list[bytes]:
@@ -98,17 +104,22 @@ def _split(codec: Codec, nal: bytes) -> list[bytes]:
     ]
 
 
-def _aggregate_size(nals: list[bytes]) -> int:
-    return 1 + sum(2 + len(n) for n in nals)
+def _aggregate_size(codec: Codec, nals: list[bytes]) -> int:
+    return (1 if codec == "h264" else 2) + sum(2 + len(n) for n in nals)
 
 
-def _aggregate_h264(nals: list[bytes]) -> list[bytes]:
-    """A STAP-A packet (RFC 6184 §5.7.1), each NAL unit behind its 16-bit size; one NAL unit
-    goes alone (fragmented if need be)."""
+def _aggregate(codec: Codec, nals: list[bytes]) -> list[bytes]:
+    """A STAP-A (RFC 6184 §5.7.1) or AP (RFC 7798 §4.4.2) packet, each NAL unit behind its
+    16-bit size; one NAL unit goes alone (fragmented if need be)."""
     if len(nals) == 1:
-        return _split("h264", nals[0])
-    nri = max(nal[0] & 0x60 for nal in nals)
-    return [bytes([nri | _STAP_A]) + b"".join(len(n).to_bytes(2, "big") + n for n in nals)]
+        return _split(codec, nals[0])
+    sizes_and_nals = b"".join(len(n).to_bytes(2, "big") + n for n in nals)
+    if codec == "h264":
+        nri = max(nal[0] & 0x60 for nal in nals)
+        return [bytes([nri | _STAP_A]) + sizes_and_nals]
+    # The lowest layer id and temporal id of the units aggregated (they are all layer 0).
+    temporal_id = min(nal[1] & 0x07 for nal in nals)
+    return [bytes([_AP_H265 << 1, temporal_id]) + sizes_and_nals]
 
 
 _HEADER = struct.Struct("!BBHII")

@@ -24,12 +24,12 @@ from vigil.testcamera.profiles import StreamProfile
 from vigil.testcamera.rtsp.rtp import (
     CLOCK_RATE,
     RtpFrame,
-    packetize_nal,
+    packetize_nals,
     rtp_header,
     sender_report,
 )
 from vigil.testcamera.video.bitstream import ParameterSets
-from vigil.testcamera.video.caption import CaptionedLoop
+from vigil.testcamera.video.caption import Caption
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +58,8 @@ class Encoded:
     profile: StreamProfile
     frames: tuple[RtpFrame, ...]
     parameters: ParameterSets
-    # The same frames as Annex-B, for snapshots (without their band when `caption` is set).
-    access_units: tuple[bytes, ...]
-    # H.264 loops get a live caption band (clock, frame, name, PTZ) on every frame sent.
-    caption: CaptionedLoop | None = None
+    # Every frame sent gets a live caption band (clock, frame, name, PTZ; blank without one).
+    caption: Caption
 
 
 @dataclass(frozen=True)
@@ -199,13 +197,14 @@ class LiveStream:
         frame = frames[index]
         timestamp = self.rtp_timestamp(self._next_frame)
         payloads = frame.payloads
-        caption = self.encoded.caption
-        if caption is not None:
-            text = self.caption_text(self._next_frame)
-            band = caption.band(index, text, None if frame.keyframe else self._caption_shown)
-            self._caption_shown = text
-            start = frame.slice_start
-            payloads = (*payloads[:start], *packetize_nal("h264", band), *payloads[start:])
+        text = self.caption_text(self._next_frame)
+        band = self.encoded.caption.band(
+            index, text, None if frame.keyframe else self._caption_shown
+        )
+        self._caption_shown = text
+        start = frame.slice_start
+        band_payloads = packetize_nals(self.encoded.profile.codec, band)
+        payloads = (*payloads[:start], *band_payloads, *payloads[start:])
         self._next_frame += 1
         last = len(payloads) - 1
         packets = []

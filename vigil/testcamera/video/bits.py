@@ -1,4 +1,4 @@
-"""Bit-level reading and writing of H.264 syntax (Exp-Golomb codes), and RBSP ↔ NAL payload.
+"""Bit-level reading and writing of H.264 / H.265 syntax (Exp-Golomb codes), and RBSP ↔ NAL payload.
 
 Pure byte work with Python integers as bit strings: no framework imports.
 """
@@ -32,6 +32,11 @@ class BitReader:
     def se(self) -> int:
         code = self.ue()
         return (code + 1) // 2 if code % 2 else -(code // 2)
+
+    def bits_between(self, start: int, end: int) -> tuple[int, int]:
+        """The bits from position `start` up to `end`, as (value, count)."""
+        count = end - start
+        return (self._value >> (self._size - end)) & ((1 << count) - 1), count
 
     def rest_without_trailing_bits(self) -> tuple[int, int]:
         """The bits left before rbsp_trailing_bits (the stop bit and its zero padding)."""
@@ -91,6 +96,13 @@ class BitWriter:
         count = len(self._bytes) * 8 + self._pending_count
         value = (int.from_bytes(self._bytes, "big") << self._pending_count) | self._pending
         return value, count
+
+    def whole_bytes(self) -> bytes:
+        """The bits written so far, which must fill whole bytes."""
+        self._flush()
+        if self._pending_count:
+            raise ValueError("not at a byte boundary")
+        return bytes(self._bytes)
 
     def rbsp(self) -> bytes:
         """The bits with rbsp_trailing_bits: a stop bit, then zeros to the byte boundary."""

@@ -20,13 +20,13 @@ import av
 import numpy as np
 
 from vigil.testcamera.profiles import StreamProfile
-from vigil.testcamera.video.caption import BACKGROUND, BAND_HEIGHT
+from vigil.testcamera.video.band import BACKGROUND, BAND_HEIGHT, CELL_WIDTH
 from vigil.testcamera.video.render import render
 
 logger = logging.getLogger(__name__)
 
 # Bump when rendering or encoder settings change, so old cache entries are not reused.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 LOOP_SECONDS = 10
 
 
@@ -40,9 +40,14 @@ class EncodedFrames:
         return [self.data[start:end] for start, end in zip(self.offsets, ends, strict=True)]
 
 
+# x265 settings that the H.265 caption band needs (h265.check_band_support): 16x16 coding tree
+# blocks that may split to 8x8, and no in-loop filters, so band and body never filter each other.
+X265_CODING = "ctu=16:min-cu-size=8:no-sao=1:no-deblock=1:aq-mode=0"
+
+
 def coded_height(profile: StreamProfile) -> int:
-    """H.264 loops are encoded a caption band short; the band is added when sending."""
-    return profile.height - BAND_HEIGHT if profile.codec == "h264" else profile.height
+    """Loops are encoded a caption band short; the band is added when sending."""
+    return profile.height - BAND_HEIGHT
 
 
 def loop_length(profile: StreamProfile) -> int:
@@ -108,7 +113,7 @@ def _encoder(profile: StreamProfile) -> av.VideoCodecContext:
             "preset": "ultrafast",
             "tune": "zerolatency",
             "x265-params": f"keyint={profile.gop}:min-keyint={profile.gop}:scenecut=0:"
-            f"bframes=0:repeat-headers=1:info=0:log-level=error:{rate}",
+            f"bframes=0:repeat-headers=1:info=0:log-level=error:{X265_CODING}:{rate}",
         }
     return context
 
@@ -132,8 +137,7 @@ def _encode(profile: StreamProfile) -> EncodedFrames:
             f"loop frame {index:05d} of {length}",
         )
         height = coded_height(profile)
-        flat = (16, BACKGROUND) if height != profile.height else (0, 0)
-        planes = render(profile.width, height, index, length, lines, flat)
+        planes = render(profile.width, height, index, length, lines, (16, BACKGROUND))
         frame = av.VideoFrame(profile.width, height, "yuv420p")
         for plane, values in zip(frame.planes, (planes.y, planes.u, planes.v), strict=True):
             _fill(plane, values)
@@ -144,6 +148,37 @@ def _encode(profile: StreamProfile) -> EncodedFrames:
     if len(offsets) != length:
         raise RuntimeError(f"the encoder gave {len(offsets)} frames for {length}")
     return EncodedFrames(bytes(data), offsets)
+
+
+def encode_h265_blocks(blocks: list[bytes], qp: int) -> list[bytes]:
+    """Each 16x16 block (Y, then Cb and Cr 8x8) as a picture of its own: one intra slice of one
+    coding tree block, which decodes the same as any slice of that block, wherever it is."""
+    context = av.CodecContext.create("libx265", "w")
+    assert isinstance(context, av.VideoCodecContext)
+    context.width = context.height = CELL_WIDTH
+    context.pix_fmt = "yuv420p"
+    context.time_base = Fraction(1, 25)
+    # A VBV that never binds, as the loops have one: x265 then codes QP deltas, as in them.
+    # The QP is pinned and threads are off so that every process makes the same blocks.
+    rate = f"crf={qp}:qpmin={qp}:qpmax={qp}:vbv-maxrate=40000:vbv-bufsize=40000"
+    context.options = {
+        "preset": "ultrafast",
+        "x265-params": f"keyint=1:{rate}:frame-threads=1:pools=none:info=0:log-level=error:"
+        f"{X265_CODING}",
+    }
+    units: list[bytes] = []
+    for index, block in enumerate(blocks):
+        frame = av.VideoFrame(CELL_WIDTH, CELL_WIDTH, "yuv420p")
+        planes = (block[:256], block[256:320], block[320:])
+        for n, (plane, samples) in enumerate(zip(frame.planes, planes, strict=True)):
+            side = CELL_WIDTH if n == 0 else CELL_WIDTH // 2
+            _fill(plane, np.frombuffer(samples, dtype=np.uint8).reshape(side, side))
+        frame.pts = index
+        units.extend(bytes(p) for p in context.encode(frame))
+    units.extend(bytes(p) for p in context.encode(None))
+    if len(units) != len(blocks):
+        raise RuntimeError(f"the encoder gave {len(units)} pictures for {len(blocks)}")
+    return units
 
 
 def _fill(plane: av.video.plane.VideoPlane, values: "np.ndarray") -> None:

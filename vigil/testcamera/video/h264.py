@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from vigil.testcamera.video.bits import BitReader, BitWriter, nal_to_rbsp, rbsp_to_nal
 
-NAL_SLICE, NAL_IDR, NAL_SPS, NAL_PPS = 1, 5, 7, 8
+NAL_SLICE, NAL_IDR, NAL_SPS, NAL_PPS, NAL_AUD = 1, 5, 7, 8, 9
 SLICE_P, SLICE_I = 0, 2
 
 

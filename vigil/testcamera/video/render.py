@@ -48,7 +48,7 @@ def render(
     flat_top: tuple[int, int] = (0, 0),
 ) -> Planes:
     """Frame `index` of a loop of `period` frames; `flat_top` (rows, luma) makes the top rows
-    one flat grey, under the caption band (see caption.py)."""
+    one flat grey, under the caption band (see caption_h264.py)."""
     phase = index / period
     ys, xs = np.mgrid[0:height, 0:width]
     # Diagonal bands that move one full period per loop: motion everywhere, for the encoder

@@ -1,0 +1,173 @@
+"""A live caption band above pre-encoded H.265: clock, name, frame and PTZ, never encoded.
+
+H.265 has only CABAC, whose state runs on from block to block, so blocks cannot be spliced
+into a slice as H.264's raw-sample macroblocks are. Slices can: each slice starts the entropy
+coder afresh and sees nothing of other slices. So the band is a row of small slices:
+
+- every character's top and bottom 16x16 block is encoded once, at load, as a picture of its
+  own (x265, intra); its slice data is the same wherever the block is put;
+- a stretch of unchanged blocks in a P picture is one P slice of skipped blocks
+  (`cabac.skipped_run`), which copies the picture before;
+- the body is encoded 32 rows short; its SPS is made taller and its slice moved below the band
+  by a new slice address, its data carried over byte for byte (see h265.py).
+
+With in-loop filters off, the band decodes to exactly the blocks as decoded alone, so
+`read_caption` reads the text back. See docs/design/testcamera.md.
+"""
+
+from dataclasses import dataclass, replace
+from functools import cache
+
+from vigil.testcamera.video.band import BAND_HEIGHT, CHARSET, BandedLoop, cell, changed_columns
+from vigil.testcamera.video.bitstream import split_annexb
+from vigil.testcamera.video.cabac import skipped_run
+from vigil.testcamera.video.encode import encode_h265_blocks
+from vigil.testcamera.video.h265 import (
+    NAL_AUD,
+    NAL_PPS,
+    NAL_SPS,
+    SLICE_I,
+    SLICE_P,
+    BandSliceHeader,
+    Pps,
+    SliceHeader,
+    Sps,
+    band_header,
+    check_band_support,
+    is_slice,
+    moved_slice,
+    nal_kind,
+    parse_pps,
+    parse_slice,
+    parse_sps,
+    taller_sps,
+)
+
+BAND_ROWS = BAND_HEIGHT // 16
+GLYPH_QP = 12  # sharp edges; a changed block costs about 100 bytes
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """Every character's two blocks as intra slice data, and the parameters they need."""
+
+    # character → its (top, bottom) block: (slice data, the slice's QP)
+    data: dict[str, tuple[tuple[bytes, int], tuple[bytes, int]]]
+    sps: Sps
+    pps: Pps
+    access_units: tuple[bytes, ...]  # the pictures as encoded, to decode for `read_caption`
+
+
+@cache
+def glyphs() -> Glyphs:
+    """Encoded once per process (about a second); shared by every H.265 loop."""
+    blocks = [half for char in CHARSET for half in cell(char)]
+    units = encode_h265_blocks(blocks, GLYPH_QP)
+    sps = pps = None
+    slices: list[SliceHeader] = []
+    for unit in units:
+        for nal in split_annexb(unit):
+            if nal_kind(nal) == NAL_SPS:
+                sps = parse_sps(nal)
+            elif nal_kind(nal) == NAL_PPS:
+                pps = parse_pps(nal)
+            elif is_slice(nal):
+                if sps is None or pps is None:
+                    raise ValueError("a glyph picture without parameter sets")
+                slices.append(parse_slice(nal, sps, pps))
+    if sps is None or pps is None or len(slices) != len(blocks):
+        raise ValueError("the glyph pictures are not one slice each")
+    blocks_encoded = [(s.data, s.qp) for s in slices]
+    data = {c: (blocks_encoded[2 * n], blocks_encoded[2 * n + 1]) for n, c in enumerate(CHARSET)}
+    return Glyphs(data, sps, pps, tuple(units))
+
+
+class H265Caption(BandedLoop[SliceHeader]):
+    def __init__(self, access_units: list[bytes]) -> None:
+        self._glyphs = glyphs()
+        self._sps: Sps | None = None  # as encoded (the body's size)
+        self._pps: Pps | None = None
+        self._checked: tuple[Sps, Pps] | None = None
+        super().__init__(access_units)
+        self._headers: dict[tuple[int, int, int, bool], BandSliceHeader] = {}
+
+    @property
+    def columns(self) -> int:
+        return self._parameters()[0].width_ctbs
+
+    def _parameters(self) -> tuple[Sps, Pps]:
+        """The SPS with the band (pictures as sent) and the PPS, checked once."""
+        if self._checked is None:
+            if self._sps is None or self._pps is None:
+                raise ValueError("a slice before the parameter sets")
+            check_band_support(self._sps, self._pps)
+            glyph_coding = (self._glyphs.sps.coding, self._glyphs.pps.coding)
+            if (self._sps.coding, self._pps.coding) != glyph_coding:
+                raise ValueError("the loop and the glyphs were encoded with different tools")
+            taller = replace(self._sps, height=self._sps.height + BAND_HEIGHT)
+            self._checked = (taller, self._pps)
+        return self._checked
+
+    def _parameter_set(self, nal: bytes) -> bytes | None:
+        kind = nal_kind(nal)
+        if kind == NAL_SPS:
+            self._sps, self._checked = parse_sps(nal), None
+            return taller_sps(nal, BAND_HEIGHT)
+        if kind == NAL_PPS:
+            self._pps, self._checked = parse_pps(nal), None
+            return nal
+        return None
+
+    def _is_slice(self, nal: bytes) -> bool:
+        return is_slice(nal)
+
+    def _is_delimiter(self, nal: bytes) -> bool:
+        return nal_kind(nal) == NAL_AUD
+
+    def _moved_slice(self, nal: bytes) -> tuple[bytes, SliceHeader]:
+        sps, pps = self._parameters()
+        header = parse_slice(nal, sps, pps)
+        return moved_slice(nal, header, sps, pps, sps.width_ctbs * BAND_ROWS), header
+
+    def band(self, index: int, text: str, previous: str | None) -> list[bytes]:
+        """The band slices (NAL units) of loop frame `index` showing `text`.
+
+        `previous` is what the band of the frame before showed; None in IDR pictures and
+        whenever every block must be written.
+        """
+        frame = self.frames[index]
+        text = text[: self.columns].ljust(self.columns)
+        if previous is None or frame.header.slice_type == SLICE_I:
+            changed = list(range(self.columns))
+        else:
+            changed = changed_columns(text, previous)
+        skip_qp = self._parameters()[1].init_qp
+        nals = []
+        for row in range(BAND_ROWS):
+            start = row * self.columns
+            column = 0
+            for next_changed in [*changed, self.columns]:
+                if next_changed > column:  # a stretch of unchanged blocks
+                    header = self._header(index, SLICE_P, skip_qp, start + column == 0)
+                    data = skipped_run(next_changed - column, skip_qp)
+                    nals.append(header.nal(start + column, data))
+                if next_changed < self.columns:
+                    data, qp = self._glyph(text[next_changed], row)
+                    header = self._header(index, SLICE_I, qp, start + next_changed == 0)
+                    nals.append(header.nal(start + next_changed, data))
+                column = next_changed + 1
+        return nals
+
+    def _glyph(self, char: str, row: int) -> tuple[bytes, int]:
+        data = self._glyphs.data
+        return (data.get(char) or data["?"])[row]
+
+    def _header(self, index: int, slice_type: int, qp: int, first: bool) -> BandSliceHeader:
+        """A band slice's header for loop frame `index` (made once)."""
+        key = (index, slice_type, qp, first)
+        cached = self._headers.get(key)
+        if cached is None:
+            body = self.frames[index].header
+            cached = band_header(body, *self._parameters(), slice_type, qp, first)
+            self._headers[key] = cached
+        return cached
