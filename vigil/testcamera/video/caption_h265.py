@@ -18,10 +18,17 @@ With in-loop filters off, the band decodes to exactly the blocks as decoded alon
 from dataclasses import dataclass, replace
 from functools import cache
 
-from vigil.testcamera.video.band import BAND_HEIGHT, CHARSET, BandedLoop, cell, changed_columns
+from vigil.testcamera.video.band import (
+    BAND_HEIGHT,
+    CELL_WIDTH,
+    CHARSET,
+    BandedLoop,
+    cell,
+    changed_columns,
+)
 from vigil.testcamera.video.bitstream import split_annexb
 from vigil.testcamera.video.cabac import skipped_run
-from vigil.testcamera.video.encode import encode_h265_blocks
+from vigil.testcamera.video.encode import encode_h265_strips
 from vigil.testcamera.video.h265 import (
     NAL_AUD,
     NAL_PPS,
@@ -49,20 +56,51 @@ GLYPH_QP = 12  # sharp edges; a changed block costs about 100 bytes
 
 @dataclass(frozen=True)
 class Glyphs:
-    """Every character's two blocks as intra slice data, and the parameters they need."""
+    """Every character's two blocks, and blank runs, as intra slice data (with their QP)."""
 
-    # character → its (top, bottom) block: (slice data, the slice's QP)
-    data: dict[str, tuple[tuple[bytes, int], tuple[bytes, int]]]
+    data: dict[str, tuple[tuple[bytes, int], tuple[bytes, int]]]  # character → (top, bottom)
+    blank_runs: dict[int, tuple[bytes, int]]  # 2, 4, 8 ... blank blocks in a row
     sps: Sps
     pps: Pps
-    access_units: tuple[bytes, ...]  # the pictures as encoded, to decode for `read_caption`
+    access_units: tuple[bytes, ...]  # the characters as encoded, to decode for `read_caption`
+
+
+# Blank stretches (most of a wide band) go as a few slices of 2**k blocks, not one per block.
+_BLANK_RUNS = tuple(2**k for k in range(1, 8))
 
 
 @cache
 def glyphs() -> Glyphs:
-    """Encoded once per process (about a second); shared by every H.265 loop."""
+    """Encoded once per process (about 0.2 s); shared by every H.265 loop."""
     blocks = [half for char in CHARSET for half in cell(char)]
-    units = encode_h265_blocks(blocks, GLYPH_QP)
+    units = encode_h265_strips(CELL_WIDTH, blocks, GLYPH_QP)
+    sps, pps, slices = _slices(units)
+    encoded = [(s.data, s.qp) for s in slices]
+    data = {c: (encoded[2 * n], encoded[2 * n + 1]) for n, c in enumerate(CHARSET)}
+    blank_runs = {}
+    for length in _BLANK_RUNS:
+        blank = cell(" ")[0]
+        strip = _side_by_side(blank, length)
+        run_sps, run_pps, (run,) = _slices(
+            encode_h265_strips(CELL_WIDTH * length, [strip], GLYPH_QP)
+        )
+        if (run_sps.coding, run_pps.coding) != (sps.coding, pps.coding):
+            raise ValueError("the blank runs were encoded with other tools than the characters")
+        blank_runs[length] = (run.data, run.qp)
+    return Glyphs(data, blank_runs, sps, pps, tuple(units))
+
+
+def _side_by_side(block: bytes, count: int) -> bytes:
+    """`count` copies of a 16x16 block (Y, Cb, Cr) side by side, as one strip's planes."""
+    planes = ((block[:256], 16), (block[256:320], 8), (block[320:], 8))
+    return b"".join(
+        b"".join(plane[row * side : (row + 1) * side] * count for row in range(side))
+        for plane, side in planes
+    )
+
+
+def _slices(units: list[bytes]) -> tuple[Sps, Pps, list[SliceHeader]]:
+    """The parameter sets and the parsed slice of each picture encoded."""
     sps = pps = None
     slices: list[SliceHeader] = []
     for unit in units:
@@ -73,13 +111,11 @@ def glyphs() -> Glyphs:
                 pps = parse_pps(nal)
             elif is_slice(nal):
                 if sps is None or pps is None:
-                    raise ValueError("a glyph picture without parameter sets")
+                    raise ValueError("a picture without parameter sets")
                 slices.append(parse_slice(nal, sps, pps))
-    if sps is None or pps is None or len(slices) != len(blocks):
-        raise ValueError("the glyph pictures are not one slice each")
-    blocks_encoded = [(s.data, s.qp) for s in slices]
-    data = {c: (blocks_encoded[2 * n], blocks_encoded[2 * n + 1]) for n, c in enumerate(CHARSET)}
-    return Glyphs(data, sps, pps, tuple(units))
+    if sps is None or pps is None or len(slices) != len(units):
+        raise ValueError("the pictures are not one slice each")
+    return sps, pps, slices
 
 
 class H265Caption(BandedLoop[SliceHeader]):
@@ -130,33 +166,51 @@ class H265Caption(BandedLoop[SliceHeader]):
         return moved_slice(nal, header, sps, pps, sps.width_ctbs * BAND_ROWS), header
 
     def band(self, index: int, text: str, previous: str | None) -> list[bytes]:
-        """The band slices (NAL units) of loop frame `index` showing `text`.
-
-        `previous` is what the band of the frame before showed; None in IDR pictures and
-        whenever every block must be written.
-        """
         frame = self.frames[index]
         text = text[: self.columns].ljust(self.columns)
         if previous is None or frame.header.slice_type == SLICE_I:
-            changed = list(range(self.columns))
+            pieces = self._intra_pieces(text)
         else:
-            changed = changed_columns(text, previous)
+            pieces = self._changed_pieces(text, changed_columns(text, previous))
         skip_qp = self._parameters()[1].init_qp
         nals = []
         for row in range(BAND_ROWS):
             start = row * self.columns
-            column = 0
-            for next_changed in [*changed, self.columns]:
-                if next_changed > column:  # a stretch of unchanged blocks
-                    header = self._header(index, SLICE_P, skip_qp, start + column == 0)
-                    data = skipped_run(next_changed - column, skip_qp)
-                    nals.append(header.nal(start + column, data))
-                if next_changed < self.columns:
-                    data, qp = self._glyph(text[next_changed], row)
-                    header = self._header(index, SLICE_I, qp, start + next_changed == 0)
-                    nals.append(header.nal(start + next_changed, data))
-                column = next_changed + 1
+            for column, length, char in pieces:
+                address = start + column
+                if char is None:
+                    header = self._header(index, SLICE_P, skip_qp, address == 0)
+                    nals.append(header.nal(address, skipped_run(length, skip_qp)))
+                    continue
+                data, qp = (
+                    self._glyph(char, row) if length == 1 else self._glyphs.blank_runs[length]
+                )
+                header = self._header(index, SLICE_I, qp, address == 0)
+                nals.append(header.nal(address, data))
         return nals
+
+    def _intra_pieces(self, text: str) -> list[tuple[int, int, str | None]]:
+        """Every column as slices: (first column, blocks, character); blank runs together."""
+        pieces: list[tuple[int, int, str | None]] = []
+        column = 0
+        while column < self.columns:
+            blanks = len(text) - column - len(text[column:].lstrip(" "))
+            run = next((r for r in reversed(_BLANK_RUNS) if r <= blanks), 1)
+            pieces.append((column, run, text[column]))
+            column += run
+        return pieces
+
+    def _changed_pieces(self, text: str, changed: list[int]) -> list[tuple[int, int, str | None]]:
+        """Changed columns as slices of one block, stretches between them skipped (None)."""
+        pieces: list[tuple[int, int, str | None]] = []
+        column = 0
+        for next_changed in [*changed, self.columns]:
+            if next_changed > column:
+                pieces.append((column, next_changed - column, None))
+            if next_changed < self.columns:
+                pieces.append((next_changed, 1, text[next_changed]))
+            column = next_changed + 1
+        return pieces
 
     def _glyph(self, char: str, row: int) -> tuple[bytes, int]:
         data = self._glyphs.data

@@ -150,34 +150,36 @@ def _encode(profile: StreamProfile) -> EncodedFrames:
     return EncodedFrames(bytes(data), offsets)
 
 
-def encode_h265_blocks(blocks: list[bytes], qp: int) -> list[bytes]:
-    """Each 16x16 block (Y, then Cb and Cr 8x8) as a picture of its own: one intra slice of one
-    coding tree block, which decodes the same as any slice of that block, wherever it is."""
+def encode_h265_strips(width: int, strips: list[bytes], qp: int) -> list[bytes]:
+    """Each strip `width` x 16 (Y, then Cb and Cr at half size) as a picture of its own: one
+    intra slice of one row of coding tree blocks, which decodes the same as a slice of that row
+    wherever it is put (see caption_h265.py)."""
     context = av.CodecContext.create("libx265", "w")
     assert isinstance(context, av.VideoCodecContext)
-    context.width = context.height = CELL_WIDTH
+    context.width, context.height = width, CELL_WIDTH
     context.pix_fmt = "yuv420p"
     context.time_base = Fraction(1, 25)
     # A VBV that never binds, as the loops have one: x265 then codes QP deltas, as in them.
-    # The QP is pinned and threads are off so that every process makes the same blocks.
+    # The QP is pinned and threads are off so that every process makes the same strips.
     rate = f"crf={qp}:qpmin={qp}:qpmax={qp}:vbv-maxrate=40000:vbv-bufsize=40000"
     context.options = {
         "preset": "ultrafast",
         "x265-params": f"keyint=1:{rate}:frame-threads=1:pools=none:info=0:log-level=error:"
         f"{X265_CODING}",
     }
+    luma, chroma = width * CELL_WIDTH, width * CELL_WIDTH // 4
     units: list[bytes] = []
-    for index, block in enumerate(blocks):
-        frame = av.VideoFrame(CELL_WIDTH, CELL_WIDTH, "yuv420p")
-        planes = (block[:256], block[256:320], block[320:])
+    for index, strip in enumerate(strips):
+        frame = av.VideoFrame(width, CELL_WIDTH, "yuv420p")
+        planes = (strip[:luma], strip[luma : luma + chroma], strip[luma + chroma :])
         for n, (plane, samples) in enumerate(zip(frame.planes, planes, strict=True)):
-            side = CELL_WIDTH if n == 0 else CELL_WIDTH // 2
-            _fill(plane, np.frombuffer(samples, dtype=np.uint8).reshape(side, side))
+            shape = (CELL_WIDTH, width) if n == 0 else (CELL_WIDTH // 2, width // 2)
+            _fill(plane, np.frombuffer(samples, dtype=np.uint8).reshape(shape))
         frame.pts = index
         units.extend(bytes(p) for p in context.encode(frame))
     units.extend(bytes(p) for p in context.encode(None))
-    if len(units) != len(blocks):
-        raise RuntimeError(f"the encoder gave {len(units)} pictures for {len(blocks)}")
+    if len(units) != len(strips):
+        raise RuntimeError(f"the encoder gave {len(units)} pictures for {len(strips)}")
     return units
 
 
