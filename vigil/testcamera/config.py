@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vigil.testcamera.profiles import Codec, StreamProfile
+from vigil.media.codecs import Codec
+from vigil.testcamera.profiles import StreamProfile
 
 
 @dataclass(frozen=True)

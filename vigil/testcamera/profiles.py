@@ -2,9 +2,8 @@
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
-Codec = Literal["h264", "h265"]
+from vigil.media.codecs import Codec
 
 # 4K UHD at most: the loop of every profile is rendered and encoded on this machine.
 MAX_WIDTH, MAX_HEIGHT, MIN_SIDE = 3840, 2160, 64

@@ -7,12 +7,13 @@ changes what the camera serves.
 
 from collections.abc import Mapping
 
+from vigil.media.codecs import Codec
 from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera, StreamName
 from vigil.testcamera.onvif.ptz import ptz_configuration
 from vigil.testcamera.onvif.service import Operation
 from vigil.testcamera.onvif.soap import invalid_argument, sender_fault
 from vigil.testcamera.onvif.xmltree import Element, el, find, text
-from vigil.testcamera.profiles import Codec, StreamProfile
+from vigil.testcamera.profiles import StreamProfile
 
 VIDEO_SOURCE_TOKEN = "video_source"  # noqa: S105 (a reference token, not a secret)
 _ENCODER_PREFIX = "encoder_"

@@ -1,24 +1,18 @@
 """RTSP authentication as cameras do it: HTTP Basic and Digest (RFC 2617, MD5)."""
 
 import base64
-import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 
-REALM = "Vigil TestCam"
+from vigil.media.rtsp import digest
 
-_PARAM = re.compile(r'(\w+)\s*=\s*(?:"([^"]*)"|([^\s,]+))')
+REALM = "Vigil TestCam"
 
 
 def _same(a: str, b: str) -> bool:
     """Constant-time comparison of any text (compare_digest refuses non-ASCII str)."""
     return hmac.compare_digest(a.encode(), b.encode())
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 @dataclass
@@ -52,19 +46,19 @@ class Authenticator:
         return _same(user, self.user) and _same(password, self.password)
 
     def _check_digest(self, method: str, text: str) -> bool:
-        params = {m[1].lower(): m[2] if m[2] is not None else m[3] for m in _PARAM.finditer(text)}
+        params = digest.parse_params(text)
         if (
             params.get("username") != self.user
             or params.get("nonce") != self._nonce
             or params.get("realm") != REALM
         ):
             return False
-        ha1 = _md5(f"{self.user}:{REALM}:{self.password}")
-        ha2 = _md5(f"{method}:{params.get('uri', '')}")
-        if params.get("qop") == "auth":
-            expected = _md5(
-                f"{ha1}:{self._nonce}:{params.get('nc', '')}:{params.get('cnonce', '')}:auth:{ha2}"
-            )
-        else:
-            expected = _md5(f"{ha1}:{self._nonce}:{ha2}")
+        qop = (
+            (params.get("nc", ""), params.get("cnonce", ""))
+            if params.get("qop") == "auth"
+            else None
+        )
+        expected = digest.response(
+            self.user, self.password, REALM, self._nonce, method, params.get("uri", ""), qop
+        )
         return _same(expected, params.get("response", ""))

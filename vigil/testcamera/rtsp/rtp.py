@@ -10,13 +10,8 @@ import struct
 import time
 from dataclasses import dataclass
 
-from vigil.testcamera.profiles import Codec
-from vigil.testcamera.video.bitstream import (
-    is_delimiter,
-    is_keyframe_nal,
-    nal_type,
-    split_annexb,
-)
+from vigil.media.codecs import Codec, is_keyframe_nal, nal_type
+from vigil.testcamera.video.bitstream import is_delimiter, split_annexb
 
 CLOCK_RATE = 90_000
 PAYLOAD_TYPE = 96

@@ -4,7 +4,7 @@ import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from vigil.testcamera.profiles import Codec
+from vigil.media.codecs import Codec, nal_type
 
 
 def split_annexb(data: bytes) -> list[bytes]:
@@ -26,19 +26,10 @@ def _iter_nals(data: bytes) -> Iterator[bytes]:
             yield nal
 
 
-def nal_type(codec: Codec, nal: bytes) -> int:
-    return nal[0] & 0x1F if codec == "h264" else (nal[0] >> 1) & 0x3F
-
-
 # H.264: 5 = IDR slice, 7 = SPS, 8 = PPS, 9 = access unit delimiter.
 # H.265: 16..21 = IRAP slices, 32 = VPS, 33 = SPS, 34 = PPS, 35 = access unit delimiter.
 _PARAMETER_SETS = {"h264": (7, 8), "h265": (32, 33, 34)}
 _DELIMITER = {"h264": 9, "h265": 35}
-
-
-def is_keyframe_nal(codec: Codec, nal: bytes) -> bool:
-    kind = nal_type(codec, nal)
-    return kind == 5 if codec == "h264" else 16 <= kind <= 21
 
 
 def is_delimiter(codec: Codec, nal: bytes) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import av
 import numpy as np
 
-from vigil.testcamera.profiles import Codec
+from vigil.media.codecs import Codec
 from vigil.testcamera.video.band import BAND_HEIGHT, CELL_WIDTH, CHARSET, BandedLoop, cell
 from vigil.testcamera.video.caption_h264 import H264Caption
 from vigil.testcamera.video.caption_h265 import H265Caption, glyphs

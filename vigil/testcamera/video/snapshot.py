@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import av
 
-from vigil.testcamera.profiles import Codec
+from vigil.media.codecs import Codec
 
 
 def decode_jpeg(codec: Codec, access_units: Sequence[bytes]) -> bytes:
