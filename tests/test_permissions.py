@@ -39,6 +39,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("PATCH", "/roles/{role_id}"): ADMINS,
     ("DELETE", "/roles/{role_id}"): ADMINS,
     ("GET", "/audit"): ADMINS,
+    # Everyone lists the cameras their role may see (filtered, see tests/media/test_cameras).
+    ("GET", "/cameras"): EVERYONE,
+    ("POST", "/cameras"): ADMINS,
+    ("GET", "/cameras/{camera_id}"): EVERYONE,
+    ("PATCH", "/cameras/{camera_id}"): ADMINS,
+    ("DELETE", "/cameras/{camera_id}"): ADMINS,
 }
 
 

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from vigil import __version__
 from vigil.api import audit as audit_api
+from vigil.api import cameras as cameras_api
 from vigil.api import roles as roles_api
 from vigil.api import server as server_api
 from vigil.api import session as session_api
@@ -26,8 +27,11 @@ from vigil.auth.passwords import Passwords
 from vigil.auth.roles import RoleRecord, RoleService
 from vigil.auth.sessions import Sessions
 from vigil.auth.users import UserRecord, UserService
+from vigil.cameras.models import CameraRecord
+from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
+from vigil.media.service import MediaService
 from vigil.state import Collection, Database, Singleton, SystemDocument
 from vigil.system.identity import load_or_create_identity
 from vigil.system.models import ServerRecord, SystemRecord
@@ -53,8 +57,9 @@ def _lock_data_folder(data_dir: Path) -> TextIO:
 class VigilServer:
     """All components of one server, opened and closed together, and its HTTP app."""
 
-    def __init__(self, app: FastAPI, db: Database, lock: TextIO) -> None:
+    def __init__(self, app: FastAPI, media: MediaService, db: Database, lock: TextIO) -> None:
         self.app = app
+        self._media = media
         self._db = db
         self._lock = lock
 
@@ -65,19 +70,21 @@ class VigilServer:
         db = Database(config.database_path)
         try:
             await db.open()
-            app = await _build(config, clock, db)
+            app, media = await _build(config, clock, db)
+            await media.start()
         except BaseException:
             await db.close()
             lock.close()
             raise
-        return cls(app, db, lock)
+        return cls(app, media, db, lock)
 
     async def close(self) -> None:
+        await self._media.stop()
         await self._db.close()
         self._lock.close()
 
 
-async def _build(config: ServerConfig, clock: Clock, db: Database) -> FastAPI:
+async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[FastAPI, MediaService]:
     await db.migrate("auth", auth_store.MIGRATIONS)
     identity = await load_or_create_identity(db)
     document = SystemDocument(db)
@@ -103,12 +110,23 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> FastAPI:
         default_name=socket.gethostname(),
     )
     await system.start()
+    cameras = CameraService(
+        document,
+        Collection(document, "cameras", CameraRecord),
+        audit,
+        clock,
+        server_ids=lambda: {server_id for server_id, _ in system.servers()},
+    )
+    media = MediaService(identity.id, cameras.all, clock)
+    document.on_change(media.cameras_changed)
     ctx = ApiContext(
         clock=clock,
         system=system,
         users=users,
         roles=roles,
         audit=audit,
+        cameras=cameras,
+        media=media,
         accounts=Accounts(
             document=document,
             users=users,
@@ -138,11 +156,11 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> FastAPI:
         dependencies=[Depends(access.authorize)],
     )
     install_error_handlers(app)
-    for area in (server_api, session_api, users_api, roles_api, audit_api):
+    for area in (server_api, session_api, users_api, roles_api, audit_api, cameras_api):
         app.include_router(area.router(ctx))
     check_every_route_has_a_rule(app, RULES)
     logger.info(
         "server ready",
         extra={"server_id": identity.id, "state": system.state(), "data": str(config.data_dir)},
     )
-    return app
+    return app, media

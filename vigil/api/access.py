@@ -56,6 +56,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PATCH", f"{API}/roles/{{role_id}}"): Rule(operation=Operation.ROLE_EDIT),
     ("DELETE", f"{API}/roles/{{role_id}}"): Rule(operation=Operation.ROLE_DELETE),
     ("GET", f"{API}/audit"): Rule(function=Function.AUDIT_TRAIL),
+    # Which cameras a role may see is checked per camera by the cameras router.
+    ("GET", f"{API}/cameras"): LOGGED_IN,
+    ("POST", f"{API}/cameras"): Rule(operation=Operation.CAMERA_ADD),
+    ("GET", f"{API}/cameras/{{camera_id}}"): LOGGED_IN,
+    ("PATCH", f"{API}/cameras/{{camera_id}}"): Rule(operation=Operation.CAMERA_EDIT),
+    ("DELETE", f"{API}/cameras/{{camera_id}}"): Rule(operation=Operation.CAMERA_DELETE),
 }
 
 

@@ -7,7 +7,9 @@ from vigil.auth.audit import AuditTrail
 from vigil.auth.login import LoginService
 from vigil.auth.roles import RoleService
 from vigil.auth.users import UserService
+from vigil.cameras.service import CameraService
 from vigil.clock import Clock
+from vigil.media.service import MediaService
 from vigil.system.service import SystemService
 
 
@@ -20,3 +22,5 @@ class ApiContext:
     accounts: Accounts
     login: LoginService
     audit: AuditTrail
+    cameras: CameraService
+    media: MediaService

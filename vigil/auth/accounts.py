@@ -3,7 +3,7 @@ ending sessions and the audit trail, so that each API handler is one call."""
 
 from typing import Any
 
-from vigil.auth.audit import Actor, AuditTrail
+from vigil.auth.audit import Actor, AuditTrail, audit_changes
 from vigil.auth.lockout import Lockout
 from vigil.auth.passwords import Passwords
 from vigil.auth.roles import Role, RoleRecord, RoleService
@@ -14,15 +14,6 @@ from vigil.state import SystemDocument
 
 # Fields never shown, not even in the audit trail.
 _SECRET_FIELDS = frozenset({"password_hash"})
-
-
-def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """What changed between two dumps of a record, secrets masked."""
-    changed = {key for key in after if before.get(key) != after[key]}
-    return {
-        "before": {k: "(secret)" if k in _SECRET_FIELDS else before.get(k) for k in changed},
-        "after": {k: "(secret)" if k in _SECRET_FIELDS else after[k] for k in changed},
-    }
 
 
 class Accounts:
@@ -83,7 +74,9 @@ class Accounts:
             _actor(actor, address),
             "user.edit",
             target=user_id,
-            details=_changes(before.record.model_dump(), after.record.model_dump()),
+            details=audit_changes(
+                before.record.model_dump(), after.record.model_dump(), _SECRET_FIELDS
+            ),
         )
         return after
 
@@ -124,7 +117,9 @@ class Accounts:
             _actor(actor, address),
             "role.edit",
             target=role_id,
-            details=_changes(before.model_dump(mode="json"), after.model_dump(mode="json")),
+            details=audit_changes(
+                before.model_dump(mode="json"), after.model_dump(mode="json"), _SECRET_FIELDS
+            ),
         )
         return after
 

@@ -12,6 +12,17 @@ from vigil.state import Database
 logger = logging.getLogger(__name__)
 
 
+def audit_changes(
+    before: dict[str, Any], after: dict[str, Any], secrets: frozenset[str]
+) -> dict[str, Any]:
+    """What changed between two dumps of a record, for the audit trail; secrets masked."""
+    changed = {key for key in after if before.get(key) != after[key]}
+    return {
+        "before": {k: "(secret)" if k in secrets else before.get(k) for k in changed},
+        "after": {k: "(secret)" if k in secrets else after[k] for k in changed},
+    }
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who did it, as the audit trail names them. `user_id` is None for unknown names."""

@@ -11,7 +11,7 @@ long it is compacted into one update holding the whole state. See docs/design/st
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -59,6 +59,12 @@ class SystemDocument:
         self._generation = 0
         self._root_changes: dict[str, int] = {}
         self._subscriptions: list[Subscription] = []
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after each change is saved (a local write or a peer's). It runs on
+        the event loop inside the change's caller: keep it to scheduling work."""
+        self._listeners.append(listener)
 
     async def open(self) -> None:
         await self._db.migrate("document", MIGRATIONS)
@@ -95,6 +101,8 @@ class SystemDocument:
                 await self._reload()
                 raise
             await self._persist()
+        for listener in self._listeners:
+            listener()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

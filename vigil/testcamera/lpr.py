@@ -7,7 +7,6 @@ through the control API. The format is documented in docs/testcamera-lpr.md.
 
 import asyncio
 import base64
-import contextlib
 import io
 import logging
 import random
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageDraw, ImageFont
 
+from vigil.tasks import cancel_and_wait
 from vigil.testcamera.camera import SimulatedCamera
 from vigil.testcamera.types import SnapshotSource
 
@@ -111,10 +111,7 @@ class PlatePusher:
         self._task = asyncio.create_task(self._schedule(), name=f"lpr-{self.camera.identity.name}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         if self._client is not None:
             await self._client.aclose()
 

@@ -1,10 +1,10 @@
 """Motion on a schedule: each camera sees motion for a while, now and then, like a gate."""
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Sequence
 
+from vigil.tasks import cancel_and_wait
 from vigil.testcamera.camera import SimulatedCamera
 
 
@@ -23,10 +23,7 @@ class MotionSchedule:
         self._task = asyncio.create_task(self._run(), name="motion-schedule")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -51,6 +51,8 @@ Description = Annotated[str, _text(256, required=False)]
 FullName = Annotated[str, _text(128, required=False)]
 Email = Annotated[str, _text(254, required=False), AfterValidator(_email)]
 Password = Annotated[str, _unicode(256), AfterValidator(validate_password)]
+Url = Annotated[str, _unicode(2048)]
+Secret = Annotated[str, _unicode(128)]
 # What a login form sends: checked only for being storable text, so that every attempt with
 # a name that cannot exist gets the same answer as a wrong password.
 LoginText = Annotated[str, _unicode(256)]

@@ -17,6 +17,7 @@ from vigil.media.codecs import Codec
 from vigil.media.depacketize import AccessUnit, Depacketizer
 from vigil.media.rtsp import digest
 from vigil.media.rtsp.sdp import SdpError, Track, parse_tracks
+from vigil.tasks import cancel_and_wait
 
 MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 256 * 1024
@@ -251,10 +252,7 @@ class RtspStream:
         return self._connection.error or RtspError("closed")
 
     async def close(self) -> None:
-        if self._keepalive is not None:
-            self._keepalive.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keepalive
+        await cancel_and_wait(self._keepalive)
         connection = self._connection
         if connection is None or connection.transport is None:
             return

@@ -6,13 +6,13 @@ cameras, which free a session a client forgot.
 """
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from vigil.tasks import cancel_and_wait
 from vigil.testcamera.rtsp.auth import Authenticator
 from vigil.testcamera.rtsp.messages import (
     MAX_HEADER_BYTES,
@@ -129,10 +129,7 @@ class RtspServer:
         raise OSError("no free pair of UDP ports for RTP and RTCP")
 
     async def stop(self) -> None:
-        if self._reaper is not None:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
+        await cancel_and_wait(self._reaper)
         if self._server is not None:
             self._server.close()
         for connection in list(self._connections):

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from vigil.tasks import cancel_and_wait
 from vigil.testcamera.profiles import StreamProfile
 from vigil.testcamera.rtsp.rtp import (
     CLOCK_RATE,
@@ -279,11 +280,8 @@ class Pacer:
         self._task = asyncio.create_task(self._run(), name="rtsp-pacer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

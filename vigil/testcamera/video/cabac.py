@@ -7,7 +7,7 @@ to the picture before). That needs two context-coded flags and the terminating b
 
 from functools import cache
 
-from vigil.testcamera.video.bits import BitWriter
+from vigil.media.bits import BitWriter
 
 # Table 9-52 (the same as H.264's): the LPS range by probability state and range quarter.
 _RANGE_LPS = (

@@ -9,8 +9,8 @@ frame's band costs a string compare and a few hundred bytes. See docs/design/tes
 
 from dataclasses import replace
 
+from vigil.media.bits import BitWriter, rbsp_to_nal
 from vigil.testcamera.video.band import BAND_HEIGHT, BandedLoop, cell, changed_columns
-from vigil.testcamera.video.bits import BitWriter, rbsp_to_nal
 from vigil.testcamera.video.h264 import (
     NAL_AUD,
     NAL_IDR,

@@ -7,7 +7,7 @@ fields; slice data is carried over bit for bit.
 
 from dataclasses import dataclass, replace
 
-from vigil.testcamera.video.bits import BitReader, BitWriter, nal_to_rbsp, rbsp_to_nal
+from vigil.media.bits import BitReader, BitWriter, nal_to_rbsp, rbsp_to_nal
 
 NAL_SLICE, NAL_IDR, NAL_SPS, NAL_PPS, NAL_AUD = 1, 5, 7, 8, 9
 SLICE_P, SLICE_I = 0, 2

@@ -8,7 +8,8 @@ be moved (a new address) with its data carried over byte for byte.
 
 from dataclasses import dataclass
 
-from vigil.testcamera.video.bits import BitReader, BitWriter, nal_to_rbsp, rbsp_to_nal
+from vigil.media.bits import BitReader, BitWriter, nal_to_rbsp, rbsp_to_nal
+from vigil.media.sps import skip_profile_tier_level
 
 NAL_IDR_W_RADL, NAL_IDR_N_LP, NAL_CRA = 19, 20, 21
 NAL_VPS, NAL_SPS, NAL_PPS, NAL_AUD = 32, 33, 34, 35
@@ -56,22 +57,12 @@ class Sps:
         return self.width_ctbs * -(-self.height >> self.log2_ctb)
 
 
-def _profile_tier_level(r: BitReader, max_sub_layers_minus1: int) -> None:
-    r.u(96)  # general profile, tier, flags and level
-    present = [(r.u(1), r.u(1)) for _ in range(max_sub_layers_minus1)]
-    if max_sub_layers_minus1 > 0:
-        r.u(2 * (8 - max_sub_layers_minus1))
-    for profile, level in present:
-        r.u(88 if profile else 0)
-        r.u(8 if level else 0)
-
-
 def _sps_to_height(r: BitReader) -> tuple[int, int, int]:
     """Read an SPS up to its pic_height_in_luma_samples: (max_sub_layers_minus1, id, width)."""
     r.u(4)  # sps_video_parameter_set_id
     max_sub_layers_minus1 = r.u(3)
     r.u(1)
-    _profile_tier_level(r, max_sub_layers_minus1)
+    skip_profile_tier_level(r, max_sub_layers_minus1)
     sps_id = r.ue()
     if r.ue() != 1:
         raise Unsupported("chroma format other than 4:2:0")

@@ -1,0 +1,94 @@
+"""Cameras: configuration, status and live stats."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from vigil.api.access import Caller, CallerDep
+from vigil.api.context import ApiContext
+from vigil.api.schemas.cameras import (
+    CameraCreate,
+    CameraList,
+    CameraOut,
+    CameraUpdate,
+    StreamOut,
+    StreamStatusOut,
+    camera_out,
+)
+from vigil.api.schemas.common import changes_of
+from vigil.auth.audit import Actor
+from vigil.cameras.models import Camera, StreamName
+from vigil.errors import NotFound
+from vigil.media.service import STREAMS
+
+
+def _actor(caller: Caller) -> Actor:
+    return Actor(caller.user.id, caller.user.record.name, caller.address)
+
+
+def router(ctx: ApiContext) -> APIRouter:
+    api = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
+
+    def out(camera: Camera) -> CameraOut:
+        streams: dict[str, StreamOut] = {}
+        for stream in STREAMS:
+            url = camera.record.url_of(stream)
+            if url is not None:
+                streams[stream] = _stream_out(ctx, camera, stream, url)
+        return camera_out(camera, streams)
+
+    def visible(caller: Caller, camera_id: str) -> Camera:
+        # A camera the role may not see answers as if it did not exist.
+        if not caller.role.rights.may_see_camera(camera_id):
+            raise NotFound(f"no camera {camera_id!r}")
+        return ctx.cameras.require(camera_id)
+
+    @api.get("")
+    async def list_cameras(caller: CallerDep) -> CameraList:
+        rights = caller.role.rights
+        return CameraList(
+            cameras=[out(c) for c in ctx.cameras.all() if rights.may_see_camera(c.id)]
+        )
+
+    @api.post("", status_code=201)
+    async def add_camera(body: CameraCreate, caller: CallerDep) -> CameraOut:
+        fields = body.model_dump()
+        fields["parent_server_id"] = fields["parent_server_id"] or ctx.system.server_id
+        return out(await ctx.cameras.add(_actor(caller), fields))
+
+    @api.get("/{camera_id}")
+    async def get_camera(camera_id: str, caller: CallerDep) -> CameraOut:
+        return out(visible(caller, camera_id))
+
+    @api.patch("/{camera_id}")
+    async def update_camera(camera_id: str, body: CameraUpdate, caller: CallerDep) -> CameraOut:
+        visible(caller, camera_id)
+        changes: dict[str, Any] = changes_of(body)
+        if changes.get("sub_url") == "":
+            changes["sub_url"] = None
+        return out(await ctx.cameras.update(_actor(caller), camera_id, changes))
+
+    @api.delete("/{camera_id}", status_code=204)
+    async def delete_camera(camera_id: str, caller: CallerDep) -> None:
+        visible(caller, camera_id)
+        await ctx.cameras.delete(_actor(caller), camera_id)
+
+    return api
+
+
+def _stream_out(ctx: ApiContext, camera: Camera, stream: StreamName, url: str) -> StreamOut:
+    """The stream's status and stats as this server knows them."""
+    record = camera.record
+    if not record.enabled:
+        return StreamOut(url=url, status=StreamStatusOut(state="disabled"), stats=None)
+    if record.parent_server_id != ctx.system.server_id:
+        remote = StreamStatusOut(state="unknown", reason="recorded by another server")
+        return StreamOut(url=url, status=remote, stats=None)
+    status, stats = ctx.media.stream_state(camera, stream)
+    if status is None:
+        return StreamOut(url=url, status=StreamStatusOut(state="connecting"), stats=None)
+    return StreamOut(
+        url=url,
+        status=StreamStatusOut(state=status.state, reason=status.reason, since_ms=status.since_ms),
+        stats=stats,
+    )

@@ -1,0 +1,82 @@
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, StrictBool
+
+from vigil.api.schemas.common import Name, Request, Secret, Url
+from vigil.cameras.models import Camera, Transport
+from vigil.media.ingest import StreamStats
+from vigil.media.rtsp.client import StreamUrl
+
+
+def _rtsp_url(value: str) -> str:
+    StreamUrl.parse(value)  # ValueError says what is wrong
+    return value
+
+
+RtspUrl = Annotated[Url, AfterValidator(_rtsp_url)]
+
+
+class StreamStatusOut(BaseModel):
+    # connecting, online, offline, unauthorized, error; disabled; unknown (another server's)
+    state: str
+    reason: str = ""
+    since_ms: int | None = None
+
+
+class StreamOut(BaseModel):
+    url: str
+    status: StreamStatusOut
+    stats: StreamStats | None  # while online
+
+
+class CameraOut(BaseModel):
+    id: str
+    name: str
+    parent_server_id: str
+    enabled: bool
+    transport: Transport
+    has_credentials: bool  # the credentials themselves are never sent back
+    streams: dict[str, StreamOut]
+    created_ms: int
+
+
+class CameraList(BaseModel):
+    cameras: list[CameraOut]
+
+
+class CameraCreate(Request):
+    name: Name
+    main_url: RtspUrl
+    sub_url: RtspUrl | None = None
+    username: Secret = ""
+    password: Secret = ""
+    transport: Transport = "tcp"
+    enabled: StrictBool = True
+    parent_server_id: str | None = None  # this server when not given
+
+
+class CameraUpdate(Request):
+    """Only the fields given change; `sub_url: ""` removes the sub stream."""
+
+    name: Name | None = None
+    main_url: RtspUrl | None = None
+    sub_url: RtspUrl | Literal[""] | None = None
+    username: Secret | None = None
+    password: Secret | None = None
+    transport: Transport | None = None
+    enabled: StrictBool | None = None
+    parent_server_id: str | None = None
+
+
+def camera_out(camera: Camera, streams: dict[str, StreamOut]) -> CameraOut:
+    r = camera.record
+    return CameraOut(
+        id=camera.id,
+        name=r.name,
+        parent_server_id=r.parent_server_id,
+        enabled=r.enabled,
+        transport=r.transport,
+        has_credentials=bool(r.username or r.password),
+        streams=streams,
+        created_ms=r.created_ms,
+    )

@@ -1,0 +1,34 @@
+"""A camera as stored in the system document (replicated to every server)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Transport = Literal["tcp", "udp"]
+StreamName = Literal["main", "sub"]
+
+
+class CameraRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    parent_server_id: str  # the one server that pulls and records it
+    enabled: bool = True
+    main_url: str  # rtsp://, without credentials
+    sub_url: str | None = None
+    # Credentials are needed in clear to log in to the camera; they never leave the servers
+    # (API answers say only whether they are set, logs never carry them).
+    username: str = ""
+    password: str = Field(default="", repr=False)
+    transport: Transport = "tcp"
+    created_ms: int
+
+    def url_of(self, stream: StreamName) -> str | None:
+        return self.main_url if stream == "main" else self.sub_url
+
+
+class Camera(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    record: CameraRecord

@@ -1,0 +1,115 @@
+"""Adding, changing and removing cameras: validation, limits, the audit trail."""
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from vigil.auth.audit import Actor, AuditTrail, audit_changes
+from vigil.cameras.models import Camera, CameraRecord
+from vigil.clock import Clock
+from vigil.errors import Conflict, InvalidInput, LimitReached, NotFound
+from vigil.media.rtsp.client import StreamUrl
+from vigil.state import Collection, SystemDocument
+
+MAX_CAMERAS_PER_SERVER = 128
+_SECRET_FIELDS = frozenset({"password"})
+
+
+def _public(record: CameraRecord) -> dict[str, Any]:
+    """What the audit trail may keep of a camera: no secrets."""
+    return record.model_dump(exclude=set(_SECRET_FIELDS))
+
+
+class CameraService:
+    def __init__(
+        self,
+        document: SystemDocument,
+        records: Collection[CameraRecord],
+        audit: AuditTrail,
+        clock: Clock,
+        server_ids: Callable[[], set[str]],
+    ) -> None:
+        self._document = document
+        self._records = records
+        self._audit = audit
+        self._clock = clock
+        self._server_ids = server_ids
+
+    def all(self) -> list[Camera]:
+        return [Camera(id=i, record=r) for i, r in self._records.items()]
+
+    def require(self, camera_id: str) -> Camera:
+        record = self._records.get(camera_id)
+        if record is None:
+            raise NotFound(f"no camera {camera_id!r}")
+        return Camera(id=camera_id, record=record)
+
+    async def add(self, actor: Actor, fields: dict[str, Any]) -> Camera:
+        fields = _with_credentials_from_urls(fields)
+        camera_id = uuid.uuid4().hex
+        async with self._document.change():
+            self._check_parent(fields["parent_server_id"])
+            self._check_name_free(fields["name"], None)
+            on_parent = [r for r in self._records.all()
+                         if r.parent_server_id == fields["parent_server_id"]]  # fmt: skip
+            if len(on_parent) >= MAX_CAMERAS_PER_SERVER:
+                raise LimitReached(
+                    f"a server records at most {MAX_CAMERAS_PER_SERVER} cameras",
+                    field="parent_server_id",
+                )
+            record = CameraRecord(**fields, created_ms=self._clock.now_ms())
+            self._records.insert(camera_id, record)
+        await self._audit.record(actor, "camera.add", target=camera_id,
+                                 details={"after": _public(record)})  # fmt: skip
+        return Camera(id=camera_id, record=record)
+
+    async def update(self, actor: Actor, camera_id: str, changes: dict[str, Any]) -> Camera:
+        changes = _with_credentials_from_urls(changes)
+        async with self._document.change():
+            before = self.require(camera_id).record
+            if "parent_server_id" in changes:
+                self._check_parent(changes["parent_server_id"])
+            if "name" in changes:
+                self._check_name_free(changes["name"], camera_id)
+            self._records.update(camera_id, changes)
+        after = self.require(camera_id).record
+        details = audit_changes(before.model_dump(), after.model_dump(), _SECRET_FIELDS)
+        await self._audit.record(actor, "camera.edit", target=camera_id, details=details)
+        return Camera(id=camera_id, record=after)
+
+    async def delete(self, actor: Actor, camera_id: str) -> None:
+        async with self._document.change():
+            before = self.require(camera_id).record
+            self._records.delete(camera_id)
+        await self._audit.record(actor, "camera.delete", target=camera_id,
+                                 details={"before": _public(before)})  # fmt: skip
+
+    def _check_parent(self, server_id: str) -> None:
+        if server_id not in self._server_ids():
+            raise InvalidInput(f"no server {server_id!r} in this system", field="parent_server_id")
+
+    def _check_name_free(self, name: str, camera_id: str | None) -> None:
+        key = name.casefold()
+        for other_id, record in self._records.items():
+            if other_id != camera_id and record.name.casefold() == key:
+                raise Conflict(f"a camera is already named {name!r}", field="name")
+
+
+def _with_credentials_from_urls(fields: dict[str, Any]) -> dict[str, Any]:
+    """Credentials written into a URL (rtsp://user:pass@host/...) move to their own fields,
+    so the stored URL never carries them."""
+    fields = dict(fields)
+    for name in ("main_url", "sub_url"):
+        url = fields.get(name)
+        if url is None:
+            continue
+        try:
+            parsed = StreamUrl.parse(url)
+        except ValueError as err:
+            raise InvalidInput(str(err), field=name) from err
+        fields[name] = parsed.url
+        if parsed.user and not fields.get("username"):
+            fields["username"] = parsed.user
+        if parsed.password and not fields.get("password"):
+            fields["password"] = parsed.password
+    return fields

@@ -1,0 +1,29 @@
+"""What flows from ingest through the hub to its consumers: frames on the server's clock."""
+
+from dataclasses import dataclass
+
+from vigil.media.codecs import Codec
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """What a decoder needs before the first frame. A new object whenever it changes (new
+    parameter sets: another resolution or codec), so consumers compare by identity."""
+
+    codec: Codec
+    parameter_sets: tuple[bytes, ...]  # H.264: SPS, PPS; H.265: VPS, SPS, PPS
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    time_ms: int  # on the server's clock (ms since the epoch), rising within a stream
+    keyframe: bool
+    nals: tuple[bytes, ...]
+    config: StreamConfig
+    size: int
+
+    def sample(self) -> bytes:
+        """The frame as an MP4 sample: each NAL unit behind its 32-bit length."""
+        return b"".join(len(nal).to_bytes(4, "big") + nal for nal in self.nals)

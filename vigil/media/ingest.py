@@ -1,0 +1,232 @@
+"""One camera stream pulled into its hub: connect, reconnect, status, stats, timestamps.
+
+Timestamps: RTP time is the camera's, 32 bits, and may wrap, jump or restart. Frames are put
+on the server's clock instead: the first frame after (re)connecting is anchored to the
+server's time of arrival and later ones advance by the RTP time elapsed; when that strays
+more than `MAX_DRIFT_MS` from the server's clock (a camera clock jump or reset), the stream is
+anchored again. Times only rise.
+"""
+
+import asyncio
+import logging
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from vigil.clock import Clock
+from vigil.media import sps
+from vigil.media.codecs import Codec, is_parameter_set, nal_type
+from vigil.media.depacketize import AccessUnit
+from vigil.media.frames import Frame, StreamConfig
+from vigil.media.hub import Hub
+from vigil.media.rtsp.client import RtspError, RtspStream, StreamUrl, Unauthorized
+from vigil.media.rtsp.sdp import SdpError
+from vigil.tasks import cancel_and_wait
+
+logger = logging.getLogger(__name__)
+
+MAX_DRIFT_MS = 5_000
+STALL_S = 10.0  # no packet for this long: the connection is dropped and made again
+FIRST_RETRY_S, MAX_RETRY_S = 1.0, 30.0
+STATS_FRAMES = 100
+
+
+class StreamState(StrEnum):
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    OFFLINE = "offline"  # unreachable, or it stopped sending
+    UNAUTHORIZED = "unauthorized"
+    ERROR = "error"  # it answers, but not with a stream we can use
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    state: StreamState
+    reason: str
+    since_ms: int
+
+
+class StreamStats(BaseModel):
+    """Live figures of an online stream, as the API shows them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    codec: str
+    width: int
+    height: int
+    fps: float
+    bitrate_kbps: int
+    keyframe_interval_ms: int | None
+    lost_packets: int
+
+
+class _Timeline:
+    """RTP time → server time, per the module's docstring."""
+
+    def __init__(self, clock: Clock, clock_rate: int) -> None:
+        self._clock = clock
+        self._rate = clock_rate
+        self._anchor: tuple[int, int] | None = None  # (extended RTP time, server ms)
+        self._last_rtp = 0
+        self._extended = 0
+        self._last_ms = 0
+
+    def time_of(self, rtp_timestamp: int) -> int:
+        now = self._clock.now_ms()
+        if self._anchor is None:
+            self._extended = rtp_timestamp
+            self._anchor = (rtp_timestamp, now)
+        else:
+            step = (rtp_timestamp - self._last_rtp) & 0xFFFFFFFF
+            if step >= 1 << 31:
+                step -= 1 << 32  # backwards
+            self._extended += step
+        self._last_rtp = rtp_timestamp
+        anchor_rtp, anchor_ms = self._anchor
+        time_ms = anchor_ms + (self._extended - anchor_rtp) * 1000 // self._rate
+        if abs(time_ms - now) > MAX_DRIFT_MS:
+            self._anchor = (self._extended, now)
+            time_ms = now
+        time_ms = max(time_ms, self._last_ms + 1)
+        self._last_ms = time_ms
+        return time_ms
+
+
+class StreamIngest:
+    def __init__(self, name: str, url: StreamUrl, hub: Hub, clock: Clock) -> None:
+        self.name = name  # for logs: camera and stream
+        self._url = url
+        self.hub = hub
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+        self._status = StreamStatus(StreamState.CONNECTING, "", clock.now_ms())
+        self._config: StreamConfig | None = None
+        self._codec: Codec = "h264"  # set from each connection's SDP
+        self._parameter_sets: list[bytes] = []
+        self._timeline: _Timeline | None = None
+        self._recent: deque[tuple[int, int]] = deque(maxlen=STATS_FRAMES)  # (ms, bytes)
+        self._keyframes: deque[int] = deque(maxlen=2)
+        self._stream: RtspStream | None = None
+
+    @property
+    def status(self) -> StreamStatus:
+        return self._status
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"ingest {self.name}")
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    def stats(self) -> StreamStats | None:
+        config = self._config
+        if config is None or self._status.state != StreamState.ONLINE or len(self._recent) < 2:
+            return None
+        span_ms = self._recent[-1][0] - self._recent[0][0]
+        frames = len(self._recent) - 1
+        bits = sum(size for _, size in list(self._recent)[1:]) * 8
+        interval = self._keyframes[1] - self._keyframes[0] if len(self._keyframes) == 2 else None
+        stream = self._stream
+        lost = stream.depacketizer.lost_packets if stream and stream.depacketizer else 0
+        return StreamStats(
+            codec=config.codec,
+            width=config.width,
+            height=config.height,
+            fps=round(frames * 1000 / span_ms, 2) if span_ms > 0 else 0.0,
+            bitrate_kbps=bits // span_ms if span_ms > 0 else 0,
+            keyframe_interval_ms=interval,
+            lost_packets=lost,
+        )
+
+    def _set(self, state: StreamState, reason: str = "") -> None:
+        if (state, reason) != (self._status.state, self._status.reason):
+            self._status = StreamStatus(state, reason, self._clock.now_ms())
+            logger.info("camera stream", extra={"stream": self.name, "state": state,
+                                                "reason": reason})  # fmt: skip
+
+    async def _run(self) -> None:
+        retry_s = FIRST_RETRY_S
+        while True:
+            self._set(StreamState.CONNECTING, self._status.reason)
+            stream = RtspStream(self._url, self._unit)
+            self._stream = stream
+            try:
+                info = await stream.start()
+                self._config = None
+                self._timeline = _Timeline(self._clock, info.track.clock_rate)
+                self._parameter_sets = list(info.parameter_sets)
+                self._codec = info.codec
+                self._set(StreamState.ONLINE)
+                retry_s = FIRST_RETRY_S
+                await self._watch(stream)
+            except Unauthorized as err:
+                self._set(StreamState.UNAUTHORIZED, str(err))
+            except (RtspError, SdpError) as err:
+                self._set(StreamState.ERROR, str(err))
+            except (OSError, TimeoutError) as err:
+                self._set(StreamState.OFFLINE, _network_reason(err))
+            finally:
+                self.hub.clear()
+                await stream.close()
+            await asyncio.sleep(retry_s)
+            retry_s = min(retry_s * 2, MAX_RETRY_S)
+
+    async def _watch(self, stream: RtspStream) -> None:
+        """Until the connection ends or goes quiet; raises why."""
+        closed = asyncio.ensure_future(stream.closed())
+        try:
+            while True:
+                done, _ = await asyncio.wait({closed}, timeout=STALL_S / 2)
+                if done:
+                    raise OSError(f"connection lost: {closed.result()}")
+                quiet = asyncio.get_running_loop().time() - stream.last_packet_at
+                if quiet > STALL_S:
+                    raise OSError(f"the camera sent nothing for {int(quiet)} s")
+        finally:
+            closed.cancel()
+
+    def _unit(self, unit: AccessUnit) -> None:
+        stream, timeline = self._stream, self._timeline
+        if stream is None or timeline is None:
+            return
+        stream.last_packet_at = asyncio.get_running_loop().time()
+        config = self._config_for(unit)
+        if config is None:
+            return  # no parameter sets yet: nothing can decode this
+        time_ms = timeline.time_of(unit.rtp_timestamp)
+        size = unit.size
+        self._recent.append((time_ms, size))
+        if unit.keyframe:
+            self._keyframes.append(time_ms)
+        self.hub.publish(Frame(time_ms, unit.keyframe, unit.nals, config, size))
+
+    def _config_for(self, unit: AccessUnit) -> StreamConfig | None:
+        codec = self._codec
+        in_band = [nal for nal in unit.nals if is_parameter_set(codec, nal)]
+        if in_band:
+            kinds = {nal_type(codec, nal) for nal in in_band}
+            kept = [n for n in self._parameter_sets if nal_type(codec, n) not in kinds]
+            self._parameter_sets = kept + in_band
+        config = self._config
+        if config is not None and config.parameter_sets == tuple(self._parameter_sets):
+            return config
+        sps_nal = next((n for n in self._parameter_sets if nal_type(codec, n) in (7, 33)), None)
+        if sps_nal is None:
+            return None
+        try:
+            width, height = sps.dimensions(codec, sps_nal)
+        except ValueError:
+            return None
+        self._config = StreamConfig(codec, tuple(self._parameter_sets), width, height)
+        return self._config
+
+
+def _network_reason(err: BaseException) -> str:
+    if isinstance(err, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(err, TimeoutError):
+        return "no answer (timed out)"
+    return str(err) or type(err).__name__
