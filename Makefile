@@ -44,6 +44,8 @@ bench: install
 	$(BIN)/python -m bench.login
 	$(BIN)/python -m bench.permissions
 	$(BIN)/python -m bench.testcamera
+	$(BIN)/python -m bench.recording
+	$(BIN)/python -m bench.archive_rebuild
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -45,6 +45,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("GET", "/cameras/{camera_id}"): EVERYONE,
     ("PATCH", "/cameras/{camera_id}"): ADMINS,
     ("DELETE", "/cameras/{camera_id}"): ADMINS,
+    ("GET", "/cameras/{camera_id}/timeline"): EVERYONE,
 }
 
 

@@ -31,6 +31,7 @@ from vigil.cameras.models import CameraRecord
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
+from vigil.media.archive.index import ArchiveIndex
 from vigil.media.service import MediaService
 from vigil.state import Collection, Database, Singleton, SystemDocument
 from vigil.system.identity import load_or_create_identity
@@ -117,7 +118,9 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         clock,
         server_ids=lambda: {server_id for server_id, _ in system.servers()},
     )
-    media = MediaService(identity.id, cameras.all, clock)
+    archive = ArchiveIndex(db, config.data_dir / "archive")
+    await archive.open()
+    media = MediaService(identity.id, cameras.all, archive, clock)
     document.on_change(media.cameras_changed)
     ctx = ApiContext(
         clock=clock,

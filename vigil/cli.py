@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import logging
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -101,9 +102,15 @@ async def serve(config: ServerConfig) -> None:
             )
         )
         logger.info("listening", extra={"url": f"http://{config.host}:{config.port}"})
+        # uvicorn handles SIGTERM/SIGINT while serving and raises them again when it is done;
+        # by then the shutdown is under way, so they must not kill the process before the
+        # server is closed (recordings finished, database closed).
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop_signal, lambda _signal, _frame: None)
         await http.serve()
     finally:
         await server.close()
+        logger.info("stopped")
 
 
 def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:

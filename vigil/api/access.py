@@ -62,6 +62,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/cameras/{{camera_id}}"): LOGGED_IN,
     ("PATCH", f"{API}/cameras/{{camera_id}}"): Rule(operation=Operation.CAMERA_EDIT),
     ("DELETE", f"{API}/cameras/{{camera_id}}"): Rule(operation=Operation.CAMERA_DELETE),
+    ("GET", f"{API}/cameras/{{camera_id}}/timeline"): Rule(function=Function.PLAYBACK),
 }
 
 

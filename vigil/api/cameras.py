@@ -1,8 +1,8 @@
 """Cameras: configuration, status and live stats."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from vigil.api.access import Caller, CallerDep
 from vigil.api.context import ApiContext
@@ -11,15 +11,19 @@ from vigil.api.schemas.cameras import (
     CameraList,
     CameraOut,
     CameraUpdate,
+    Interval,
     StreamOut,
     StreamStatusOut,
+    TimelineOut,
     camera_out,
 )
 from vigil.api.schemas.common import changes_of
 from vigil.auth.audit import Actor
 from vigil.cameras.models import Camera, StreamName
-from vigil.errors import NotFound
+from vigil.errors import InvalidInput, NotFound
 from vigil.media.service import STREAMS
+
+MAX_TIMELINE_MS = 400 * 86_400_000
 
 
 def _actor(caller: Caller) -> Actor:
@@ -67,6 +71,26 @@ def router(ctx: ApiContext) -> APIRouter:
         if changes.get("sub_url") == "":
             changes["sub_url"] = None
         return out(await ctx.cameras.update(_actor(caller), camera_id, changes))
+
+    @api.get("/{camera_id}/timeline")
+    async def camera_timeline(
+        camera_id: str,
+        caller: CallerDep,
+        from_ms: Annotated[int, Query(ge=0)],
+        to_ms: Annotated[int, Query(ge=0)],
+        stream: StreamName = "main",
+    ) -> TimelineOut:
+        visible(caller, camera_id)
+        if to_ms <= from_ms:
+            raise InvalidInput("to_ms must be after from_ms", field="to_ms")
+        if to_ms - from_ms > MAX_TIMELINE_MS:
+            raise InvalidInput("ask for at most 400 days at a time", field="to_ms")
+        spans = await ctx.media.timeline(camera_id, stream, from_ms, to_ms)
+        return TimelineOut(
+            camera_id=camera_id,
+            stream=stream,
+            intervals=[Interval(start_ms=start, end_ms=end) for start, end in spans],
+        )
 
     @api.delete("/{camera_id}", status_code=204)
     async def delete_camera(camera_id: str, caller: CallerDep) -> None:

@@ -39,6 +39,7 @@ class Depacketizer:
         self._next_seq: int | None = None
         self._broken = False  # a packet of the current access unit was lost
         self.packets = 0
+        self.payload_bytes = 0  # RTP payloads taken, headers not counted
         self.lost_packets = 0
         self.dropped_units = 0
 
@@ -58,6 +59,7 @@ class Depacketizer:
         end = len(packet) - (packet[-1] if first & 0x20 else 0)  # padding
         if start >= end:
             return
+        self.payload_bytes += end - start
         if self._timestamp is not None and timestamp != self._timestamp and self._nals:
             self._finish()  # a camera that forgot the marker bit
         if self._next_seq is not None and seq != self._next_seq:

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from vigil.media.codecs import Codec
+from vigil.media.sps import SpsInfo
 
 
 @dataclass(frozen=True)
@@ -12,8 +13,15 @@ class StreamConfig:
 
     codec: Codec
     parameter_sets: tuple[bytes, ...]  # H.264: SPS, PPS; H.265: VPS, SPS, PPS
-    width: int
-    height: int
+    sps: SpsInfo
+
+    @property
+    def width(self) -> int:
+        return self.sps.width
+
+    @property
+    def height(self) -> int:
+        return self.sps.height
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,8 @@ class StreamStats(BaseModel):
     fps: float
     bitrate_kbps: int
     keyframe_interval_ms: int | None
-    lost_packets: int
+    lost_packets: int  # since the stream last connected, as are the bytes
+    received_bytes: int
 
 
 class _Timeline:
@@ -129,8 +130,7 @@ class StreamIngest:
         frames = len(self._recent) - 1
         bits = sum(size for _, size in list(self._recent)[1:]) * 8
         interval = self._keyframes[1] - self._keyframes[0] if len(self._keyframes) == 2 else None
-        stream = self._stream
-        lost = stream.depacketizer.lost_packets if stream and stream.depacketizer else 0
+        depacketizer = self._stream.depacketizer if self._stream else None
         return StreamStats(
             codec=config.codec,
             width=config.width,
@@ -138,7 +138,8 @@ class StreamIngest:
             fps=round(frames * 1000 / span_ms, 2) if span_ms > 0 else 0.0,
             bitrate_kbps=bits // span_ms if span_ms > 0 else 0,
             keyframe_interval_ms=interval,
-            lost_packets=lost,
+            lost_packets=depacketizer.lost_packets if depacketizer else 0,
+            received_bytes=depacketizer.payload_bytes if depacketizer else 0,
         )
 
     def _set(self, state: StreamState, reason: str = "") -> None:
@@ -217,10 +218,10 @@ class StreamIngest:
         if sps_nal is None:
             return None
         try:
-            width, height = sps.dimensions(codec, sps_nal)
+            info = sps.parse(codec, sps_nal)
         except ValueError:
             return None
-        self._config = StreamConfig(codec, tuple(self._parameter_sets), width, height)
+        self._config = StreamConfig(codec, tuple(self._parameter_sets), info)
         return self._config
 
 

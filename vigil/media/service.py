@@ -11,8 +11,11 @@ from collections.abc import Callable
 
 from vigil.cameras.models import Camera, CameraRecord, StreamName
 from vigil.clock import Clock
+from vigil.media.archive import timeline
+from vigil.media.archive.index import ArchiveIndex
 from vigil.media.hub import Hub
 from vigil.media.ingest import StreamIngest, StreamStats, StreamStatus
+from vigil.media.recorder import Recorder
 from vigil.media.rtsp.client import StreamUrl
 from vigil.tasks import cancel_and_wait
 
@@ -27,11 +30,18 @@ def _connection_of(record: CameraRecord, stream: StreamName) -> tuple[str, str, 
 
 
 class MediaService:
-    def __init__(self, server_id: str, cameras: Callable[[], list[Camera]], clock: Clock) -> None:
+    def __init__(
+        self,
+        server_id: str,
+        cameras: Callable[[], list[Camera]],
+        archive: ArchiveIndex,
+        clock: Clock,
+    ) -> None:
         self._server_id = server_id
         self._cameras = cameras
+        self._archive = archive
         self._clock = clock
-        self._ingests: dict[tuple[str, StreamName], tuple[tuple[str, str, str], StreamIngest]] = {}
+        self._ingests: dict[tuple[str, StreamName], _Pipeline] = {}
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -41,7 +51,7 @@ class MediaService:
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
-        await asyncio.gather(*(ingest.stop() for _, ingest in self._ingests.values()))
+        await asyncio.gather(*(pipeline.stop() for pipeline in self._ingests.values()))
         self._ingests.clear()
 
     def cameras_changed(self) -> None:
@@ -49,16 +59,28 @@ class MediaService:
         self._changed.set()
 
     def hub(self, camera_id: str, stream: StreamName) -> Hub | None:
-        entry = self._ingests.get((camera_id, stream))
-        return entry[1].hub if entry else None
+        pipeline = self._ingests.get((camera_id, stream))
+        return pipeline.ingest.hub if pipeline else None
 
     def stream_state(
         self, camera: Camera, stream: StreamName
     ) -> tuple[StreamStatus | None, StreamStats | None]:
-        entry = self._ingests.get((camera.id, stream))
-        if entry is None:
+        pipeline = self._ingests.get((camera.id, stream))
+        if pipeline is None:
             return None, None
-        return entry[1].status, entry[1].stats()
+        return pipeline.ingest.status, pipeline.ingest.stats()
+
+    async def timeline(
+        self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
+    ) -> list[tuple[int, int]]:
+        """Recorded intervals of one stream, including the file being written."""
+        recordings = await self._archive.overlapping(camera_id, stream, from_ms, to_ms)
+        spans = [(r.start_ms, r.end_ms) for r in recordings]
+        pipeline = self._ingests.get((camera_id, stream))
+        writing = pipeline.recorder.writing() if pipeline else None
+        if writing is not None:
+            spans.append(writing)
+        return timeline.merge(spans, from_ms, to_ms)
 
     async def _follow(self) -> None:
         while True:
@@ -76,15 +98,38 @@ class MediaService:
                 connection = _connection_of(record, stream)
                 if connection is not None:
                     wanted[(camera.id, stream)] = connection
-        for key, (connection, ingest) in list(self._ingests.items()):
-            if wanted.get(key) != connection:
+        for key, pipeline in list(self._ingests.items()):
+            if wanted.get(key) != pipeline.connection:
                 del self._ingests[key]
-                await ingest.stop()
+                await pipeline.stop()
         for key, connection in wanted.items():
             if key in self._ingests:
                 continue
+            camera_id, stream = key
             url, user, password = connection
-            ingest = StreamIngest(f"{key[0]}/{key[1]}", StreamUrl.parse(url, user, password),
-                                  Hub(), self._clock)  # fmt: skip
-            self._ingests[key] = (connection, ingest)
-            ingest.start()
+            hub = Hub()
+            ingest = StreamIngest(f"{camera_id}/{stream}", StreamUrl.parse(url, user, password),
+                                  hub, self._clock)  # fmt: skip
+            pipeline = _Pipeline(connection, ingest, Recorder(camera_id, stream, hub,
+                                                              self._archive))  # fmt: skip
+            self._ingests[key] = pipeline
+            pipeline.start()
+
+
+class _Pipeline:
+    """One stream of one camera: its ingest and what consumes it always (the recorder)."""
+
+    def __init__(
+        self, connection: tuple[str, str, str], ingest: StreamIngest, recorder: Recorder
+    ) -> None:
+        self.connection = connection
+        self.ingest = ingest
+        self.recorder = recorder
+
+    def start(self) -> None:
+        self.recorder.start()
+        self.ingest.start()
+
+    async def stop(self) -> None:
+        await self.ingest.stop()
+        await self.recorder.stop()

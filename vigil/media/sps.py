@@ -1,29 +1,39 @@
 """Picture size from a sequence parameter set (H.264 §7.3.2.1.1, H.265 §7.3.2.2): what a
 camera's status shows, without decoding anything."""
 
+from dataclasses import dataclass
+
 from vigil.media.bits import BitReader, nal_to_rbsp
 from vigil.media.codecs import Codec
 
 _HIGH_PROFILES = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
 
 
-def dimensions(codec: Codec, sps: bytes) -> tuple[int, int]:
-    """(width, height) as displayed (cropping applied). ValueError for a broken SPS."""
+@dataclass(frozen=True)
+class SpsInfo:
+    width: int  # as displayed (cropping applied)
+    height: int
+    chroma_format: int  # 1 = 4:2:0
+    bit_depth_luma: int
+    bit_depth_chroma: int
+
+
+def parse(codec: Codec, sps: bytes) -> SpsInfo:
+    """What a sequence parameter set says of the pictures; ValueError for a broken one."""
     return _h264(sps) if codec == "h264" else _h265(sps)
 
 
-def _h264(sps: bytes) -> tuple[int, int]:
+def _h264(sps: bytes) -> SpsInfo:
     r = BitReader(nal_to_rbsp(sps[1:]))
     profile = r.u(8)
     r.u(16)  # constraint flags, level
     r.ue()  # seq_parameter_set_id
-    chroma_format = 1
+    chroma_format, depths = 1, (8, 8)
     if profile in _HIGH_PROFILES:
         chroma_format = r.ue()
         if chroma_format == 3:
             r.u(1)
-        r.ue()
-        r.ue()  # bit depths
+        depths = (r.ue() + 8, r.ue() + 8)
         r.u(1)
         if r.u(1):  # seq_scaling_matrix_present_flag
             for index in range(8 if chroma_format != 3 else 12):
@@ -51,7 +61,7 @@ def _h264(sps: bytes) -> tuple[int, int]:
     crop_y = (2 - frame_mbs_only) * (2 if chroma_format == 1 else 1)
     width = width_mbs * 16 - crop_x * (crop[0] + crop[1])
     height = (2 - frame_mbs_only) * height_units * 16 - crop_y * (crop[2] + crop[3])
-    return width, height
+    return SpsInfo(width, height, chroma_format, *depths)
 
 
 def _skip_scaling_list(r: BitReader, size: int) -> None:
@@ -73,7 +83,7 @@ def skip_profile_tier_level(r: BitReader, max_sub_layers_minus1: int) -> None:
         r.u(8 if level else 0)
 
 
-def _h265(sps: bytes) -> tuple[int, int]:
+def _h265(sps: bytes) -> SpsInfo:
     r = BitReader(nal_to_rbsp(sps[2:]))
     r.u(4)
     max_sub_layers_minus1 = r.u(3)
@@ -90,4 +100,4 @@ def _h265(sps: bytes) -> tuple[int, int]:
         sub_y = 2 if chroma_format == 1 else 1
         width -= sub_x * (left + right)
         height -= sub_y * (top + bottom)
-    return width, height
+    return SpsInfo(width, height, chroma_format, r.ue() + 8, r.ue() + 8)

@@ -80,3 +80,16 @@ def camera_out(camera: Camera, streams: dict[str, StreamOut]) -> CameraOut:
         streams=streams,
         created_ms=r.created_ms,
     )
+
+
+class Interval(BaseModel):
+    start_ms: int
+    end_ms: int
+
+
+class TimelineOut(BaseModel):
+    """Recorded intervals, merged; what lies between them was not recorded."""
+
+    camera_id: str
+    stream: str
+    intervals: list[Interval]

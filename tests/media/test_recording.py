@@ -1,0 +1,182 @@
+"""Recording, against simulated cameras: files that play, every frame kept, crashes survived."""
+
+import itertools
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import numpy as np
+import pytest
+
+from tests.servers import ServerProcess
+from tests.testcamera.ffmpeg import decode_errors
+from tests.testcamera.process import TestCameraProcess
+from vigil.media.archive import naming
+from vigil.testcamera.video.caption import read_caption
+
+
+@pytest.fixture
+def camera(tmp_path: Path) -> Iterator[TestCameraProcess]:
+    with TestCameraProcess(tmp_path, count=1) as process:
+        process.start(timeout_s=120)
+        yield process
+
+
+def _add(owner: httpx.Client, camera: TestCameraProcess) -> str:
+    answer = owner.post(
+        "/cameras",
+        json={"name": "Yard", "main_url": f"rtsp://127.0.0.1:{camera.rtsp_port}/cam1/main"},
+    )
+    assert answer.status_code == 201, answer.text
+    camera_id: str = answer.json()["id"]
+    return camera_id
+
+
+def _timeline(owner: httpx.Client, camera_id: str, since_ms: int) -> list[dict[str, Any]]:
+    answer = owner.get(
+        f"/cameras/{camera_id}/timeline",
+        params={"from_ms": since_ms, "to_ms": int(time.time() * 1000) + 60_000},
+    )
+    assert answer.status_code == 200, answer.text
+    intervals: list[dict[str, Any]] = answer.json()["intervals"]
+    return intervals
+
+
+def _files(data_dir: Path, pattern: str) -> list[Path]:
+    return sorted((data_dir / "archive").rglob(pattern))
+
+
+def _frame_numbers(path: Path) -> list[int]:
+    """The camera's frame counter, read from every picture of a recording."""
+    numbers = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            luma = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height]
+            numbers.append(int(read_caption(luma).split("#")[1][:6]))
+    return numbers
+
+
+def _probe_duration_ms(path: Path) -> int:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return int(float(json.loads(out)["format"]["duration"]) * 1000)
+
+
+def test_recorded_file_plays_with_every_frame_and_shows_on_the_timeline(
+    tmp_path: Path, camera: TestCameraProcess
+) -> None:
+    started_ms = int(time.time() * 1000)
+    with ServerProcess(tmp_path / "server") as server:
+        server.start()
+        server.create_system()
+        with server.login() as owner:
+            camera_id = _add(owner, camera)
+            time.sleep(6)
+            intervals = _timeline(owner, camera_id, started_ms)
+            writing = _files(server.data_dir, "*.part.mp4")
+            assert len(writing) == 1
+            assert decode_errors(writing[0]) == ""  # a file plays while it is written
+        server.stop()  # a clean stop closes the file
+        (recorded,) = _files(server.data_dir, "*_*.mp4")
+    assert len(intervals) == 1
+    assert intervals[0]["end_ms"] - intervals[0]["start_ms"] >= 3000
+    assert started_ms <= intervals[0]["start_ms"] <= started_ms + 6000
+    assert decode_errors(recorded) == ""
+    start_ms, duration_ms = (int(x) for x in recorded.stem.split("_"))
+    assert start_ms == intervals[0]["start_ms"]
+    assert abs(_probe_duration_ms(recorded) - duration_ms) <= 100
+    numbers = _frame_numbers(recorded)
+    assert len(numbers) >= 25 * 5
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # not one lost
+    assert recorded.relative_to(server.data_dir / "archive").parts[:2] == (camera_id, "main")
+
+
+def test_killed_server_loses_at_most_the_last_fragment(
+    tmp_path: Path, camera: TestCameraProcess
+) -> None:
+    started_ms = int(time.time() * 1000)
+    with ServerProcess(tmp_path / "server") as server:
+        server.start()
+        server.create_system()
+        with server.login() as owner:
+            camera_id = _add(owner, camera)
+            time.sleep(6)
+            before = _timeline(owner, camera_id, started_ms)
+        server.kill()
+        killed_ms = int(time.time() * 1000)
+        assert len(_files(server.data_dir, "*.part.mp4")) == 1
+        server.start()
+        with server.login() as owner:
+            after = _timeline(owner, camera_id, started_ms)
+        server.stop()
+        recorded = [
+            p for p in _files(server.data_dir, "*_*.mp4") if int(p.stem.split("_")[0]) < killed_ms
+        ]
+    assert recorded, "the file written when the server was killed"
+    first = recorded[0]
+    assert decode_errors(first) == ""
+    # What the timeline showed before the kill is still there (fragments are 1 s here).
+    assert after[0]["start_ms"] == before[0]["start_ms"]
+    assert after[0]["end_ms"] >= before[0]["end_ms"]
+    assert killed_ms - (after[0]["end_ms"]) < 3000
+    numbers = _frame_numbers(first)
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+def test_an_offline_camera_leaves_a_gap(tmp_path: Path, camera: TestCameraProcess) -> None:
+    started_ms = int(time.time() * 1000)
+    with ServerProcess(tmp_path / "server") as server:
+        server.start()
+        server.create_system()
+        with server.login() as owner:
+            camera_id = _add(owner, camera)
+            time.sleep(4)
+            answer = httpx.post(f"{camera.url()}/control/fault/offline", json={"seconds": 6})
+            assert answer.status_code == 200, answer.text
+            deadline = time.monotonic() + 40
+            intervals = _timeline(owner, camera_id, started_ms)
+            while len(intervals) < 2 and time.monotonic() < deadline:
+                time.sleep(0.5)
+                intervals = _timeline(owner, camera_id, started_ms)
+    assert len(intervals) == 2, intervals
+    gap = intervals[1]["start_ms"] - intervals[0]["end_ms"]
+    assert 4000 <= gap <= 40_000
+    for a, b in itertools.pairwise(intervals):
+        assert a["end_ms"] < b["start_ms"]
+
+
+def test_the_index_follows_the_files_on_disk_after_a_restart(
+    tmp_path: Path, camera: TestCameraProcess
+) -> None:
+    started_ms = int(time.time() * 1000)
+    with ServerProcess(tmp_path / "server") as server:
+        server.start()
+        server.create_system()
+        with server.login() as owner:
+            camera_id = _add(owner, camera)
+            time.sleep(4)
+            owner.patch(f"/cameras/{camera_id}", json={"enabled": False})
+            time.sleep(1)
+            (recorded,) = _files(server.data_dir, "*_*.mp4")
+        server.stop()
+        # Someone moves the file an hour back, as if restored from a backup under another name.
+        start_ms, duration_ms = (int(x) for x in recorded.stem.split("_"))
+        archive = server.data_dir / "archive"
+        moved = naming.closed_path(archive, camera_id, "main", start_ms - 3_600_000, duration_ms)
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        recorded.rename(moved)
+        server.start()
+        with server.login() as owner:
+            now_intervals = _timeline(owner, camera_id, started_ms)
+            hour_ago = _timeline(owner, camera_id, started_ms - 3_700_000)
+    assert now_intervals == []
+    assert hour_ago == [
+        {"start_ms": start_ms - 3_600_000, "end_ms": start_ms - 3_600_000 + duration_ms}
+    ]

@@ -1,0 +1,1 @@
+"""The archive: recorded files on storages, their index, and the timeline drawn from it."""
