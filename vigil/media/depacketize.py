@@ -4,10 +4,13 @@ Runs for every packet of every stream on the event loop, so it stays plain: a fe
 operations per packet, and fragments joined once per NAL unit.
 """
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from vigil.media.codecs import Codec, is_keyframe_nal
+
+_RTP_HEADER = struct.Struct(">BBHI")  # V/P/X/CC, M/PT, sequence number, timestamp
 
 
 @dataclass(frozen=True)
@@ -32,30 +35,30 @@ class Depacketizer:
     ) -> None:
         self._codec = codec
         self._on_unit = on_unit
+        self._take_payload = self._h264 if codec == "h264" else self._h265
         self._payload_type = payload_type
         self._nals: list[bytes] = []
-        self._fragments: list[bytes] = []  # of the fragmented NAL unit being joined
+        self._fragments: list[bytes | memoryview] = []  # of the fragmented NAL unit being joined
         self._timestamp: int | None = None
         self._next_seq: int | None = None
         self._broken = False  # a packet of the current access unit was lost
-        self.packets = 0
         self.payload_bytes = 0  # RTP payloads taken, headers not counted
         self.lost_packets = 0
         self.dropped_units = 0
 
-    def push(self, packet: bytes) -> None:
-        if len(packet) < 12 or packet[0] >> 6 != 2 or packet[1] & 0x7F != self._payload_type:
+    def push(self, packet: bytes | memoryview) -> None:
+        """Take one RTP packet (a memoryview saves a copy: NAL units are copied out once)."""
+        if len(packet) < 12:
             return
-        self.packets += 1
-        first = packet[0]
-        marker = packet[1] & 0x80
-        seq = (packet[2] << 8) | packet[3]
-        timestamp = int.from_bytes(packet[4:8], "big")
+        first, second, seq, timestamp = _RTP_HEADER.unpack_from(packet)
+        if first >> 6 != 2 or second & 0x7F != self._payload_type:
+            return
+        marker = second & 0x80
         start = 12 + 4 * (first & 0x0F)
         if first & 0x10:  # header extension: 16-bit profile, 16-bit length in words
             if len(packet) < start + 4:
                 return
-            start += 4 + 4 * int.from_bytes(packet[start + 2 : start + 4], "big")
+            start += 4 + 4 * ((packet[start + 2] << 8) | packet[start + 3])
         end = len(packet) - (packet[-1] if first & 0x20 else 0)  # padding
         if start >= end:
             return
@@ -68,10 +71,7 @@ class Depacketizer:
             self._fragments.clear()
         self._next_seq = (seq + 1) & 0xFFFF
         self._timestamp = timestamp
-        if self._codec == "h264":
-            self._h264(packet[start:end])
-        else:
-            self._h265(packet[start:end])
+        self._take_payload(packet[start:end])
         if marker:
             self._finish()
 
@@ -86,7 +86,7 @@ class Depacketizer:
         key = any(is_keyframe_nal(codec, nal) for nal in nals)
         self._on_unit(AccessUnit(timestamp, key, tuple(nals)))
 
-    def _h264(self, payload: bytes) -> None:
+    def _h264(self, payload: bytes | memoryview) -> None:
         kind = payload[0] & 0x1F
         if kind == 28:  # FU-A
             if len(payload) < 3:
@@ -103,9 +103,9 @@ class Depacketizer:
         elif kind == 24:  # STAP-A
             self._aggregated(payload, 1)
         elif 1 <= kind <= 23:
-            self._nals.append(payload)
+            self._nals.append(bytes(payload))
 
-    def _h265(self, payload: bytes) -> None:
+    def _h265(self, payload: bytes | memoryview) -> None:
         if len(payload) < 3:
             return
         kind = (payload[0] >> 1) & 0x3F
@@ -124,9 +124,9 @@ class Depacketizer:
         elif kind == 48:  # AP
             self._aggregated(payload, 2)
         elif kind < 48:
-            self._nals.append(payload)
+            self._nals.append(bytes(payload))
 
-    def _aggregated(self, payload: bytes, header_size: int) -> None:
+    def _aggregated(self, payload: bytes | memoryview, header_size: int) -> None:
         position = header_size
         while position + 2 <= len(payload):
             size = (payload[position] << 8) | payload[position + 1]
@@ -134,5 +134,5 @@ class Depacketizer:
             if size == 0 or position + size > len(payload):
                 self._broken = True
                 return
-            self._nals.append(payload[position : position + size])
+            self._nals.append(bytes(payload[position : position + size]))
             position += size

@@ -6,10 +6,17 @@ reaches the operating system at once: a crash of the server loses at most the fr
 gathered. A file ends at a keyframe after `FILE_MS`, when the stream's parameters change
 (another resolution or codec), when the stream breaks off, or when recording stops; it is
 then renamed with its duration and entered in the index.
+
+Frames are taken synchronously from the hub (no task switch per frame: this runs for every
+frame of every stream); only whole fragments go to the writer task, which does the file work
+in a worker thread, in order.
 """
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,7 +25,7 @@ from vigil.media.archive import naming
 from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.store import Recording
 from vigil.media.frames import Frame, StreamConfig
-from vigil.media.hub import FrameQueue, Hub
+from vigil.media.hub import Hub
 from vigil.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -27,18 +34,42 @@ FILE_MS = 60_000
 FRAGMENT_MS = 2_000
 MAX_GAP_MS = 3_000  # a longer silence between frames ends the file: the timeline shows a gap
 IDLE_S = 2.0  # no frame for this long: what is gathered is written and the file closed
-QUEUE_BYTES = 64 * 1024 * 1024
+STOP_TIMEOUT_S = 30.0
+MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024  # a storage slower than the cameras: fragments dropped
 
 
-class _OpenFile:
-    def __init__(self, path: Path, handle: BinaryIO, start_ms: int, config: StreamConfig) -> None:
+class _File:
+    def __init__(self, path: Path, start_ms: int, config: StreamConfig) -> None:
         self.path = path
-        self.handle = handle
         self.start_ms = start_ms
         self.config = config
         self.sequence = 0
+        self.gathered_until_ms = start_ms  # end of the last fragment handed to the writer
+        self.written_until_ms = start_ms  # end of the last fragment on disk
         self.size = 0
-        self.written_until_ms = start_ms
+        self.handle: BinaryIO | None = None
+        self.failed = False
+
+
+@dataclass(frozen=True)
+class _Open:
+    file: _File
+    init: bytes
+
+
+@dataclass(frozen=True)
+class _Append:
+    file: _File
+    data: bytes
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class _Close:
+    file: _File
+
+
+_Operation = _Open | _Append | _Close
 
 
 class Recorder:
@@ -47,25 +78,38 @@ class Recorder:
         self._stream = stream
         self._hub = hub
         self._index = index
-        self._queue = FrameQueue(QUEUE_BYTES)
-        self._task: asyncio.Task[None] | None = None
-        self._file: _OpenFile | None = None
+        self._file: _File | None = None
         self._pending: list[Frame] = []
         self._last: Frame | None = None
         self._frame_ms = 40  # the last interval between frames: the duration of a last frame
+        self._operations: deque[_Operation] = deque()
+        self._unwritten = 0
+        self._wake = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._writer: asyncio.Task[None] | None = None
+        self._idle: asyncio.TimerHandle | None = None
+        self._frames_seen = 0
+        self._frames_at_last_check = 0
         self.error: str | None = None  # why the last write failed, until one succeeds
 
     def start(self) -> None:
-        self._hub.subscribe(self._queue)
-        self._task = asyncio.create_task(self._run(), name=f"record {self._camera_id}")
+        self._writer = asyncio.create_task(self._write_all(), name=f"record {self._camera_id}")
+        self._hub.subscribe(self)
+        self._arm_idle()
 
     async def stop(self) -> None:
-        self._hub.unsubscribe(self._queue)
-        await cancel_and_wait(self._task)
-        self._task = None
-        for frame in self._queue.take_all():
-            await self._take(frame)
-        await self._close()
+        """Stop taking frames, write what is gathered, close the file."""
+        self._hub.unsubscribe(self)
+        if self._idle is not None:
+            self._idle.cancel()
+        self._close()
+        with contextlib.suppress(TimeoutError):
+            # The writer finishes what was handed to it (bounded: a storage that hangs does
+            # not hold up a shutdown forever).
+            await asyncio.wait_for(self._drained.wait(), STOP_TIMEOUT_S)
+        await cancel_and_wait(self._writer)
+        self._writer = None
 
     def writing(self) -> tuple[int, int] | None:
         """The span of the file being written, as far as it is on disk."""
@@ -74,56 +118,44 @@ class Recorder:
             return None
         return file.start_ms, file.written_until_ms
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                frame = await asyncio.wait_for(self._queue.get(), IDLE_S)
-            except TimeoutError:
-                await self._close()
-                continue
-            await self._take(frame)
-
-    async def _take(self, frame: Frame) -> None:
+    def __call__(self, frame: Frame) -> None:
+        """A frame from the hub."""
+        self._frames_seen += 1
         last = self._last
         if last is not None:
             gap = frame.time_ms - last.time_ms
             if gap > MAX_GAP_MS:
-                await self._close()
+                self._close()
             else:
                 self._frame_ms = max(1, gap)
         self._last = frame
         file = self._file
+        if file is not None and file.failed:
+            self._file = file = None
+            self._pending = []
         if (
             file is not None
             and frame.keyframe
             and (frame.config is not file.config or frame.time_ms - file.start_ms >= FILE_MS)
         ):
-            await self._close(end_ms=frame.time_ms)
+            self._close(end_ms=frame.time_ms)
             file = None
         if file is None:
             if not frame.keyframe:
                 return  # a file starts with a picture that decodes on its own
-            if not await self._open(frame):
-                return
+            self._open(frame)
         if self._pending and (
             frame.keyframe or frame.time_ms - self._pending[0].time_ms >= FRAGMENT_MS
         ):
-            await self._write_pending(frame.time_ms)
+            self._hand_over_pending(frame.time_ms)
         self._pending.append(frame)
 
-    async def _open(self, frame: Frame) -> bool:
+    def _open(self, frame: Frame) -> None:
         path = naming.part_path(self._index.root, self._camera_id, self._stream, frame.time_ms)
-        init = mp4.init_segment(frame.config)
-        try:
-            handle = await asyncio.to_thread(_create, path, init)
-        except OSError as err:
-            self._failed(err)
-            return False
-        self._file = _OpenFile(path, handle, frame.time_ms, frame.config)
-        self._file.size = len(init)
-        return True
+        self._file = _File(path, frame.time_ms, frame.config)
+        self._submit(_Open(self._file, mp4.init_segment(frame.config)))
 
-    async def _write_pending(self, end_ms: int) -> None:
+    def _hand_over_pending(self, end_ms: int) -> None:
         file = self._file
         if file is None or not self._pending:
             self._pending = []
@@ -131,52 +163,93 @@ class Recorder:
         file.sequence += 1
         fragment = mp4.fragment(file.sequence, self._pending, end_ms, file.start_ms)
         self._pending = []
-        try:
-            await asyncio.to_thread(_append, file.handle, fragment.data)
-        except OSError as err:
-            self._failed(err)
-            await self._abandon(file)
+        if self._unwritten + len(fragment.data) > MAX_UNWRITTEN_BYTES:
+            self._report("the storage is too slow: fragments were dropped")
             return
-        file.size += len(fragment.data)
-        file.written_until_ms = end_ms
-        self.error = None
+        file.gathered_until_ms = end_ms
+        self._submit(_Append(file, fragment.data, end_ms))
 
-    async def _close(self, end_ms: int | None = None) -> None:
-        """Write what is gathered and finish the file; `end_ms` is when the next frame starts
-        (unknown when the stream stops: the last frame lasts as long as the one before)."""
+    def _close(self, end_ms: int | None = None) -> None:
+        """Hand over what is gathered and finish the file; `end_ms` is when the next frame
+        starts (unknown when the stream stops: the last frame lasts as long as the one before)."""
         file = self._file
         if file is None:
             self._pending = []
             return
         if self._pending:
             last = self._pending[-1].time_ms
-            await self._write_pending(end_ms if end_ms is not None else last + self._frame_ms)
-        if self._file is not file:
-            return  # the write failed and the file was given up
+            self._hand_over_pending(end_ms if end_ms is not None else last + self._frame_ms)
         self._file = None
+        self._submit(_Close(file))
+
+    def _submit(self, operation: _Operation) -> None:
+        if isinstance(operation, _Append):
+            self._unwritten += len(operation.data)
+        self._operations.append(operation)
+        self._drained.clear()
+        self._wake.set()
+
+    def _arm_idle(self) -> None:
+        self._idle = asyncio.get_running_loop().call_later(IDLE_S, self._check_idle)
+
+    def _check_idle(self) -> None:
+        """Every IDLE_S: a stream that sent nothing since the last look has its file closed."""
+        if self._frames_seen == self._frames_at_last_check and self._file is not None:
+            self._close()
+        self._frames_at_last_check = self._frames_seen
+        self._arm_idle()
+
+    async def _write_all(self) -> None:
+        while True:
+            while not self._operations:
+                self._wake.clear()
+                await self._wake.wait()
+            operation = self._operations[0]
+            try:
+                await self._carry_out(operation)
+            except OSError as err:
+                operation.file.failed = True
+                self._report(f"{err.strerror or err} ({err.filename or self._index.root})")
+                if operation.file.handle is not None:
+                    await asyncio.to_thread(_close_quietly, operation.file.handle)
+                    operation.file.handle = None
+            finally:
+                self._operations.popleft()
+                if isinstance(operation, _Append):
+                    self._unwritten -= len(operation.data)
+                if not self._operations:
+                    self._drained.set()
+
+    async def _carry_out(self, operation: _Operation) -> None:
+        file = operation.file
+        if file.failed:
+            return  # the storage failed under this file: what reached it stays a part file
+        if isinstance(operation, _Open):
+            file.handle = await asyncio.to_thread(_create, file.path, operation.init)
+            file.size = len(operation.init)
+        elif isinstance(operation, _Append):
+            assert file.handle is not None
+            await asyncio.to_thread(_append, file.handle, operation.data)
+            file.size += len(operation.data)
+            file.written_until_ms = operation.end_ms
+            self.error = None
+        else:
+            await self._finish(file)
+
+    async def _finish(self, file: _File) -> None:
+        assert file.handle is not None
         duration = file.written_until_ms - file.start_ms
         final = naming.closed_path(self._index.root, self._camera_id, self._stream,
                                    file.start_ms, duration)  # fmt: skip
-        try:
-            await asyncio.to_thread(_finish, file.handle, file.path, final, duration > 0)
-        except OSError as err:
-            self._failed(err)
-            return
+        await asyncio.to_thread(_finish, file.handle, file.path, final, duration > 0)
+        file.handle = None
         if duration > 0:
             relative = str(final.relative_to(self._index.root))
             recording = Recording(self._camera_id, self._stream, relative, file.start_ms,
                                   file.written_until_ms, file.size)  # fmt: skip
             await self._index.add(recording)
 
-    async def _abandon(self, file: _OpenFile) -> None:
-        """The storage failed under the file: stop writing it; what reached the disk stays
-        there as a part file, which the index finishes when it next looks."""
-        self._file = None
-        self._pending = []
-        await asyncio.to_thread(_close_quietly, file.handle)
-
-    def _failed(self, err: OSError) -> None:
-        reason = f"{err.strerror or err} ({err.filename or self._index.root})"
+    def _report(self, reason: str) -> None:
         if reason != self.error:
             where = {"camera": self._camera_id, "stream": self._stream}
             logger.error("recording failed", extra={**where, "reason": reason})

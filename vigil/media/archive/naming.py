@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-_CLOSED = re.compile(r"^(\d{10,16})_(\d{1,10})\.mp4$")
+CLOSED_NAME = re.compile(r"^(\d{10,16})_(\d{1,10})\.mp4$")
 _OPEN = re.compile(r"^(\d{10,16})\.part\.mp4$")
 
 
@@ -46,7 +46,7 @@ def parse(root: Path, path: Path) -> RecordingName | None:
         camera_id, stream, _day, _hour, name = path.relative_to(root).parts
     except ValueError:
         return None
-    if match := _CLOSED.match(name):
+    if match := CLOSED_NAME.match(name):
         return RecordingName(camera_id, stream, int(match[1]), int(match[2]))
     if match := _OPEN.match(name):
         return RecordingName(camera_id, stream, int(match[1]), None)

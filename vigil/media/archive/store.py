@@ -46,6 +46,10 @@ def delete_paths(conn: sqlite3.Connection, paths: list[str]) -> None:
     conn.executemany("DELETE FROM recordings WHERE path = ?", [(p,) for p in paths])
 
 
+def delete_all(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM recordings")
+
+
 def all_paths(conn: sqlite3.Connection) -> set[str]:
     return {row[0] for row in conn.execute("SELECT path FROM recordings")}
 

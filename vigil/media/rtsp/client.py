@@ -76,8 +76,10 @@ class StreamUrl:
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, on_packet: Callable[[int, bytes], None]) -> None:
-        self._on_packet = on_packet
+    def __init__(self) -> None:
+        # RTP packets of channel 0 go here once the session is set up; the rest (RTCP) is
+        # not needed for ingest.
+        self.on_rtp: Callable[[memoryview], None] | None = None
         self._buffer = bytearray()
         self._answers: dict[int, asyncio.Future[Response]] = {}
         self.transport: asyncio.Transport | None = None
@@ -91,19 +93,23 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
-        position, size = 0, len(buffer)
+        # One copy per read; packets are handed on as views of it.
+        chunk = bytes(buffer)
+        view = memoryview(chunk)
+        position, size = 0, len(chunk)
         try:
             while position < size:
-                if buffer[position] == 0x24:  # '$': an interleaved packet
+                if chunk[position] == 0x24:  # '$': an interleaved packet
                     if size - position < 4:
                         break
-                    end = position + 4 + ((buffer[position + 2] << 8) | buffer[position + 3])
+                    end = position + 4 + ((chunk[position + 2] << 8) | chunk[position + 3])
                     if end > size:
                         break
-                    self._on_packet(buffer[position + 1], bytes(buffer[position + 4 : end]))
+                    if chunk[position + 1] == 0 and self.on_rtp is not None:
+                        self.on_rtp(view[position + 4 : end])
                     position = end
                     continue
-                used = self._answer(buffer, position)
+                used = self._answer(chunk, position)
                 if used == 0:
                     break
                 position += used
@@ -112,7 +118,7 @@ class _Connection(asyncio.Protocol):
             return
         del buffer[:position]
 
-    def _answer(self, buffer: bytearray, position: int) -> int:
+    def _answer(self, buffer: bytes, position: int) -> int:
         """Parse one RTSP answer at `position`; the bytes it took, 0 if it is not all here."""
         end = buffer.find(b"\r\n\r\n", position)
         if end < 0:
@@ -188,7 +194,6 @@ class RtspStream:
         self._keepalive: asyncio.Task[None] | None = None
         self._keepalive_method = "OPTIONS"
         self.info: StreamInfo | None = None
-        self.packets_received = 0
         self.last_packet_at = 0.0  # loop time
 
     @property
@@ -211,7 +216,7 @@ class RtspStream:
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(timeout_s):
             _, connection = await loop.create_connection(
-                lambda: _Connection(self._packet), self._url.host, self._url.port
+                _Connection, self._url.host, self._url.port
             )
             self._connection = connection
             options = await self._request("OPTIONS", self._url.url)
@@ -240,6 +245,7 @@ class RtspStream:
                     timeout = max(5, int(value))
             codec: Codec = video.codec
             self._depacketizer = Depacketizer(codec, video.payload_type, self._on_unit)
+            connection.on_rtp = self._depacketizer.push
             self.info = StreamInfo(codec, video, video.parameter_sets())
             self.last_packet_at = loop.time()
             await self._request("PLAY", self._url.url, [("Range", "npt=0.000-")])
@@ -261,12 +267,6 @@ class RtspStream:
                 async with asyncio.timeout(1):
                     await self._request("TEARDOWN", self._url.url)
         connection.transport.close()
-
-    def _packet(self, channel: int, packet: bytes) -> None:
-        if channel != 0 or self._depacketizer is None:
-            return  # RTCP, or data before SETUP
-        self.packets_received += 1
-        self._depacketizer.push(packet)
 
     async def _keep_alive(self, every_s: float) -> None:
         while True:
