@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -51,13 +52,26 @@ def _files(data_dir: Path, pattern: str) -> list[Path]:
     return sorted((data_dir / "archive").rglob(pattern))
 
 
-def _frame_numbers(path: Path) -> list[int]:
-    """The camera's frame counter, read from every picture of a recording."""
+def _frame_numbers(path: Path, *, skip_unreadable: bool = False) -> list[int]:
+    """The camera's frame counter, read from every picture of a recording (or from every
+    picture whose caption can be read, when packets were garbled on purpose)."""
     numbers = []
     with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            luma = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height]
-            numbers.append(int(read_caption(luma).split("#")[1][:6]))
+        for packet in container.demux(video=0):
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError:
+                if skip_unreadable:
+                    continue
+                raise
+            for frame in frames:
+                assert isinstance(frame, av.VideoFrame)
+                luma = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height]
+                match = re.search(r"#(\d{6})", read_caption(luma))
+                if match is None and skip_unreadable:
+                    continue
+                assert match is not None, read_caption(luma)
+                numbers.append(int(match[1]))
     return numbers
 
 

@@ -1,0 +1,70 @@
+"""Recording through camera faults: each ends in files that play, and the stream goes on."""
+
+import time
+from pathlib import Path
+
+import av
+import httpx
+import pytest
+
+from tests.media.test_recording import _add, _files, _frame_numbers, _timeline
+from tests.servers import ServerProcess
+from tests.testcamera.ffmpeg import decode_errors
+from tests.testcamera.process import TestCameraProcess
+
+
+def _record_through(
+    tmp_path: Path, fault: str, body: dict[str, object]
+) -> tuple[list[Path], list[dict[str, int]], str]:
+    with (
+        TestCameraProcess(tmp_path, count=1) as camera,
+        ServerProcess(tmp_path / "server") as server,
+    ):
+        camera.start(timeout_s=120)
+        server.start()
+        server.create_system()
+        started_ms = int(time.time() * 1000)
+        with server.login() as owner:
+            camera_id = _add(owner, camera)
+            time.sleep(3)
+            answer = httpx.post(f"{camera.url()}/{fault}", json=body, timeout=30)
+            assert answer.status_code == 200, answer.text
+            time.sleep(5)
+            intervals = _timeline(owner, camera_id, started_ms)
+            state = owner.get(f"/cameras/{camera_id}").json()["streams"]["main"]["status"]
+        server.stop()
+        return _files(server.data_dir, "*_*.mp4"), intervals, state["state"]
+
+
+def test_a_resolution_change_starts_a_new_file_in_the_new_size(tmp_path: Path) -> None:
+    body = {"stream": "main", "profile": "640x480@25:600k"}
+    files, intervals, state = _record_through(tmp_path, "control/resolution", body)
+    assert state == "online"
+    assert len(files) == 2, files
+    sizes = []
+    for path in files:
+        assert decode_errors(path) == ""
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            sizes.append((stream.codec_context.width, stream.codec_context.height))
+    assert sizes == [(320, 240), (640, 480)]
+    assert len(intervals) == 1  # no gap: the new file follows on at once
+
+
+@pytest.mark.parametrize(
+    ("fault", "body"),
+    [
+        ("control/fault/reset-timestamps", {"stream": "main"}),
+        ("control/fault/corrupt", {"stream": "main", "packets": 20}),
+    ],
+)
+def test_timestamp_resets_and_corrupt_packets_keep_one_recording(
+    tmp_path: Path, fault: str, body: dict[str, object]
+) -> None:
+    files, intervals, state = _record_through(tmp_path, fault, body)
+    assert state == "online"
+    assert len(intervals) == 1, intervals  # time runs on: the server's clock, not the camera's
+    assert intervals[0]["end_ms"] - intervals[0]["start_ms"] >= 6000
+    numbers = [n for path in files for n in _frame_numbers(path, skip_unreadable=True)]
+    assert len(numbers) >= 25 * 5
+    assert numbers == sorted(numbers)  # in order, whatever the camera's clock did
