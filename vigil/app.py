@@ -32,6 +32,7 @@ from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
 from vigil.media.archive.index import ArchiveIndex
+from vigil.media.archive.retention import Retention
 from vigil.media.service import MediaService
 from vigil.state import Collection, Database, Singleton, SystemDocument
 from vigil.system.identity import load_or_create_identity
@@ -120,7 +121,17 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     )
     archive = ArchiveIndex(db, config.data_dir / "archive")
     await archive.open()
-    media = MediaService(identity.id, cameras.all, archive, clock)
+    retention = Retention(
+        db,
+        archive,
+        lambda: {
+            c.id: c.record.retention_days
+            for c in cameras.all()
+            if c.record.retention_days and c.record.parent_server_id == identity.id
+        },
+        clock,
+    )
+    media = MediaService(identity.id, cameras.all, archive, retention, clock)
     document.on_change(media.cameras_changed)
     ctx = ApiContext(
         clock=clock,

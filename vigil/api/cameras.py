@@ -70,6 +70,8 @@ def router(ctx: ApiContext) -> APIRouter:
         changes: dict[str, Any] = changes_of(body)
         if changes.get("sub_url") == "":
             changes["sub_url"] = None
+        if changes.get("retention_days") == 0:
+            changes["retention_days"] = None
         return out(await ctx.cameras.update(_actor(caller), camera_id, changes))
 
     @api.get("/{camera_id}/timeline")

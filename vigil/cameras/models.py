@@ -21,6 +21,8 @@ class CameraRecord(BaseModel):
     username: str = ""
     password: str = Field(default="", repr=False)
     transport: Transport = "tcp"
+    # Recordings older than this many days are deleted; None keeps them until space runs out.
+    retention_days: int | None = None
     created_ms: int
 
     def url_of(self, stream: StreamName) -> str | None:

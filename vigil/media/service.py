@@ -13,6 +13,7 @@ from vigil.cameras.models import Camera, CameraRecord, StreamName
 from vigil.clock import Clock
 from vigil.media.archive import timeline
 from vigil.media.archive.index import ArchiveIndex
+from vigil.media.archive.retention import Retention
 from vigil.media.hub import Hub
 from vigil.media.ingest import StreamIngest, StreamStats, StreamStatus
 from vigil.media.recorder import Recorder
@@ -35,11 +36,13 @@ class MediaService:
         server_id: str,
         cameras: Callable[[], list[Camera]],
         archive: ArchiveIndex,
+        retention: Retention,
         clock: Clock,
     ) -> None:
         self._server_id = server_id
         self._cameras = cameras
         self._archive = archive
+        self._retention = retention
         self._clock = clock
         self._ingests: dict[tuple[str, StreamName], _Pipeline] = {}
         self._changed = asyncio.Event()
@@ -48,9 +51,11 @@ class MediaService:
     async def start(self) -> None:
         self._changed.set()
         self._task = asyncio.create_task(self._follow(), name="media: follow cameras")
+        self._retention.start()
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
+        await self._retention.stop()
         await asyncio.gather(*(pipeline.stop() for pipeline in self._ingests.values()))
         self._ingests.clear()
 

@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, StrictBool
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt
 
 from vigil.api.schemas.common import Name, Request, Secret, Url
 from vigil.cameras.models import Camera, Transport
@@ -29,12 +29,16 @@ class StreamOut(BaseModel):
     stats: StreamStats | None  # while online
 
 
+RetentionDays = Annotated[StrictInt, Field(ge=1, le=3650)]
+
+
 class CameraOut(BaseModel):
     id: str
     name: str
     parent_server_id: str
     enabled: bool
     transport: Transport
+    retention_days: int | None
     has_credentials: bool  # the credentials themselves are never sent back
     streams: dict[str, StreamOut]
     created_ms: int
@@ -52,6 +56,7 @@ class CameraCreate(Request):
     password: Secret = ""
     transport: Transport = "tcp"
     enabled: StrictBool = True
+    retention_days: RetentionDays | None = None
     parent_server_id: str | None = None  # this server when not given
 
 
@@ -65,6 +70,8 @@ class CameraUpdate(Request):
     password: Secret | None = None
     transport: Transport | None = None
     enabled: StrictBool | None = None
+    # 0 removes the limit (recordings are kept until space runs out).
+    retention_days: RetentionDays | Literal[0] | None = None
     parent_server_id: str | None = None
 
 
@@ -76,6 +83,7 @@ def camera_out(camera: Camera, streams: dict[str, StreamOut]) -> CameraOut:
         parent_server_id=r.parent_server_id,
         enabled=r.enabled,
         transport=r.transport,
+        retention_days=r.retention_days,
         has_credentials=bool(r.username or r.password),
         streams=streams,
         created_ms=r.created_ms,

@@ -50,6 +50,16 @@ def delete_all(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM recordings")
 
 
+def ended_before(conn: sqlite3.Connection, camera_id: str, time_ms: int, limit: int) -> list[str]:
+    """Paths of a camera's recordings (any stream) that ended before `time_ms`, oldest first."""
+    rows = conn.execute(
+        "SELECT path FROM recordings WHERE camera_id = ? AND start_ms < ? AND end_ms <= ? "
+        "ORDER BY start_ms LIMIT ?",
+        (camera_id, time_ms, time_ms, limit),
+    )
+    return [row[0] for row in rows]
+
+
 def all_paths(conn: sqlite3.Connection) -> set[str]:
     return {row[0] for row in conn.execute("SELECT path FROM recordings")}
 
