@@ -22,30 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.proc import cpu_seconds, peak_rss_mib, rss_mib
 from tests.servers import ServerProcess
 from tests.testcamera.process import TestCameraProcess
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 WARM_UP_S = 8.0
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _bytes_under(folder: Path) -> int:
@@ -77,11 +59,11 @@ def _vigil(cameras: TestCameraProcess, count: int, seconds: float, folder: Path)
                 answer.raise_for_status()
             time.sleep(WARM_UP_S)
             pid = server.pid
-            cpu_start, wall_start = _cpu_seconds(pid), time.monotonic()
+            cpu_start, wall_start = cpu_seconds(pid), time.monotonic()
             time.sleep(seconds)
-            cpu = _cpu_seconds(pid) - cpu_start
+            cpu = cpu_seconds(pid) - cpu_start
             wall = time.monotonic() - wall_start
-            peak = _peak_rss_mib(pid)
+            peak = peak_rss_mib(pid)
             streams = [
                 stream
                 for camera in owner.get("/cameras").json()["cameras"]
@@ -137,11 +119,11 @@ def _ffmpeg(urls: list[str], seconds: float, folder: Path) -> dict[str, Any]:
         )
     time.sleep(WARM_UP_S)
     pids = [p.pid for p in processes]
-    cpu_start, wall_start = sum(map(_cpu_seconds, pids)), time.monotonic()
+    cpu_start, wall_start = sum(map(cpu_seconds, pids)), time.monotonic()
     time.sleep(seconds)
-    cpu = sum(map(_cpu_seconds, pids)) - cpu_start
+    cpu = sum(map(cpu_seconds, pids)) - cpu_start
     wall = time.monotonic() - wall_start
-    memory = sum(map(_rss_mib, pids))
+    memory = sum(map(rss_mib, pids))
     for process in processes:
         process.send_signal(signal.SIGINT)
     for process in processes:

@@ -12,27 +12,13 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
 import tempfile
 import time
 from pathlib import Path
 
+from bench.proc import cpu_seconds, peak_rss_mib
 from bench.rtsp_pull import pull_all
 from tests.testcamera.process import TestCameraProcess
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _pull(urls: list[str], seconds: float, out: "multiprocessing.Queue[object]") -> None:
@@ -69,20 +55,20 @@ def main() -> None:
                 for n in range(args.count)
                 for stream in ("main", "sub")
             ]
-            idle_cpu_start, idle_start = _cpu_seconds(pid), time.monotonic()
+            idle_cpu_start, idle_start = cpu_seconds(pid), time.monotonic()
             time.sleep(3)
-            idle_cpu = (_cpu_seconds(pid) - idle_cpu_start) / (time.monotonic() - idle_start)
+            idle_cpu = (cpu_seconds(pid) - idle_cpu_start) / (time.monotonic() - idle_start)
             results: multiprocessing.Queue[object] = multiprocessing.Queue()
             puller = multiprocessing.Process(target=_pull, args=(urls, args.seconds, results))
             puller.start()
             time.sleep(5)  # let every client connect and reach its first keyframe
-            cpu_start, wall_start = _cpu_seconds(pid), time.monotonic()
+            cpu_start, wall_start = cpu_seconds(pid), time.monotonic()
             time.sleep(args.seconds - 8)
-            cpu = _cpu_seconds(pid) - cpu_start
+            cpu = cpu_seconds(pid) - cpu_start
             wall = time.monotonic() - wall_start
             stats = results.get(timeout=args.seconds + 60)
             puller.join(timeout=30)
-            peak_mib = _peak_rss_mib(pid)
+            peak_mib = peak_rss_mib(pid)
         finally:
             cameras.stop()
     assert isinstance(stats, list)

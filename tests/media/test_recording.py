@@ -6,6 +6,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,18 @@ def _add(owner: httpx.Client, camera: TestCameraProcess) -> str:
     assert answer.status_code == 201, answer.text
     camera_id: str = answer.json()["id"]
     return camera_id
+
+
+@contextmanager
+def recording(
+    server: ServerProcess, camera: TestCameraProcess
+) -> Iterator[tuple[httpx.Client, str]]:
+    """Start `server` as a one-server system recording `camera`: the owner's client and the
+    camera's id. The server keeps running after the block."""
+    server.start()
+    server.create_system()
+    with server.login() as owner:
+        yield owner, _add(owner, camera)
 
 
 def _timeline(owner: httpx.Client, camera_id: str, since_ms: int) -> list[dict[str, Any]]:
@@ -88,10 +101,7 @@ def test_recorded_file_plays_with_every_frame_and_shows_on_the_timeline(
 ) -> None:
     started_ms = int(time.time() * 1000)
     with ServerProcess(tmp_path / "server") as server:
-        server.start()
-        server.create_system()
-        with server.login() as owner:
-            camera_id = _add(owner, camera)
+        with recording(server, camera) as (owner, camera_id):
             time.sleep(6)
             intervals = _timeline(owner, camera_id, started_ms)
             writing = _files(server.data_dir, "*.part.mp4")
@@ -117,10 +127,7 @@ def test_killed_server_loses_at_most_the_last_fragment(
 ) -> None:
     started_ms = int(time.time() * 1000)
     with ServerProcess(tmp_path / "server") as server:
-        server.start()
-        server.create_system()
-        with server.login() as owner:
-            camera_id = _add(owner, camera)
+        with recording(server, camera) as (owner, camera_id):
             time.sleep(6)
             before = _timeline(owner, camera_id, started_ms)
         server.kill()
@@ -146,19 +153,18 @@ def test_killed_server_loses_at_most_the_last_fragment(
 
 def test_an_offline_camera_leaves_a_gap(tmp_path: Path, camera: TestCameraProcess) -> None:
     started_ms = int(time.time() * 1000)
-    with ServerProcess(tmp_path / "server") as server:
-        server.start()
-        server.create_system()
-        with server.login() as owner:
-            camera_id = _add(owner, camera)
-            time.sleep(4)
-            answer = httpx.post(f"{camera.url()}/control/fault/offline", json={"seconds": 6})
-            assert answer.status_code == 200, answer.text
-            deadline = time.monotonic() + 40
+    with (
+        ServerProcess(tmp_path / "server") as server,
+        recording(server, camera) as (owner, camera_id),
+    ):
+        time.sleep(4)
+        answer = httpx.post(f"{camera.url()}/control/fault/offline", json={"seconds": 6})
+        assert answer.status_code == 200, answer.text
+        deadline = time.monotonic() + 40
+        intervals = _timeline(owner, camera_id, started_ms)
+        while len(intervals) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
             intervals = _timeline(owner, camera_id, started_ms)
-            while len(intervals) < 2 and time.monotonic() < deadline:
-                time.sleep(0.5)
-                intervals = _timeline(owner, camera_id, started_ms)
     assert len(intervals) == 2, intervals
     gap = intervals[1]["start_ms"] - intervals[0]["end_ms"]
     assert 4000 <= gap <= 40_000
@@ -171,10 +177,7 @@ def test_the_index_follows_the_files_on_disk_after_a_restart(
 ) -> None:
     started_ms = int(time.time() * 1000)
     with ServerProcess(tmp_path / "server") as server:
-        server.start()
-        server.create_system()
-        with server.login() as owner:
-            camera_id = _add(owner, camera)
+        with recording(server, camera) as (owner, camera_id):
             time.sleep(4)
             owner.patch(f"/cameras/{camera_id}", json={"enabled": False})
             time.sleep(1)

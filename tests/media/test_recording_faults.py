@@ -7,7 +7,7 @@ import av
 import httpx
 import pytest
 
-from tests.media.test_recording import _add, _files, _frame_numbers, _timeline
+from tests.media.test_recording import _files, _frame_numbers, _timeline, recording
 from tests.servers import ServerProcess
 from tests.testcamera.ffmpeg import decode_errors
 from tests.testcamera.process import TestCameraProcess
@@ -21,11 +21,8 @@ def _record_through(
         ServerProcess(tmp_path / "server") as server,
     ):
         camera.start(timeout_s=120)
-        server.start()
-        server.create_system()
         started_ms = int(time.time() * 1000)
-        with server.login() as owner:
-            camera_id = _add(owner, camera)
+        with recording(server, camera) as (owner, camera_id):
             time.sleep(3)
             answer = httpx.post(f"{camera.url()}/{fault}", json=body, timeout=30)
             assert answer.status_code == 200, answer.text

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 
+from vigil.auth.audit import Actor
 from vigil.auth.rights import Function, Operation
 from vigil.auth.roles import Role
 from vigil.auth.sessions import ActiveSession, Sessions
@@ -77,6 +78,11 @@ class Caller:
     @property
     def user(self) -> User:
         return self.session.user
+
+    @property
+    def actor(self) -> Actor:
+        """Who this is, as the audit trail names them."""
+        return Actor(self.user.id, self.user.record.name, self.address)
 
 
 def client_address(request: Request) -> str:

@@ -18,16 +18,11 @@ from vigil.api.schemas.cameras import (
     camera_out,
 )
 from vigil.api.schemas.common import changes_of
-from vigil.auth.audit import Actor
 from vigil.cameras.models import Camera, StreamName
 from vigil.errors import InvalidInput, NotFound
 from vigil.media.service import STREAMS
 
 MAX_TIMELINE_MS = 400 * 86_400_000
-
-
-def _actor(caller: Caller) -> Actor:
-    return Actor(caller.user.id, caller.user.record.name, caller.address)
 
 
 def router(ctx: ApiContext) -> APIRouter:
@@ -58,7 +53,7 @@ def router(ctx: ApiContext) -> APIRouter:
     async def add_camera(body: CameraCreate, caller: CallerDep) -> CameraOut:
         fields = body.model_dump()
         fields["parent_server_id"] = fields["parent_server_id"] or ctx.system.server_id
-        return out(await ctx.cameras.add(_actor(caller), fields))
+        return out(await ctx.cameras.add(caller.actor, fields))
 
     @api.get("/{camera_id}")
     async def get_camera(camera_id: str, caller: CallerDep) -> CameraOut:
@@ -72,7 +67,7 @@ def router(ctx: ApiContext) -> APIRouter:
             changes["sub_url"] = None
         if changes.get("retention_days") == 0:
             changes["retention_days"] = None
-        return out(await ctx.cameras.update(_actor(caller), camera_id, changes))
+        return out(await ctx.cameras.update(caller.actor, camera_id, changes))
 
     @api.get("/{camera_id}/timeline")
     async def camera_timeline(
@@ -97,7 +92,7 @@ def router(ctx: ApiContext) -> APIRouter:
     @api.delete("/{camera_id}", status_code=204)
     async def delete_camera(camera_id: str, caller: CallerDep) -> None:
         visible(caller, camera_id)
-        await ctx.cameras.delete(_actor(caller), camera_id)
+        await ctx.cameras.delete(caller.actor, camera_id)
 
     return api
 
