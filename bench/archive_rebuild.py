@@ -38,12 +38,13 @@ async def _rebuild(root: Path, database: Path) -> tuple[float, float, int]:
     db = Database(database)
     await db.open()
     try:
-        index = ArchiveIndex(db, root)
+        index = ArchiveIndex(db)
+        await index.open()
         started = time.perf_counter()
-        first = await index.open()  # an empty index: everything is added
+        first = await index.reconcile("bench", root)  # an empty index: everything is added
         opened = time.perf_counter() - started
         started = time.perf_counter()
-        again = await index.rebuild()
+        again = await index.rebuild("bench", root)
         rebuilt = time.perf_counter() - started
         assert first.added == again.added
         return opened, rebuilt, again.added

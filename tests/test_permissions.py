@@ -46,6 +46,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("PATCH", "/cameras/{camera_id}"): ADMINS,
     ("DELETE", "/cameras/{camera_id}"): ADMINS,
     ("GET", "/cameras/{camera_id}/timeline"): EVERYONE,
+    ("GET", "/storages"): ADMINS,
+    ("POST", "/storages"): ADMINS,
+    ("GET", "/storages/{storage_id}"): ADMINS,
+    ("PATCH", "/storages/{storage_id}"): ADMINS,
+    ("DELETE", "/storages/{storage_id}"): ADMINS,
+    ("POST", "/storages/{storage_id}/rebuild"): ADMINS,
 }
 
 

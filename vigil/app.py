@@ -14,6 +14,7 @@ from vigil.api import cameras as cameras_api
 from vigil.api import roles as roles_api
 from vigil.api import server as server_api
 from vigil.api import session as session_api
+from vigil.api import storages as storages_api
 from vigil.api import users as users_api
 from vigil.api.access import RULES, Access, check_every_route_has_a_rule
 from vigil.api.context import ApiContext
@@ -34,6 +35,9 @@ from vigil.config import ServerConfig
 from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.retention import Retention
 from vigil.media.service import MediaService
+from vigil.media.storage.models import StorageRecord
+from vigil.media.storage.pool import StoragePool
+from vigil.media.storage.service import StorageService
 from vigil.state import Collection, Database, Singleton, SystemDocument
 from vigil.system.identity import load_or_create_identity
 from vigil.system.models import ServerRecord, SystemRecord
@@ -99,6 +103,9 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     sessions = Sessions(db, users, clock)
     await sessions.open()
     lockout = Lockout(db, document, users, clock)
+    storages = StorageService(
+        document, Collection(document, "storages", StorageRecord), audit, clock, identity.id
+    )
     system = SystemService(
         identity=identity,
         document=document,
@@ -110,6 +117,9 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         clock=clock,
         addresses=[f"{config.host}:{config.port}"],
         default_name=socket.gethostname(),
+        server_defaults=lambda server_id: storages.prepare_default(
+            server_id, config.data_dir / "archive"
+        ),
     )
     await system.start()
     cameras = CameraService(
@@ -119,11 +129,13 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         clock,
         server_ids=lambda: {server_id for server_id, _ in system.servers()},
     )
-    archive = ArchiveIndex(db, config.data_dir / "archive")
+    archive = ArchiveIndex(db)
     await archive.open()
+    pool = StoragePool(identity.id, storages.all, archive, clock)
+    document.on_change(pool.changed)
     retention = Retention(
-        db,
         archive,
+        pool,
         lambda: {
             c.id: c.record.retention_days
             for c in cameras.all()
@@ -131,7 +143,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         },
         clock,
     )
-    media = MediaService(identity.id, cameras.all, archive, retention, clock)
+    media = MediaService(identity.id, cameras.all, archive, pool, retention, clock)
     document.on_change(media.cameras_changed)
     ctx = ApiContext(
         clock=clock,
@@ -140,6 +152,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         roles=roles,
         audit=audit,
         cameras=cameras,
+        storages=storages,
         media=media,
         accounts=Accounts(
             document=document,
@@ -170,7 +183,8 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         dependencies=[Depends(access.authorize)],
     )
     install_error_handlers(app)
-    for area in (server_api, session_api, users_api, roles_api, audit_api, cameras_api):
+    areas = (server_api, session_api, users_api, roles_api, audit_api, cameras_api, storages_api)
+    for area in areas:
         app.include_router(area.router(ctx))
     check_every_route_has_a_rule(app, RULES)
     logger.info(

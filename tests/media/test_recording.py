@@ -13,20 +13,12 @@ from typing import Any
 import av
 import httpx
 import numpy as np
-import pytest
 
 from tests.servers import ServerProcess
 from tests.testcamera.ffmpeg import decode_errors
 from tests.testcamera.process import TestCameraProcess
 from vigil.media.archive import naming
 from vigil.testcamera.video.caption import read_caption
-
-
-@pytest.fixture
-def camera(tmp_path: Path) -> Iterator[TestCameraProcess]:
-    with TestCameraProcess(tmp_path, count=1) as process:
-        process.start(timeout_s=120)
-        yield process
 
 
 def _add(owner: httpx.Client, camera: TestCameraProcess) -> str:

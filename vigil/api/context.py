@@ -10,6 +10,7 @@ from vigil.auth.users import UserService
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.media.service import MediaService
+from vigil.media.storage.service import StorageService
 from vigil.system.service import SystemService
 
 
@@ -23,4 +24,5 @@ class ApiContext:
     login: LoginService
     audit: AuditTrail
     cameras: CameraService
+    storages: StorageService
     media: MediaService

@@ -4,8 +4,12 @@ A file starts on a keyframe with its init segment; frames are written a fragment
 one fragment per GOP or per `FRAGMENT_MS` if GOPs are longer, each fragment in one write that
 reaches the operating system at once: a crash of the server loses at most the fragment being
 gathered. A file ends at a keyframe after `FILE_MS`, when the stream's parameters change
-(another resolution or codec), when the stream breaks off, or when recording stops; it is
-then renamed with its duration and entered in the index.
+(another resolution or codec), when its storage stops being writable, when the stream breaks
+off, or when recording stops; it is then renamed with its duration and entered in the index.
+
+Each file goes to the storage the pool chooses when it starts. A write that fails takes that
+storage out of use and abandons the file (what reached the disk stays, and is finished when
+the storage is back); the next keyframe starts a file on another storage.
 
 Frames are taken synchronously from the hub (no task switch per frame: this runs for every
 frame of every stream); only whole fragments go to the writer task, which does the file work
@@ -22,10 +26,11 @@ from typing import BinaryIO
 
 from vigil.media import mp4
 from vigil.media.archive import naming
-from vigil.media.archive.index import ArchiveIndex
+from vigil.media.archive.index import ArchiveIndex, finish_part_file
 from vigil.media.archive.store import Recording
 from vigil.media.frames import Frame, StreamConfig
 from vigil.media.hub import Hub
+from vigil.media.storage.pool import ActiveStorage, StoragePool
 from vigil.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -39,7 +44,10 @@ MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024  # a storage slower than the cameras: fra
 
 
 class _File:
-    def __init__(self, path: Path, start_ms: int, config: StreamConfig) -> None:
+    def __init__(
+        self, storage: ActiveStorage, path: Path, start_ms: int, config: StreamConfig
+    ) -> None:
+        self.storage = storage
         self.path = path
         self.start_ms = start_ms
         self.config = config
@@ -73,11 +81,14 @@ _Operation = _Open | _Append | _Close
 
 
 class Recorder:
-    def __init__(self, camera_id: str, stream: str, hub: Hub, index: ArchiveIndex) -> None:
+    def __init__(
+        self, camera_id: str, stream: str, hub: Hub, index: ArchiveIndex, storages: StoragePool
+    ) -> None:
         self._camera_id = camera_id
         self._stream = stream
         self._hub = hub
         self._index = index
+        self._storages = storages
         self._file: _File | None = None
         self._pending: list[Frame] = []
         self._last: Frame | None = None
@@ -111,6 +122,10 @@ class Recorder:
         await cancel_and_wait(self._writer)
         self._writer = None
 
+    def storage_id(self) -> str | None:
+        """The storage of the file being written."""
+        return self._file.storage.id if self._file is not None else None
+
     def writing(self) -> tuple[int, int] | None:
         """The span of the file being written, as far as it is on disk."""
         file = self._file
@@ -136,24 +151,34 @@ class Recorder:
         if (
             file is not None
             and frame.keyframe
-            and (frame.config is not file.config or frame.time_ms - file.start_ms >= FILE_MS)
+            and (
+                frame.config is not file.config
+                or frame.time_ms - file.start_ms >= FILE_MS
+                or not file.storage.writable
+            )
         ):
             self._close(end_ms=frame.time_ms)
             file = None
         if file is None:
             if not frame.keyframe:
                 return  # a file starts with a picture that decodes on its own
-            self._open(frame)
+            if not self._open(frame):
+                return
         if self._pending and (
             frame.keyframe or frame.time_ms - self._pending[0].time_ms >= FRAGMENT_MS
         ):
             self._hand_over_pending(frame.time_ms)
         self._pending.append(frame)
 
-    def _open(self, frame: Frame) -> None:
-        path = naming.part_path(self._index.root, self._camera_id, self._stream, frame.time_ms)
-        self._file = _File(path, frame.time_ms, frame.config)
+    def _open(self, frame: Frame) -> bool:
+        storage = self._storages.choose()
+        if storage is None:
+            self._report("no storage can be written to")
+            return False
+        path = naming.part_path(storage.root, self._camera_id, self._stream, frame.time_ms)
+        self._file = _File(storage, path, frame.time_ms, frame.config)
         self._submit(_Open(self._file, mp4.init_segment(frame.config)))
+        return True
 
     def _hand_over_pending(self, end_ms: int) -> None:
         file = self._file
@@ -208,12 +233,14 @@ class Recorder:
             try:
                 await self._carry_out(operation)
             except OSError as err:
-                operation.file.failed = True
-                self._report(f"{err.strerror or err} ({err.filename or self._index.root})")
-                if operation.file.handle is not None:
-                    await asyncio.to_thread(_close_quietly, operation.file.handle)
-                    operation.file.handle = None
+                file = operation.file
+                file.failed = True
+                self._report(f"{err.strerror or err} ({err.filename or file.storage.root})")
+                self._storages.failed(file.storage, err)
+                await self._salvage(file)
             finally:
+                if isinstance(operation, _Close) or operation.file.failed:
+                    operation.file.storage.writing.discard(operation.file.path)
                 self._operations.popleft()
                 if isinstance(operation, _Append):
                     self._unwritten -= len(operation.data)
@@ -225,11 +252,12 @@ class Recorder:
         if file.failed:
             return  # the storage failed under this file: what reached it stays a part file
         if isinstance(operation, _Open):
-            file.handle = await asyncio.to_thread(_create, file.path, operation.init)
+            file.storage.writing.add(file.path)
+            file.handle = await file.storage.run(_create, file.path, operation.init)
             file.size = len(operation.init)
         elif isinstance(operation, _Append):
             assert file.handle is not None
-            await asyncio.to_thread(_append, file.handle, operation.data)
+            await file.storage.run(_append, file.handle, operation.data)
             file.size += len(operation.data)
             file.written_until_ms = operation.end_ms
             self.error = None
@@ -239,15 +267,35 @@ class Recorder:
     async def _finish(self, file: _File) -> None:
         assert file.handle is not None
         duration = file.written_until_ms - file.start_ms
-        final = naming.closed_path(self._index.root, self._camera_id, self._stream,
-                                   file.start_ms, duration)  # fmt: skip
-        await asyncio.to_thread(_finish, file.handle, file.path, final, duration > 0)
+        root = file.storage.root
+        final = naming.closed_path(root, self._camera_id, self._stream, file.start_ms, duration)
+        await file.storage.run(_finish, file.handle, file.path, final, duration > 0)
         file.handle = None
         if duration > 0:
-            relative = str(final.relative_to(self._index.root))
-            recording = Recording(self._camera_id, self._stream, relative, file.start_ms,
+            recording = Recording(file.storage.id, self._camera_id, self._stream,
+                                  str(final.relative_to(root)), file.start_ms,
                                   file.written_until_ms, file.size)  # fmt: skip
             await self._index.add(recording)
+
+    async def _salvage(self, file: _File) -> None:
+        """What reached a failing storage is kept: its whole fragments are named and indexed
+        now if the storage still allows it (a full one does), else when it is back."""
+        if file.handle is not None:
+            await file.storage.run(_close_quietly, file.handle)
+            file.handle = None
+        name = naming.RecordingName(self._camera_id, self._stream, file.start_ms, None)
+        try:
+            finished = await file.storage.run(finish_part_file, file.storage.root, file.path, name)
+            if finished is None:
+                return
+            final, closed = finished
+            size = await file.storage.run(lambda: final.stat().st_size)
+        except OSError:
+            return
+        assert closed.end_ms is not None
+        relative = str(final.relative_to(file.storage.root))
+        await self._index.add(Recording(file.storage.id, self._camera_id, self._stream,
+                                        relative, file.start_ms, closed.end_ms, size))  # fmt: skip
 
     def _report(self, reason: str) -> None:
         if reason != self.error:

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from vigil.cameras.models import Camera, CameraRecord, StreamName
 from vigil.clock import Clock
 from vigil.media.archive import timeline
-from vigil.media.archive.index import ArchiveIndex
+from vigil.media.archive.index import ArchiveIndex, Reconciled
 from vigil.media.archive.retention import Retention
 from vigil.media.hub import Hub
 from vigil.media.ingest import StreamIngest, StreamStats, StreamStatus
 from vigil.media.recorder import Recorder
 from vigil.media.rtsp.client import StreamUrl
+from vigil.media.storage.pool import ActiveStorage, StoragePool
 from vigil.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -36,12 +37,14 @@ class MediaService:
         server_id: str,
         cameras: Callable[[], list[Camera]],
         archive: ArchiveIndex,
+        storages: StoragePool,
         retention: Retention,
         clock: Clock,
     ) -> None:
         self._server_id = server_id
         self._cameras = cameras
         self._archive = archive
+        self._storages = storages
         self._retention = retention
         self._clock = clock
         self._ingests: dict[tuple[str, StreamName], _Pipeline] = {}
@@ -49,6 +52,7 @@ class MediaService:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await self._storages.start()
         self._changed.set()
         self._task = asyncio.create_task(self._follow(), name="media: follow cameras")
         self._retention.start()
@@ -58,6 +62,11 @@ class MediaService:
         await self._retention.stop()
         await asyncio.gather(*(pipeline.stop() for pipeline in self._ingests.values()))
         self._ingests.clear()
+        await self._storages.stop()
+
+    @property
+    def storages(self) -> StoragePool:
+        return self._storages
 
     def cameras_changed(self) -> None:
         """The system document changed; the ingests are brought in line soon after."""
@@ -74,6 +83,13 @@ class MediaService:
         if pipeline is None:
             return None, None
         return pipeline.ingest.status, pipeline.ingest.stats()
+
+    async def usage(self) -> dict[str, dict[str, int]]:
+        """Bytes recorded per storage, per camera."""
+        return await self._archive.usage()
+
+    async def rebuild_index(self, storage: ActiveStorage) -> Reconciled:
+        return await self._archive.rebuild(storage.id, storage.root, storage.writing)
 
     async def timeline(
         self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
@@ -115,8 +131,8 @@ class MediaService:
             hub = Hub()
             ingest = StreamIngest(f"{camera_id}/{stream}", StreamUrl.parse(url, user, password),
                                   hub, self._clock)  # fmt: skip
-            pipeline = _Pipeline(connection, ingest, Recorder(camera_id, stream, hub,
-                                                              self._archive))  # fmt: skip
+            recorder = Recorder(camera_id, stream, hub, self._archive, self._storages)
+            pipeline = _Pipeline(connection, ingest, recorder)
             self._ingests[key] = pipeline
             pipeline.start()
 

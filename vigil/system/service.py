@@ -7,6 +7,7 @@ or a whole system, never a half-made one.
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from vigil import __version__
 from vigil.auth.audit import Actor, AuditTrail
@@ -35,7 +36,11 @@ class SystemService:
         clock: Clock,
         addresses: list[str],
         default_name: str,
+        # What a server brings into the document when it becomes a member (its first
+        # storage): prepared before the change, and then written inside it.
+        server_defaults: Callable[[str], Awaitable[Callable[[], None]]],
     ) -> None:
+        self._server_defaults = server_defaults
         self._identity = identity
         self._document = document
         self._system = system
@@ -95,10 +100,12 @@ class SystemService:
         record = SystemRecord(
             id=uuid.uuid4().hex, name=system_name, created_ms=self._clock.now_ms()
         )
+        write_defaults = await self._server_defaults(self._identity.id)
         async with self._document.change():
             # Checked again inside the change: another request may have created it meanwhile.
             if self._system.get() is not None:
                 raise Conflict("this server belongs to a system already")
+            write_defaults()
             self._system.set(record)
             self._servers.insert(
                 self._identity.id,

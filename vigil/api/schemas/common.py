@@ -1,6 +1,7 @@
 """Field types shared by the request models: names, passwords, e-mail addresses."""
 
 import unicodedata
+from pathlib import PurePosixPath
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -52,6 +53,18 @@ FullName = Annotated[str, _text(128, required=False)]
 Email = Annotated[str, _text(254, required=False), AfterValidator(_email)]
 Password = Annotated[str, _unicode(256), AfterValidator(validate_password)]
 Url = Annotated[str, _unicode(2048)]
+
+
+def _absolute_path(value: str) -> str:
+    path = PurePosixPath(value)
+    if not path.is_absolute():
+        raise ValueError("give an absolute path, e.g. /mnt/nas1/vigil")
+    if ".." in path.parts:
+        raise ValueError("the path may not contain '..'")
+    return str(path)
+
+
+FolderPath = Annotated[str, _text(1024, required=True), AfterValidator(_absolute_path)]
 Secret = Annotated[str, _unicode(128)]
 # What a login form sends: checked only for being storable text, so that every attempt with
 # a name that cannot exist gets the same answer as a wrong password.

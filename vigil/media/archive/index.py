@@ -1,14 +1,16 @@
-"""The archive index of one storage, kept in line with the files on it.
+"""The archive index: every recorded file of this server's storages, kept in line with them.
 
-The files are the truth: their names say camera, stream, start and duration. At start the
-index is compared with the disk and mended (files found after a crash are finished first), and
-`rebuild` makes it again from the names alone, which is fast enough for years of archive.
+The files are the truth: their names say camera, stream, start and duration. Whenever a
+storage comes online its part of the index is compared with the disk and mended (files found
+after a crash are finished first), and `rebuild` makes it again from the names alone, which is
+fast enough for years of archive.
 """
 
 import asyncio
 import logging
 import os
 import sqlite3
+from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,13 +30,11 @@ class Reconciled:
 
 
 class ArchiveIndex:
-    def __init__(self, db: Database, root: Path) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self.root = root
 
-    async def open(self) -> Reconciled:
+    async def open(self) -> None:
         await self._db.migrate("archive", store.MIGRATIONS)
-        return await self.reconcile()
 
     async def add(self, recording: Recording) -> None:
         await self._db.transaction(lambda conn: store.insert(conn, [recording]))
@@ -46,35 +46,56 @@ class ArchiveIndex:
             lambda conn: store.overlapping(conn, camera_id, stream, from_ms, to_ms)
         )
 
-    async def reconcile(self) -> Reconciled:
-        """Finish files left open by a crash, then add what the index lacks and drop what the
-        disk lacks."""
-        on_disk, recovered = await _walk(self.root)
-        known = await self._db.run(store.all_paths)
+    async def usage(self) -> dict[str, dict[str, int]]:
+        """Bytes recorded per storage, per camera."""
+        return await self._db.run(store.usage)
+
+    async def ended_before(
+        self, storage_id: str, camera_id: str, time_ms: int, limit: int
+    ) -> list[Recording]:
+        return await self._db.run(
+            lambda conn: store.ended_before(conn, storage_id, camera_id, time_ms, limit)
+        )
+
+    async def oldest_on(self, storage_id: str, limit: int) -> list[Recording]:
+        return await self._db.run(lambda conn: store.oldest_on(conn, storage_id, limit))
+
+    async def remove(self, storage_id: str, paths: list[str]) -> None:
+        await self._db.transaction(lambda conn: store.delete_paths(conn, storage_id, paths))
+
+    async def forget(self, storage_id: str) -> None:
+        """A storage left the configuration: its files stay, the index no longer lists them."""
+        await self._db.transaction(lambda conn: store.delete_storage(conn, storage_id))
+
+    async def reconcile(
+        self, storage_id: str, root: Path, writing: Set[Path] = frozenset()
+    ) -> Reconciled:
+        """Finish files left open by a crash (but not those in `writing`, still being
+        written), then add what the index lacks and drop what the disk lacks."""
+        on_disk, recovered = await asyncio.to_thread(_walk, storage_id, root, writing)
+        known = await self._db.run(lambda conn: store.paths_on(conn, storage_id))
         missing = [r for path, r in on_disk.items() if path not in known]
         gone = [path for path in known if path not in on_disk]
 
         def mend(conn: sqlite3.Connection) -> None:
             store.insert(conn, missing)
-            store.delete_paths(conn, gone)
+            store.delete_paths(conn, storage_id, gone)
 
         await self._db.transaction(mend)
         if missing or gone or recovered:
             counts = {"added": len(missing), "removed": len(gone), "recovered": recovered}
-            logger.info("archive index mended", extra={"root": str(self.root), **counts})
+            logger.info("archive index mended", extra={"root": str(root), **counts})
         return Reconciled(len(missing), len(gone), recovered)
 
-    async def rebuild(self) -> Reconciled:
-        """Forget the index of this storage and make it again from the files."""
-        await self._db.transaction(store.delete_all)
-        return await self.reconcile()
+    async def rebuild(
+        self, storage_id: str, root: Path, writing: Set[Path] = frozenset()
+    ) -> Reconciled:
+        """Forget the index of a storage and make it again from the files."""
+        await self.forget(storage_id)
+        return await self.reconcile(storage_id, root, writing)
 
 
-async def _walk(root: Path) -> tuple[dict[str, Recording], int]:
-    return await asyncio.to_thread(_walk_blocking, root)
-
-
-def _walk_blocking(root: Path) -> tuple[dict[str, Recording], int]:
+def _walk(storage_id: str, root: Path, writing: Set[Path]) -> tuple[dict[str, Recording], int]:
     """Every recording under `root`, by path relative to it. Plain strings and scandir: a
     year of one camera is half a million files."""
     found: dict[str, Recording] = {}
@@ -91,11 +112,13 @@ def _walk_blocking(root: Path) -> tuple[dict[str, Recording], int]:
                         if closed is not None:
                             start, duration = int(closed[1]), int(closed[2])
                             relative = prefix + entry.name
-                            found[relative] = Recording(camera.name, stream.name, relative,
-                                                        start, start + duration,
+                            found[relative] = Recording(storage_id, camera.name, stream.name,
+                                                        relative, start, start + duration,
                                                         entry.stat().st_size)  # fmt: skip
                             continue
                         path = Path(entry.path)
+                        if path in writing:
+                            continue
                         parsed = naming.parse(root, path)
                         if parsed is None or parsed.duration_ms is not None:
                             continue
@@ -107,8 +130,8 @@ def _walk_blocking(root: Path) -> tuple[dict[str, Recording], int]:
                         relative = str(final.relative_to(root))
                         end = name.end_ms
                         assert end is not None
-                        found[relative] = Recording(camera.name, stream.name, relative,
-                                                    name.start_ms, end,
+                        found[relative] = Recording(storage_id, camera.name, stream.name,
+                                                    relative, name.start_ms, end,
                                                     final.stat().st_size)  # fmt: skip
     return found, recovered
 

@@ -1,40 +1,41 @@
-"""Retention by age: recordings older than their camera's maximum age are deleted.
+"""Retention: recordings older than their camera's maximum age go, and when a storage has
+less free space than its reserve, its oldest recordings go, whatever their camera.
 
 Each file goes in two steps, the file and then its index row; a server killed between them
 leaves a row without a file, which the index drops when it next compares itself with the
-disk. The file being written is never in the index, so it is never a candidate.
-Space-based retention (a storage below its reserve) comes with storages.
+disk (whenever the storage comes online, so at every start). The file being written is never
+in the index, so it is never a candidate.
 """
 
 import asyncio
 import logging
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 from vigil.clock import Clock
-from vigil.media.archive import store
 from vigil.media.archive.index import ArchiveIndex
-from vigil.state import Database
+from vigil.media.archive.store import Recording
+from vigil.media.storage.health import StorageState
+from vigil.media.storage.pool import ActiveStorage, StoragePool
 from vigil.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
-EVERY_S = 60.0
+EVERY_S = 10.0
 BATCH = 500  # files per database round trip
 
 
 class Retention:
     def __init__(
         self,
-        db: Database,
         index: ArchiveIndex,
+        storages: StoragePool,
         max_age_days: Callable[[], dict[str, int]],  # camera id → days, for cameras with one
         clock: Clock,
     ) -> None:
-        self._db = db
         self._index = index
+        self._storages = storages
         self._max_age_days = max_age_days
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
@@ -55,22 +56,52 @@ class Retention:
             await asyncio.sleep(EVERY_S)
 
     async def apply(self) -> int:
-        """One pass: delete what is past its age; returns how many files went."""
-        deleted = 0
-        now = self._clock.now_ms()
-        for camera_id, days in self._max_age_days().items():
-            while expired := await self._expired(camera_id, now - days * DAY_MS):
-                await asyncio.to_thread(_unlink_all, self._index.root, expired)
-                await self._db.transaction(partial(store.delete_paths, paths=expired))
-                deleted += len(expired)
+        """One pass, by age and then by space; returns how many files went."""
+        deleted = await self._by_age() + await self._by_space()
         if deleted:
             logger.info("retention deleted recordings", extra={"files": deleted})
         return deleted
 
-    async def _expired(self, camera_id: str, cutoff_ms: int) -> list[str]:
-        return await self._db.run(
-            partial(store.ended_before, camera_id=camera_id, time_ms=cutoff_ms, limit=BATCH)
-        )
+    async def _by_age(self) -> int:
+        deleted = 0
+        now = self._clock.now_ms()
+        for storage in self._deletable():
+            for camera_id, days in self._max_age_days().items():
+                cutoff = now - days * DAY_MS
+                while expired := await self._index.ended_before(
+                    storage.id, camera_id, cutoff, BATCH
+                ):
+                    deleted += await self._delete(storage, expired)
+        return deleted
+
+    async def _by_space(self) -> int:
+        deleted = 0
+        for storage in self._deletable():
+            lacking = -storage.room()
+            while lacking > 0:
+                chosen: list[Recording] = []
+                for recording in await self._index.oldest_on(storage.id, BATCH):
+                    if lacking <= 0:
+                        break
+                    chosen.append(recording)
+                    lacking -= recording.size
+                if not chosen:
+                    break
+                deleted += await self._delete(storage, chosen)
+        if deleted:
+            await self._storages.check()  # their free space as it is now
+        return deleted
+
+    def _deletable(self) -> list[ActiveStorage]:
+        deletable = (StorageState.ONLINE, StorageState.FULL)
+        return [s for s in self._storages.all() if s.health and s.health.state in deletable]
+
+    async def _delete(self, storage: ActiveStorage, recordings: list[Recording]) -> int:
+        """Delete files, then their rows; returns how many went."""
+        paths = [r.path for r in recordings]
+        await storage.run(_unlink_all, storage.root, paths)
+        await self._index.remove(storage.id, paths)
+        return len(paths)
 
 
 def _unlink_all(root: Path, paths: list[str]) -> None:

@@ -1,4 +1,8 @@
-"""SQL of the archive index: one row per recorded file (local to this server)."""
+"""SQL of the archive index: one row per recorded file (local to this server).
+
+A recording lives on one storage; its path is relative to that storage's root, so a storage
+mounted elsewhere keeps its index.
+"""
 
 import sqlite3
 from dataclasses import dataclass
@@ -21,11 +25,33 @@ MIGRATIONS = [
         CREATE INDEX recordings_by_time ON recordings (camera_id, stream, start_ms);
         """,
     ),
+    # The index is made from the files alone, so the rows of the one-folder archive are
+    # dropped rather than converted: the storage's first reconcile enters its files again.
+    Migration(
+        "recordings on several storages",
+        """
+        DROP TABLE recordings;
+        CREATE TABLE recordings (
+            id INTEGER PRIMARY KEY,
+            storage_id TEXT NOT NULL,
+            camera_id TEXT NOT NULL,
+            stream TEXT NOT NULL,
+            path TEXT NOT NULL,             -- relative to the storage's root
+            start_ms INTEGER NOT NULL,
+            end_ms INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            UNIQUE (storage_id, path)
+        );
+        CREATE INDEX recordings_by_time ON recordings (camera_id, stream, start_ms);
+        CREATE INDEX recordings_by_age ON recordings (storage_id, start_ms);
+        """,
+    ),
 ]
 
 
 @dataclass(frozen=True)
 class Recording:
+    storage_id: str
     camera_id: str
     stream: str
     path: str
@@ -34,34 +60,68 @@ class Recording:
     size: int
 
 
+_COLUMNS = "storage_id, camera_id, stream, path, start_ms, end_ms, size"
+
+
 def insert(conn: sqlite3.Connection, recordings: list[Recording]) -> None:
     conn.executemany(
-        "INSERT OR REPLACE INTO recordings (camera_id, stream, path, start_ms, end_ms, size) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(r.camera_id, r.stream, r.path, r.start_ms, r.end_ms, r.size) for r in recordings],
+        f"INSERT OR REPLACE INTO recordings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        [
+            (r.storage_id, r.camera_id, r.stream, r.path, r.start_ms, r.end_ms, r.size)
+            for r in recordings
+        ],
     )
 
 
-def delete_paths(conn: sqlite3.Connection, paths: list[str]) -> None:
-    conn.executemany("DELETE FROM recordings WHERE path = ?", [(p,) for p in paths])
+def delete_paths(conn: sqlite3.Connection, storage_id: str, paths: list[str]) -> None:
+    conn.executemany(
+        "DELETE FROM recordings WHERE storage_id = ? AND path = ?",
+        [(storage_id, p) for p in paths],
+    )
 
 
-def delete_all(conn: sqlite3.Connection) -> None:
-    conn.execute("DELETE FROM recordings")
+def delete_storage(conn: sqlite3.Connection, storage_id: str) -> None:
+    conn.execute("DELETE FROM recordings WHERE storage_id = ?", (storage_id,))
 
 
-def ended_before(conn: sqlite3.Connection, camera_id: str, time_ms: int, limit: int) -> list[str]:
-    """Paths of a camera's recordings (any stream) that ended before `time_ms`, oldest first."""
+def paths_on(conn: sqlite3.Connection, storage_id: str) -> set[str]:
+    rows = conn.execute("SELECT path FROM recordings WHERE storage_id = ?", (storage_id,))
+    return {row[0] for row in rows}
+
+
+def ended_before(
+    conn: sqlite3.Connection, storage_id: str, camera_id: str, time_ms: int, limit: int
+) -> list[Recording]:
+    """A camera's recordings on a storage (any stream) that ended before `time_ms`, oldest
+    first."""
     rows = conn.execute(
-        "SELECT path FROM recordings WHERE camera_id = ? AND start_ms < ? AND end_ms <= ? "
+        f"SELECT {_COLUMNS} FROM recordings "  # noqa: S608
+        "WHERE camera_id = ? AND start_ms < ? AND end_ms <= ? AND storage_id = ? "
         "ORDER BY start_ms LIMIT ?",
-        (camera_id, time_ms, time_ms, limit),
+        (camera_id, time_ms, time_ms, storage_id, limit),
     )
-    return [row[0] for row in rows]
+    return [Recording(*row) for row in rows]
 
 
-def all_paths(conn: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in conn.execute("SELECT path FROM recordings")}
+def oldest_on(conn: sqlite3.Connection, storage_id: str, limit: int) -> list[Recording]:
+    """The oldest recordings of a storage, of all its cameras."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM recordings "  # noqa: S608
+        "WHERE storage_id = ? ORDER BY start_ms LIMIT ?",
+        (storage_id, limit),
+    )
+    return [Recording(*row) for row in rows]
+
+
+def usage(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    """Bytes recorded per storage, per camera."""
+    rows = conn.execute(
+        "SELECT storage_id, camera_id, SUM(size) FROM recordings GROUP BY storage_id, camera_id"
+    )
+    result: dict[str, dict[str, int]] = {}
+    for storage_id, camera_id, size in rows:
+        result.setdefault(storage_id, {})[camera_id] = size
+    return result
 
 
 # Recordings are at most a few minutes long, so those overlapping a range start at most this
@@ -73,7 +133,7 @@ def overlapping(
     conn: sqlite3.Connection, camera_id: str, stream: str, from_ms: int, to_ms: int
 ) -> list[Recording]:
     rows = conn.execute(
-        "SELECT camera_id, stream, path, start_ms, end_ms, size FROM recordings "
+        f"SELECT {_COLUMNS} FROM recordings "  # noqa: S608
         "WHERE camera_id = ? AND stream = ? AND start_ms >= ? AND start_ms < ? AND end_ms > ? "
         "ORDER BY start_ms",
         (camera_id, stream, from_ms - MAX_RECORDING_MS, to_ms, from_ms),

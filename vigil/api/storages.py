@@ -1,0 +1,77 @@
+"""Storages: where this system's servers record, their health and their space."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from vigil.api.access import CallerDep
+from vigil.api.context import ApiContext
+from vigil.api.schemas.common import changes_of
+from vigil.api.schemas.storages import (
+    Rebuilt,
+    StorageCreate,
+    StorageList,
+    StorageOut,
+    StorageUpdate,
+    storage_out,
+)
+from vigil.errors import Conflict
+from vigil.media.storage.models import Storage
+
+
+def router(ctx: ApiContext) -> APIRouter:
+    api = APIRouter(prefix="/api/v1/storages", tags=["storages"])
+    pool = ctx.media.storages
+
+    async def out(storages: list[Storage]) -> list[StorageOut]:
+        usage = await ctx.media.usage()
+        answers = []
+        for storage in storages:
+            active = pool.get(storage.id)
+            health = active.health if active is not None else None
+            answers.append(storage_out(storage, health, usage.get(storage.id, {})))
+        return answers
+
+    @api.get("")
+    async def list_storages(caller: CallerDep) -> StorageList:
+        return StorageList(storages=await out(ctx.storages.all()))
+
+    @api.post("", status_code=201)
+    async def add_storage(body: StorageCreate, caller: CallerDep) -> StorageOut:
+        fields = body.model_dump()
+        fields["server_id"] = fields["server_id"] or ctx.system.server_id
+        storage = await ctx.storages.add(caller.actor, fields)
+        await pool.check()  # its health in the answer
+        return (await out([storage]))[0]
+
+    @api.get("/{storage_id}")
+    async def get_storage(storage_id: str, caller: CallerDep) -> StorageOut:
+        return (await out([ctx.storages.require(storage_id)]))[0]
+
+    @api.patch("/{storage_id}")
+    async def update_storage(storage_id: str, body: StorageUpdate, caller: CallerDep) -> StorageOut:
+        changes: dict[str, Any] = changes_of(body)
+        if changes.get("reserve_mib") == "auto":
+            changes["reserve_mib"] = None
+        storage = await ctx.storages.update(caller.actor, storage_id, changes)
+        await pool.check()
+        return (await out([storage]))[0]
+
+    @api.delete("/{storage_id}", status_code=204)
+    async def delete_storage(storage_id: str, caller: CallerDep) -> None:
+        await ctx.storages.delete(caller.actor, storage_id)
+        await pool.check()
+
+    @api.post("/{storage_id}/rebuild")
+    async def rebuild_index(storage_id: str, caller: CallerDep) -> Rebuilt:
+        """Make the storage's part of the archive index again from its files."""
+        ctx.storages.require(storage_id)
+        active = pool.get(storage_id)
+        if active is None or not active.writable:
+            raise Conflict("the storage must be online to rebuild its index")
+        result = await ctx.media.rebuild_index(active)
+        await ctx.audit.record(caller.actor, "storage.rebuild", target=storage_id,
+                               details={"after": result.__dict__})  # fmt: skip
+        return Rebuilt(added=result.added, removed=result.removed, recovered=result.recovered)
+
+    return api

@@ -1,0 +1,1 @@
+"""Storages: where recordings are written, their health, their space."""
