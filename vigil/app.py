@@ -27,7 +27,9 @@ from vigil.auth.passwords import Passwords
 from vigil.auth.roles import RoleRecord, RoleService
 from vigil.auth.sessions import Sessions
 from vigil.auth.users import UserRecord, UserService
+from vigil.cameras.discovery import Discovery
 from vigil.cameras.models import CameraRecord
+from vigil.cameras.onvif import OnvifReader
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
@@ -118,6 +120,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         audit,
         clock,
         server_ids=lambda: {server_id for server_id, _ in system.servers()},
+        onvif=OnvifReader(),
     )
     archive = ArchiveIndex(db, config.data_dir / "archive")
     await archive.open()
@@ -140,6 +143,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         roles=roles,
         audit=audit,
         cameras=cameras,
+        discovery=Discovery(config.discovery_addresses),
         media=media,
         accounts=Accounts(
             document=document,
