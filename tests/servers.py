@@ -45,6 +45,9 @@ class ServerProcess(VigilProcess):
             "127.0.0.1",
             "--port",
             str(self.port),
+            # Camera discovery stays on this machine, as everything a test sends does.
+            "--discovery-address",
+            "127.0.0.1",
         ]
 
     def ready(self) -> bool:

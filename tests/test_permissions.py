@@ -42,6 +42,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     # Everyone lists the cameras their role may see (filtered, see tests/media/test_cameras).
     ("GET", "/cameras"): EVERYONE,
     ("POST", "/cameras"): ADMINS,
+    # Discovery is for picking cameras to add (tests/cameras/test_discovery).
+    ("GET", "/cameras/discovery"): ADMINS,
     ("GET", "/cameras/{camera_id}"): EVERYONE,
     ("PATCH", "/cameras/{camera_id}"): ADMINS,
     ("DELETE", "/cameras/{camera_id}"): ADMINS,

@@ -28,7 +28,9 @@ from vigil.auth.passwords import Passwords
 from vigil.auth.roles import RoleRecord, RoleService
 from vigil.auth.sessions import Sessions
 from vigil.auth.users import UserRecord, UserService
+from vigil.cameras.discovery import Discovery
 from vigil.cameras.models import CameraRecord
+from vigil.cameras.onvif import OnvifReader
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
@@ -128,6 +130,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         audit,
         clock,
         server_ids=lambda: {server_id for server_id, _ in system.servers()},
+        onvif=OnvifReader(),
     )
     archive = ArchiveIndex(db)
     await archive.open()
@@ -153,6 +156,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         audit=audit,
         cameras=cameras,
         storages=storages,
+        discovery=Discovery(config.discovery_addresses),
         media=media,
         accounts=Accounts(
             document=document,

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import signal
 from collections.abc import Sequence
@@ -35,8 +36,24 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--data", type=Path, default=Path("data"), help="data folder")
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=int, default=7001, help="HTTP port (default: 7001)")
+    server.add_argument(
+        "--discovery-address",
+        type=_ipv4,
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="probe for cameras out of this IPv4 address's interface only (repeatable; "
+        "default: every interface)",
+    )
     _add_testcamera(commands)
     return parser
+
+
+def _ipv4(text: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not an IPv4 address: {text!r}") from err
 
 
 def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -152,7 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.log_level)
     if args.command == "server":
         try:
-            asyncio.run(serve(ServerConfig(data_dir=args.data, host=args.host, port=args.port)))
+            server = ServerConfig(
+                data_dir=args.data,
+                host=args.host,
+                port=args.port,
+                discovery_addresses=tuple(args.discovery_address),
+            )
+            asyncio.run(serve(server))
         except DataFolderInUse as err:
             logger.error("cannot start", extra={"reason": str(err)})
             return 1

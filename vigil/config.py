@@ -9,6 +9,8 @@ class ServerConfig:
     data_dir: Path
     host: str = "127.0.0.1"
     port: int = 7001
+    # IPv4 addresses whose interfaces WS-Discovery probes out of; empty: every interface.
+    discovery_addresses: tuple[str, ...] = ()
 
     @property
     def database_path(self) -> Path:

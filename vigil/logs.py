@@ -52,3 +52,7 @@ def configure_logging(level: str = "info") -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # The SOAP libraries log whole envelopes at debug: WS-Security tokens, and stream URIs
+    # that some cameras write their credentials into. Those never reach our log.
+    for name in ("zeep", "onvif"):
+        logging.getLogger(name).setLevel(max(root.level, logging.INFO))

@@ -1,13 +1,13 @@
 """Cameras through the API, against simulated cameras: status, stats, secrets, bad input."""
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.cameras.polling import streaming, wait_for_camera
 from tests.servers import ServerProcess, add_user
 from tests.testcamera.process import TestCameraProcess
 
@@ -31,17 +31,6 @@ def _state(camera: dict[str, Any], stream: str = "main") -> str:
     return state
 
 
-def _wait_for(
-    client: httpx.Client, camera_id: str, done: Callable[[dict[str, Any]], bool]
-) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    while True:
-        camera = client.get(f"/cameras/{camera_id}").json()
-        if done(camera) or time.monotonic() > deadline:
-            return camera
-        time.sleep(0.2)
-
-
 def test_a_camera_added_by_url_goes_online_with_stats_and_hides_its_password(
     system_server: ServerProcess, owner: httpx.Client, cameras: TestCameraProcess
 ) -> None:
@@ -57,11 +46,7 @@ def test_a_camera_added_by_url_goes_online_with_stats_and_hides_its_password(
     added = answer.json()
     assert added["has_credentials"] is True
     assert added["streams"]["main"]["url"] == _url(cameras, 1)  # credentials taken out
-    camera = _wait_for(
-        owner,
-        added["id"],
-        lambda c: all(s["stats"] for s in c["streams"].values()),
-    )
+    camera = wait_for_camera(owner, added["id"], streaming)
     main, sub = camera["streams"]["main"], camera["streams"]["sub"]
     assert main["status"]["state"] == "online"
     assert (main["stats"]["codec"], main["stats"]["width"], main["stats"]["height"]) == (
@@ -93,8 +78,8 @@ def test_wrong_password_and_unreachable_cameras_say_why(
     gone = owner.post(
         "/cameras", json={"name": "Gone", "main_url": "rtsp://127.0.0.1:9/cam1/main"}
     ).json()
-    wrong = _wait_for(owner, wrong["id"], lambda c: _state(c) == "unauthorized")
-    gone = _wait_for(owner, gone["id"], lambda c: _state(c) == "offline")
+    wrong = wait_for_camera(owner, wrong["id"], lambda c: _state(c) == "unauthorized")
+    gone = wait_for_camera(owner, gone["id"], lambda c: _state(c) == "offline")
     assert wrong["streams"]["main"]["status"]["state"] == "unauthorized"
     assert "password" in wrong["streams"]["main"]["status"]["reason"]
     assert gone["streams"]["main"]["status"]["state"] == "offline"
@@ -176,5 +161,5 @@ def test_cameras_come_back_after_a_restart(tmp_path: Path, cameras: TestCameraPr
         server.stop()
         server.start()
         with server.login() as owner:
-            camera = _wait_for(owner, added["id"], lambda c: _state(c) == "online")
+            camera = wait_for_camera(owner, added["id"], lambda c: _state(c) == "online")
     assert _state(camera) == "online"

@@ -60,6 +60,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # Which cameras a role may see is checked per camera by the cameras router.
     ("GET", f"{API}/cameras"): LOGGED_IN,
     ("POST", f"{API}/cameras"): Rule(operation=Operation.CAMERA_ADD),
+    # Discovery exists to pick cameras to add.
+    ("GET", f"{API}/cameras/discovery"): Rule(operation=Operation.CAMERA_ADD),
     ("GET", f"{API}/cameras/{{camera_id}}"): LOGGED_IN,
     ("PATCH", f"{API}/cameras/{{camera_id}}"): Rule(operation=Operation.CAMERA_EDIT),
     ("DELETE", f"{API}/cameras/{{camera_id}}"): Rule(operation=Operation.CAMERA_DELETE),

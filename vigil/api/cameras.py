@@ -11,11 +11,13 @@ from vigil.api.schemas.cameras import (
     CameraList,
     CameraOut,
     CameraUpdate,
+    DiscoveryOut,
     Interval,
     StreamOut,
     StreamStatusOut,
     TimelineOut,
     camera_out,
+    discovered_out,
 )
 from vigil.api.schemas.common import changes_of
 from vigil.cameras.models import Camera, StreamName
@@ -51,9 +53,22 @@ def router(ctx: ApiContext) -> APIRouter:
 
     @api.post("", status_code=201)
     async def add_camera(body: CameraCreate, caller: CallerDep) -> CameraOut:
+        source = body.source()
         fields = body.model_dump()
         fields["parent_server_id"] = fields["parent_server_id"] or ctx.system.server_id
+        if source == "onvif":
+            return out(await ctx.cameras.add_by_onvif(caller.actor, fields))
         return out(await ctx.cameras.add(caller.actor, fields))
+
+    # Before /{camera_id}, which would take "discovery" for an id.
+    @api.get("/discovery")
+    async def discover_cameras(
+        caller: CallerDep, wait_ms: Annotated[int, Query(ge=200, le=10_000)] = 2000
+    ) -> DiscoveryOut:
+        devices = await ctx.discovery.probe(wait_ms / 1000)
+        added = ctx.cameras.by_onvif_address()
+        may_see = caller.role.rights.may_see_camera
+        return DiscoveryOut(devices=[discovered_out(d, added, may_see) for d in devices])
 
     @api.get("/{camera_id}")
     async def get_camera(camera_id: str, caller: CallerDep) -> CameraOut:

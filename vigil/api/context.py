@@ -7,6 +7,7 @@ from vigil.auth.audit import AuditTrail
 from vigil.auth.login import LoginService
 from vigil.auth.roles import RoleService
 from vigil.auth.users import UserService
+from vigil.cameras.discovery import Discovery
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.media.service import MediaService
@@ -25,4 +26,5 @@ class ApiContext:
     audit: AuditTrail
     cameras: CameraService
     storages: StorageService
+    discovery: Discovery
     media: MediaService

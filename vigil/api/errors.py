@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from vigil import errors
+from vigil.cameras import errors as camera_errors
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,11 @@ STATUS: dict[type[errors.VigilError], int] = {
     errors.AccountLocked: 423,
     errors.ServerUndefined: 409,
     errors.StorageFailure: 503,
+    # The camera, not the request, failed: a bad gateway; except credentials, which are input.
+    camera_errors.CameraUnreachable: 502,
+    camera_errors.NotOnvif: 502,
+    camera_errors.CameraUnauthorized: 422,
+    camera_errors.DiscoveryUnavailable: 503,
 }
 
 

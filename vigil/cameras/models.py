@@ -16,8 +16,11 @@ class CameraRecord(BaseModel):
     enabled: bool = True
     main_url: str  # rtsp://, without credentials
     sub_url: str | None = None
-    # Credentials are needed in clear to log in to the camera; they never leave the servers
-    # (API answers say only whether they are set, logs never carry them).
+    # Where the camera's ONVIF device service is (vigil.cameras.address form), when it was
+    # added by ONVIF: PTZ and events reach it there.
+    onvif_address: str | None = None
+    # Credentials (RTSP and ONVIF alike) are needed in clear to log in to the camera; they never
+    # leave the servers (API answers say only whether they are set, logs never carry them).
     username: str = ""
     password: str = Field(default="", repr=False)
     transport: Transport = "tcp"

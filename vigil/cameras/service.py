@@ -6,12 +6,14 @@ from typing import Any
 
 from vigil.auth.audit import Actor, AuditTrail, audit_changes
 from vigil.cameras.models import Camera, CameraRecord
+from vigil.cameras.onvif import OnvifReader
 from vigil.clock import Clock
 from vigil.errors import Conflict, InvalidInput, LimitReached, NotFound
 from vigil.media.rtsp.client import StreamUrl
 from vigil.state import Collection, SystemDocument
 
 MAX_CAMERAS_PER_SERVER = 128
+MAX_NAME_LENGTH = 64  # as the API's names
 _SECRET_FIELDS = frozenset({"password"})
 
 
@@ -28,12 +30,14 @@ class CameraService:
         audit: AuditTrail,
         clock: Clock,
         server_ids: Callable[[], set[str]],
+        onvif: OnvifReader,
     ) -> None:
         self._document = document
         self._records = records
         self._audit = audit
         self._clock = clock
         self._server_ids = server_ids
+        self._onvif = onvif
 
     def all(self) -> list[Camera]:
         return [Camera(id=i, record=r) for i, r in self._records.items()]
@@ -50,6 +54,8 @@ class CameraService:
         async with self._document.change():
             self._check_parent(fields["parent_server_id"])
             self._check_name_free(fields["name"], None)
+            if fields.get("onvif_address") is not None:
+                self._check_onvif_free(fields["onvif_address"])
             on_parent = [r for r in self._records.all()
                          if r.parent_server_id == fields["parent_server_id"]]  # fmt: skip
             if len(on_parent) >= MAX_CAMERAS_PER_SERVER:
@@ -62,6 +68,25 @@ class CameraService:
         await self._audit.record(actor, "camera.add", target=camera_id,
                                  details={"after": _public(record)})  # fmt: skip
         return Camera(id=camera_id, record=record)
+
+    async def add_by_onvif(self, actor: Actor, fields: dict[str, Any]) -> Camera:
+        """Add the camera at `fields["onvif_address"]` with the streams it names over ONVIF,
+        and its own name unless `fields` gives one."""
+        address = fields["onvif_address"]
+        self._check_onvif_free(address)  # before asking the camera anything
+        device = await self._onvif.read(address, fields["username"], fields["password"])
+        return await self.add(
+            actor,
+            {
+                **fields,
+                "name": fields["name"] or self._free_name(device.name),
+                "main_url": device.main_url,
+                "sub_url": device.sub_url,
+            },
+        )
+
+    def by_onvif_address(self) -> dict[str, Camera]:
+        return {c.record.onvif_address: c for c in self.all() if c.record.onvif_address}
 
     async def update(self, actor: Actor, camera_id: str, changes: dict[str, Any]) -> Camera:
         changes = _with_credentials_from_urls(changes)
@@ -93,6 +118,20 @@ class CameraService:
         for other_id, record in self._records.items():
             if other_id != camera_id and record.name.casefold() == key:
                 raise Conflict(f"a camera is already named {name!r}", field="name")
+
+    def _check_onvif_free(self, address: str) -> None:
+        if address in self.by_onvif_address():
+            raise Conflict(f"the camera at {address} is added already", field="onvif_address")
+
+    def _free_name(self, wanted: str) -> str:
+        """`wanted`, or with " (2)", " (3)"... when taken: cameras of one model share a name."""
+        taken = {record.name.casefold() for record in self._records.all()}
+        name, number = wanted[:MAX_NAME_LENGTH], 1
+        while name.casefold() in taken:
+            number += 1
+            suffix = f" ({number})"
+            name = wanted[: MAX_NAME_LENGTH - len(suffix)] + suffix
+        return name
 
 
 def _with_credentials_from_urls(fields: dict[str, Any]) -> dict[str, Any]:

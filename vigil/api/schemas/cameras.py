@@ -1,9 +1,14 @@
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt
 
 from vigil.api.schemas.common import Name, Request, Secret, Url
+from vigil.cameras.address import device_service_url
+from vigil.cameras.discovery import DiscoveredDevice
 from vigil.cameras.models import Camera, Transport
+from vigil.cameras.scopes import scope_value
+from vigil.errors import InvalidInput
 from vigil.media.ingest import StreamStats
 from vigil.media.rtsp.client import StreamUrl
 
@@ -14,6 +19,8 @@ def _rtsp_url(value: str) -> str:
 
 
 RtspUrl = Annotated[Url, AfterValidator(_rtsp_url)]
+# host[:port] or http(s)://host[:port][/onvif/device_service], kept as the device service URL
+OnvifAddress = Annotated[Url, AfterValidator(device_service_url)]
 
 
 class StreamStatusOut(BaseModel):
@@ -40,6 +47,7 @@ class CameraOut(BaseModel):
     transport: Transport
     retention_days: int | None
     has_credentials: bool  # the credentials themselves are never sent back
+    onvif_address: str | None  # when added by ONVIF
     streams: dict[str, StreamOut]
     created_ms: int
 
@@ -49,15 +57,34 @@ class CameraList(BaseModel):
 
 
 class CameraCreate(Request):
-    name: Name
-    main_url: RtspUrl
+    """A camera by its RTSP URLs, or by its ONVIF address (see `source`)."""
+
+    name: Name | None = None  # required with main_url; with onvif_address, the camera's own
+    main_url: RtspUrl | None = None
     sub_url: RtspUrl | None = None
+    onvif_address: OnvifAddress | None = None
     username: Secret = ""
     password: Secret = ""
     transport: Transport = "tcp"
     enabled: StrictBool = True
     retention_days: RetentionDays | None = None
     parent_server_id: str | None = None  # this server when not given
+
+    def source(self) -> Literal["rtsp", "onvif"]:
+        """Where the streams come from: exactly one of `main_url` and `onvif_address`."""
+        if self.onvif_address is not None:
+            for field in ("main_url", "sub_url"):
+                if getattr(self, field) is not None:
+                    raise InvalidInput(
+                        f"{field}: leave it out with onvif_address; the camera names its streams",
+                        field=field,
+                    )
+            return "onvif"
+        if self.main_url is None:
+            raise InvalidInput("main_url: give main_url or onvif_address", field="main_url")
+        if self.name is None:
+            raise InvalidInput("name: required with main_url", field="name")
+        return "rtsp"
 
 
 class CameraUpdate(Request):
@@ -85,6 +112,7 @@ def camera_out(camera: Camera, streams: dict[str, StreamOut]) -> CameraOut:
         transport=r.transport,
         retention_days=r.retention_days,
         has_credentials=bool(r.username or r.password),
+        onvif_address=r.onvif_address,
         streams=streams,
         created_ms=r.created_ms,
     )
@@ -101,3 +129,32 @@ class TimelineOut(BaseModel):
     camera_id: str
     stream: str
     intervals: list[Interval]
+
+
+class DiscoveredOut(BaseModel):
+    endpoint: str  # the device's stable id, usually urn:uuid:...
+    onvif_addresses: list[str]  # each can be given as onvif_address to add the camera
+    name: str | None  # as its scopes say
+    hardware: str | None
+    scopes: list[str]
+    added: bool  # a camera of the system has one of these addresses
+    camera_id: str | None  # that camera, when the caller's role may see it
+
+
+class DiscoveryOut(BaseModel):
+    devices: list[DiscoveredOut]
+
+
+def discovered_out(
+    device: DiscoveredDevice, added: dict[str, Camera], may_see: Callable[[str], bool]
+) -> DiscoveredOut:
+    camera = next((added[a] for a in device.addresses if a in added), None)
+    return DiscoveredOut(
+        endpoint=device.endpoint,
+        onvif_addresses=list(device.addresses),
+        name=scope_value(device.scopes, "name"),
+        hardware=scope_value(device.scopes, "hardware"),
+        scopes=list(device.scopes),
+        added=camera is not None,
+        camera_id=camera.id if camera is not None and may_see(camera.id) else None,
+    )

@@ -1,0 +1,38 @@
+"""ONVIF device addresses: what users type, and the one form the system stores and compares.
+
+ONVIF Core fixes the device service at `/onvif/device_service`, so a host and port say all:
+`host`, `host:port`, `http://host[:port]` and the full device service URL are all accepted and
+stored as `http(s)://host[:port]/onvif/device_service`, the form WS-Discovery announces, with
+the host in lower case and the scheme's default port left out. One form means "is this camera
+added already?" is a string comparison.
+"""
+
+from urllib.parse import urlsplit
+
+DEVICE_PATH = "/onvif/device_service"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_EXPECTED = f"expected host[:port] or http://host[:port]{DEVICE_PATH}"
+
+
+def device_service_url(address: str) -> str:
+    """The stored form of `address`; ValueError says what is wrong with it."""
+    text = address.strip()
+    if "://" not in text:
+        text = f"http://{text}"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as err:
+        raise ValueError(f"{_EXPECTED} ({err})") from err
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError(_EXPECTED)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry credentials: give them as username and password")
+    if not parts.hostname:
+        raise ValueError("must name the camera's host")
+    if parts.path not in ("", "/", DEVICE_PATH) or parts.query or parts.fragment:
+        raise ValueError(f"ONVIF devices serve at {DEVICE_PATH}; give host[:port] or that URL")
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{DEVICE_PATH}"

@@ -1,0 +1,172 @@
+"""Reading a camera over ONVIF: who it is, its video profiles and their RTSP stream URIs.
+
+onvif-zeep-async does the SOAP work: it is asyncio-native (aiohttp), ships the WSDLs, signs
+requests with WS-UsernameToken digests (the password never crosses the wire in clear) and can
+correct for a camera clock that is off. That correction (`adjust_time`) is on: cameras without
+NTP drift, then refuse every signed request, and that would look like a wrong password.
+What the library leaves to its caller, this module does:
+- bound the whole exchange: its own timeouts are 30 to 90 s per request, so one
+  `asyncio.timeout` covers the read from the first request to the last;
+- tell failures apart: aiohttp, zeep and onvif errors become CameraUnreachable, NotOnvif and
+  CameraUnauthorized, each naming the request field to fix;
+- keep credentials out of logs: no message here carries them, and `vigil.logs` keeps the SOAP
+  libraries' debug output (whole envelopes, WS-Security tokens included) out of the log.
+Two side effects of the library to know: `ONVIFCamera()` removes `http_proxy`/`https_proxy`
+from the process environment (cameras are reached directly anyway), and importing it calls
+`logging.basicConfig`, which `vigil.logs.configure_logging` replaces when the command starts.
+"""
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import zeep.exceptions
+from onvif import ONVIFCamera
+
+from vigil.cameras.errors import CameraError, CameraUnauthorized, CameraUnreachable, NotOnvif
+from vigil.cameras.scopes import scope_value
+from vigil.media.rtsp.client import StreamUrl
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 10.0
+_ADDRESS = "onvif_address"
+_STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+# Fault codes that mean "who are you?": ONVIF's ter:NotAuthorized and WS-Security's own.
+_AUTH_FAULTS = frozenset({"NotAuthorized", "FailedAuthentication", "InvalidSecurityToken"})
+
+
+@dataclass(frozen=True)
+class OnvifDevice:
+    name: str  # the device's own name (its name scope), else its make and model
+    main_url: str  # rtsp://, of the profile with the most pixels
+    sub_url: str | None  # of the profile with the fewest, when there is a second one
+
+
+class OnvifReader:
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self._timeout_s = timeout_s
+
+    async def read(self, address: str, username: str, password: str) -> OnvifDevice:
+        """Read the camera at `address` (a device service URL in the stored form)."""
+        parts = urlsplit(address)
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        camera = ONVIFCamera(
+            f"{parts.scheme}://{host}",
+            port,
+            # Empty strings, not None, when there are none: the library cannot sign None.
+            username,
+            password,
+            no_cache=True,  # the WSDL cache would be a file in the user's home folder
+            adjust_time=True,
+        )
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                device = await _read(camera, address)
+        except CameraError:
+            raise
+        except TimeoutError as err:
+            raise CameraUnreachable(
+                f"{address} did not answer within {self._timeout_s:g} s", field=_ADDRESS
+            ) from err
+        except (aiohttp.ClientError, OSError) as err:
+            raise CameraUnreachable(
+                f"cannot reach {address}: {_connection_failure(err)}", field=_ADDRESS
+            ) from err
+        except zeep.exceptions.Fault as err:
+            if _refuses_credentials(err):
+                raise _unauthorized() from err
+            raise NotOnvif(
+                f"{address} answered with a fault, not as an ONVIF camera: "
+                f"{str(err.message)[:200]}",
+                field=_ADDRESS,
+            ) from err
+        except zeep.exceptions.TransportError as err:
+            if err.status_code == 401:
+                raise _unauthorized() from err
+            raise NotOnvif(
+                f"{address} is not an ONVIF device: it answered HTTP {err.status_code}",
+                field=_ADDRESS,
+            ) from err
+        except Exception as err:
+            # Past the cases above, zeep fails on what it cannot read with whatever its parser
+            # hits (AttributeError for a JSON body), as the onvif layer does on odd answers.
+            logger.debug("unreadable ONVIF answer", exc_info=True, extra={"address": address})
+            raise NotOnvif(f"{address} did not answer as an ONVIF device", field=_ADDRESS) from err
+        finally:
+            await camera.close()
+        logger.info(
+            "camera read over ONVIF",
+            extra={"address": address, "sub_stream": device.sub_url is not None},
+        )
+        return device
+
+
+async def _read(camera: Any, address: str) -> OnvifDevice:
+    await camera.update_xaddrs()
+    management = await camera.create_devicemgmt_service()
+    info = await management.GetDeviceInformation()
+    scopes = [str(scope.ScopeItem) for scope in await management.GetScopes() or []]
+    media = await camera.create_media_service()
+    profiles = sorted(
+        (p for p in await media.GetProfiles() or [] if _pixels(p)), key=_pixels, reverse=True
+    )
+    if not profiles:
+        raise NotOnvif(f"{address} offers no video profile", field=_ADDRESS)
+    main_url = await _stream_uri(media, profiles[0], address)
+    sub_url = await _stream_uri(media, profiles[-1], address) if len(profiles) > 1 else None
+    return OnvifDevice(name=_name(info, scopes), main_url=main_url, sub_url=sub_url)
+
+
+def _pixels(profile: Any) -> int:
+    encoder = profile.VideoEncoderConfiguration
+    resolution = encoder.Resolution if encoder is not None else None
+    return int(resolution.Width) * int(resolution.Height) if resolution is not None else 0
+
+
+async def _stream_uri(media: Any, profile: Any, address: str) -> str:
+    answer = await media.GetStreamUri({"ProfileToken": profile.token, "StreamSetup": _STREAM_SETUP})
+    uri = str(answer.Uri or "")
+    try:
+        StreamUrl.parse(uri)
+    except ValueError as err:
+        # The URI is not repeated: cameras sometimes write their credentials into it.
+        raise NotOnvif(
+            f"{address} gave a stream address that is not an rtsp:// URL", field=_ADDRESS
+        ) from err
+    return uri
+
+
+def _name(info: Any, scopes: list[str]) -> str:
+    """A name for the camera from what it says of itself, in printable characters."""
+    for candidate in (scope_value(scopes, "name"), f"{info.Manufacturer or ''} {info.Model or ''}"):
+        name = "".join(c for c in candidate or "" if c.isprintable()).strip()
+        if name:
+            return name
+    return "ONVIF camera"
+
+
+def _refuses_credentials(fault: zeep.exceptions.Fault) -> bool:
+    codes = [str(fault.code or ""), *(str(code) for code in fault.subcodes or [])]
+    # Codes come as "{namespace}Local" or "prefix:Local".
+    locals_ = {code.rpartition("}")[2].rpartition(":")[2] for code in codes}
+    return bool(locals_ & _AUTH_FAULTS) or "not authorized" in str(fault.message).lower()
+
+
+def _unauthorized() -> CameraUnauthorized:
+    return CameraUnauthorized("the camera refused the username and password", field="password")
+
+
+def _connection_failure(err: Exception) -> str:
+    if isinstance(err, aiohttp.ClientConnectorDNSError):
+        return "its host name does not resolve"
+    cause = err.os_error if isinstance(err, aiohttp.ClientConnectorError) else err
+    if isinstance(cause, OSError) and cause.errno:
+        return os.strerror(cause.errno).lower()
+    return "the connection failed"
