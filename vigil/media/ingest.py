@@ -29,11 +29,11 @@ from vigil.tasks import cancel_and_wait
 logger = logging.getLogger(__name__)
 
 MAX_DRIFT_MS = 5_000
-STALL_S = 10.0  # no packet for this long: the connection is dropped and made again
+STALL_S = 10.0  # no video for this long: the connection is dropped and made again
 # Over UDP, nothing at all since PLAY for this long: the packets are most likely blocked on
 # the way (a firewall or NAT), which a user should hear about sooner than a stall.
 UDP_SILENCE_S = 5.0
-WATCH_S = 1.0
+WATCH_S = 1.0  # how often a connection's silence is looked at
 FIRST_RETRY_S, MAX_RETRY_S = 1.0, 30.0
 STATS_FRAMES = 100
 
