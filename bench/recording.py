@@ -9,7 +9,10 @@ For each: CPU seconds over the measured window, peak memory, packets lost, bytes
 byte received. Prints one JSON object. Targets (issue 4): Vigil's CPU at most half the ffmpeg
 processes'; 128 cameras with no packet lost; written at most 1.02 x received.
 
-Run: `python -m bench.recording [--count 128] [--seconds 60]`.
+With `--transport udp` both take RTP over UDP instead (Vigil's cameras set to `udp`, ffmpeg
+with `-rtsp_transport udp`).
+
+Run: `python -m bench.recording [--count 128] [--seconds 60] [--transport tcp|udp]`.
 """
 
 import argparse
@@ -42,7 +45,9 @@ def _urls(cameras: TestCameraProcess, count: int) -> list[str]:
     ]
 
 
-def _vigil(cameras: TestCameraProcess, count: int, seconds: float, folder: Path) -> dict[str, Any]:
+def _vigil(
+    cameras: TestCameraProcess, count: int, seconds: float, transport: str, folder: Path
+) -> dict[str, Any]:
     with ServerProcess(folder / "server") as server:
         server.start()
         server.create_system()
@@ -54,6 +59,7 @@ def _vigil(cameras: TestCameraProcess, count: int, seconds: float, folder: Path)
                         "name": f"Camera {n + 1}",
                         "main_url": f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}/main",
                         "sub_url": f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}/sub",
+                        "transport": transport,
                     },
                 )
                 answer.raise_for_status()
@@ -86,7 +92,7 @@ def _vigil(cameras: TestCameraProcess, count: int, seconds: float, folder: Path)
     }
 
 
-def _ffmpeg(urls: list[str], seconds: float, folder: Path) -> dict[str, Any]:
+def _ffmpeg(urls: list[str], seconds: float, transport: str, folder: Path) -> dict[str, Any]:
     processes = []
     logs = []
     for n, url in enumerate(urls):
@@ -102,7 +108,7 @@ def _ffmpeg(urls: list[str], seconds: float, folder: Path) -> dict[str, Any]:
                     "-v",
                     "warning",
                     "-rtsp_transport",
-                    "tcp",
+                    transport,
                     "-i",
                     url,
                     "-c",
@@ -145,6 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=128)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--transport", choices=("tcp", "udp"), default="tcp")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -155,8 +162,8 @@ def main() -> None:
             extra_args=("--main", "1920x1080@25:4000k", "--sub", "640x360@15:512k"),
         ).start(timeout_s=600)
         try:
-            vigil = _vigil(cameras, args.count, args.seconds, folder)
-            ffmpeg = _ffmpeg(_urls(cameras, args.count), args.seconds, folder)
+            vigil = _vigil(cameras, args.count, args.seconds, args.transport, folder)
+            ffmpeg = _ffmpeg(_urls(cameras, args.count), args.seconds, args.transport, folder)
         finally:
             cameras.stop()
     print(
@@ -166,6 +173,7 @@ def main() -> None:
                 "cameras": args.count,
                 "streams": 2 * args.count,
                 "seconds": args.seconds,
+                "transport": args.transport,
                 "vigil": vigil,
                 "ffmpeg_per_stream": ffmpeg,
                 "vigil_cpu_over_ffmpeg": round(vigil["cpu_seconds"] / ffmpeg["cpu_seconds"], 3)

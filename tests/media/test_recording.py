@@ -21,10 +21,14 @@ from vigil.media.archive import naming
 from vigil.testcamera.video.caption import read_caption
 
 
-def _add(owner: httpx.Client, camera: TestCameraProcess) -> str:
+def _add(owner: httpx.Client, camera: TestCameraProcess, transport: str = "tcp") -> str:
     answer = owner.post(
         "/cameras",
-        json={"name": "Yard", "main_url": f"rtsp://127.0.0.1:{camera.rtsp_port}/cam1/main"},
+        json={
+            "name": "Yard",
+            "main_url": f"rtsp://127.0.0.1:{camera.rtsp_port}/cam1/main",
+            "transport": transport,
+        },
     )
     assert answer.status_code == 201, answer.text
     camera_id: str = answer.json()["id"]
@@ -33,14 +37,14 @@ def _add(owner: httpx.Client, camera: TestCameraProcess) -> str:
 
 @contextmanager
 def recording(
-    server: ServerProcess, camera: TestCameraProcess
+    server: ServerProcess, camera: TestCameraProcess, transport: str = "tcp"
 ) -> Iterator[tuple[httpx.Client, str]]:
-    """Start `server` as a one-server system recording `camera`: the owner's client and the
-    camera's id. The server keeps running after the block."""
+    """Start `server` as a one-server system recording `camera` (RTP over `transport`): the
+    owner's client and the camera's id. The server keeps running after the block."""
     server.start()
     server.create_system()
     with server.login() as owner:
-        yield owner, _add(owner, camera)
+        yield owner, _add(owner, camera, transport)
 
 
 def _timeline(owner: httpx.Client, camera_id: str, since_ms: int) -> list[dict[str, Any]]:

@@ -68,3 +68,40 @@ def test_timestamp_resets_and_corrupt_packets_keep_one_recording(
         # In order, whatever the camera's clock did. (Garbled packets can spoil pictures
         # until the next keyframe, captions included, so only the reset is checked so.)
         assert numbers == sorted(numbers)
+
+
+def test_a_codec_change_starts_a_new_file_in_the_new_codec(tmp_path: Path) -> None:
+    with (
+        TestCameraProcess(tmp_path, count=1) as camera,
+        ServerProcess(tmp_path / "server") as server,
+    ):
+        camera.start(timeout_s=120)
+        with recording(server, camera) as (owner, camera_id):
+            time.sleep(3)
+            answer = httpx.post(
+                f"{camera.url()}/control/codec", json={"stream": "main", "codec": "h265"}
+            )
+            assert answer.status_code == 200, answer.text
+            deadline = time.monotonic() + 120  # the camera encodes its H.265 loop first
+            stats = None
+            while time.monotonic() < deadline:
+                stats = owner.get(f"/cameras/{camera_id}").json()["streams"]["main"]["stats"]
+                if stats and stats["codec"] == "h265":
+                    break
+                time.sleep(0.2)
+            time.sleep(3)
+        server.stop()
+        files = _files(server.data_dir, "*_*.mp4")
+    assert stats is not None
+    assert stats["codec"] == "h265"
+    assert len(files) == 2, files
+    codecs = []
+    for path in files:
+        assert decode_errors(path) == ""
+        with av.open(str(path)) as container:
+            codecs.append(container.streams.video[0].codec_context.name)
+        numbers = _frame_numbers(path)
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    assert codecs == ["h264", "hevc"]
+    (first_start, first_ms), (second_start, _) = (map(int, p.stem.split("_")) for p in files)
+    assert second_start - (first_start + first_ms) <= 2_000  # a moment lost, while reconnecting

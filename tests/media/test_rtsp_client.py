@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tests.testcamera.process import TestCameraProcess
+from vigil.cameras.models import Transport
 from vigil.media.codecs import Codec
 from vigil.media.depacketize import AccessUnit
 from vigil.media.rtsp.client import RtspError, RtspStream, StreamUrl, Unauthorized
@@ -24,9 +25,11 @@ def cameras(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCameraProc
         yield process
 
 
-async def _pull(url: StreamUrl, seconds: float) -> tuple[RtspStream, list[AccessUnit]]:
+async def _pull(
+    url: StreamUrl, seconds: float, transport: Transport = "tcp"
+) -> tuple[RtspStream, list[AccessUnit]]:
     units: list[AccessUnit] = []
-    stream = RtspStream(url, units.append)
+    stream = RtspStream(url, units.append, transport)
     await stream.start()
     await asyncio.sleep(seconds)
     await stream.close()
@@ -63,6 +66,23 @@ async def test_pulled_units_decode_to_every_frame_in_order(tmp_path: Path, codec
     assert depacketizer is not None
     assert (depacketizer.lost_packets, depacketizer.dropped_units) == (0, 0)
     counters = [int(c.split("#")[1][:6]) for c in _decode(codec, stream.info.parameter_sets, units)]
+    assert counters == list(range(counters[0], counters[0] + len(units)))
+
+
+async def test_units_pulled_over_udp_decode_to_every_frame_in_order(
+    cameras: TestCameraProcess,
+) -> None:
+    url = StreamUrl.parse(f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam1/main")
+    stream, units = await _pull(url, 2.5, "udp")
+    assert stream.info is not None
+    assert stream.udp is not None
+    assert stream.udp.packets > len(units) >= 20
+    assert units[0].keyframe
+    depacketizer = stream.depacketizer
+    assert depacketizer is not None
+    assert (depacketizer.lost_packets, depacketizer.dropped_units) == (0, 0)
+    captions = _decode("h264", stream.info.parameter_sets, units)
+    counters = [int(c.split("#")[1][:6]) for c in captions]
     assert counters == list(range(counters[0], counters[0] + len(units)))
 
 

@@ -160,6 +160,8 @@ def test_resolution_change_mid_stream(cameras: TestCameraProcess) -> None:
         ("/control/fault/corrupt", {"packets": 0}),
         ("/control/resolution", {"profile": "big"}),
         ("/control/resolution", {"stream": "main"}),
+        ("/control/codec", {"stream": "main", "codec": "vp8"}),
+        ("/control/codec", {"stream": "sub"}),
         ("/control/lpr/read", {}),
     ],
 )

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from vigil.cameras.models import Transport
 from vigil.clock import Clock
 from vigil.media import sps
 from vigil.media.codecs import Codec, is_parameter_set, nal_type
@@ -28,7 +29,11 @@ from vigil.tasks import cancel_and_wait
 logger = logging.getLogger(__name__)
 
 MAX_DRIFT_MS = 5_000
-STALL_S = 10.0  # no packet for this long: the connection is dropped and made again
+STALL_S = 10.0  # no video for this long: the connection is dropped and made again
+# Over UDP, nothing at all since PLAY for this long: the packets are most likely blocked on
+# the way (a firewall or NAT), which a user should hear about sooner than a stall.
+UDP_SILENCE_S = 5.0
+WATCH_S = 1.0  # how often a connection's silence is looked at
 FIRST_RETRY_S, MAX_RETRY_S = 1.0, 30.0
 STATS_FRAMES = 100
 
@@ -54,6 +59,7 @@ class StreamStats(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     codec: str
+    transport: Transport  # how RTP comes: interleaved on the RTSP connection, or UDP
     width: int
     height: int
     fps: float
@@ -96,9 +102,12 @@ class _Timeline:
 
 
 class StreamIngest:
-    def __init__(self, name: str, url: StreamUrl, hub: Hub, clock: Clock) -> None:
+    def __init__(
+        self, name: str, url: StreamUrl, transport: Transport, hub: Hub, clock: Clock
+    ) -> None:
         self.name = name  # for logs: camera and stream
         self._url = url
+        self._transport = transport
         self.hub = hub
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
@@ -133,6 +142,7 @@ class StreamIngest:
         depacketizer = self._stream.depacketizer if self._stream else None
         return StreamStats(
             codec=config.codec,
+            transport=self._transport,
             width=config.width,
             height=config.height,
             fps=round(frames * 1000 / span_ms, 2) if span_ms > 0 else 0.0,
@@ -152,7 +162,7 @@ class StreamIngest:
         retry_s = FIRST_RETRY_S
         while True:
             self._set(StreamState.CONNECTING, self._status.reason)
-            stream = RtspStream(self._url, self._unit)
+            stream = RtspStream(self._url, self._unit, self._transport)
             self._stream = stream
             try:
                 info = await stream.start()
@@ -160,8 +170,6 @@ class StreamIngest:
                 self._timeline = _Timeline(self._clock, info.track.clock_rate)
                 self._parameter_sets = list(info.parameter_sets)
                 self._codec = info.codec
-                self._set(StreamState.ONLINE)
-                retry_s = FIRST_RETRY_S
                 await self._watch(stream)
             except Unauthorized as err:
                 self._set(StreamState.UNAUTHORIZED, str(err))
@@ -172,18 +180,25 @@ class StreamIngest:
             finally:
                 self.hub.clear()
                 await stream.close()
+            if stream.last_unit_at:  # it sent video: a new failure, not the old one again
+                retry_s = FIRST_RETRY_S
             await asyncio.sleep(retry_s)
             retry_s = min(retry_s * 2, MAX_RETRY_S)
 
     async def _watch(self, stream: RtspStream) -> None:
         """Until the connection ends or goes quiet; raises why."""
         closed = asyncio.ensure_future(stream.closed())
+        started_at = asyncio.get_running_loop().time()
         try:
             while True:
-                done, _ = await asyncio.wait({closed}, timeout=STALL_S / 2)
+                done, _ = await asyncio.wait({closed}, timeout=WATCH_S)
                 if done:
                     raise OSError(f"connection lost: {closed.result()}")
-                quiet = asyncio.get_running_loop().time() - stream.last_packet_at
+                now = asyncio.get_running_loop().time()
+                quiet = now - (stream.last_unit_at or started_at)
+                udp = stream.udp
+                if udp is not None and udp.packets == 0 and quiet > UDP_SILENCE_S:
+                    raise OSError(_udp_silence(udp.strangers, quiet))
                 if quiet > STALL_S:
                     raise OSError(f"the camera sent nothing for {int(quiet)} s")
         finally:
@@ -193,7 +208,9 @@ class StreamIngest:
         stream, timeline = self._stream, self._timeline
         if stream is None or timeline is None:
             return
-        stream.last_packet_at = asyncio.get_running_loop().time()
+        if not stream.last_unit_at:
+            self._set(StreamState.ONLINE)  # video comes: PLAY's answer alone does not say so
+        stream.last_unit_at = asyncio.get_running_loop().time()
         config = self._config_for(unit)
         if config is None:
             return  # no parameter sets yet: nothing can decode this
@@ -223,6 +240,13 @@ class StreamIngest:
             return None
         self._config = StreamConfig(codec, tuple(self._parameter_sets), info)
         return self._config
+
+
+def _udp_silence(strangers: int, quiet_s: float) -> str:
+    if strangers:
+        return (f"no packets over UDP from the camera's address in {int(quiet_s)} s, but "
+                f"{strangers} from others (address translation on the way?): use TCP")  # fmt: skip
+    return f"no packets over UDP in {int(quiet_s)} s (blocked by a firewall or NAT?): use TCP"
 
 
 def _network_reason(err: BaseException) -> str:

@@ -8,8 +8,9 @@ connect to changed.
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from vigil.cameras.models import Camera, CameraRecord, StreamName
+from vigil.cameras.models import Camera, CameraRecord, StreamName, Transport
 from vigil.clock import Clock
 from vigil.media.archive import timeline
 from vigil.media.archive.index import ArchiveIndex, Reconciled
@@ -26,9 +27,21 @@ logger = logging.getLogger(__name__)
 STREAMS: tuple[StreamName, ...] = ("main", "sub")
 
 
-def _connection_of(record: CameraRecord, stream: StreamName) -> tuple[str, str, str] | None:
+@dataclass(frozen=True)
+class _Source:
+    """What an ingest connects to, and how: a change of any of it restarts the ingest."""
+
+    url: str
+    username: str
+    password: str = field(repr=False)
+    transport: Transport
+
+
+def _source_of(record: CameraRecord, stream: StreamName) -> _Source | None:
     url = record.url_of(stream)
-    return (url, record.username, record.password) if url else None
+    if not url:
+        return None
+    return _Source(url, record.username, record.password, record.transport)
 
 
 class MediaService:
@@ -110,29 +123,29 @@ class MediaService:
             await self._sync()
 
     async def _sync(self) -> None:
-        wanted: dict[tuple[str, StreamName], tuple[str, str, str]] = {}
+        wanted: dict[tuple[str, StreamName], _Source] = {}
         for camera in self._cameras():
             record = camera.record
             if record.parent_server_id != self._server_id or not record.enabled:
                 continue
             for stream in STREAMS:
-                connection = _connection_of(record, stream)
-                if connection is not None:
-                    wanted[(camera.id, stream)] = connection
+                source = _source_of(record, stream)
+                if source is not None:
+                    wanted[(camera.id, stream)] = source
         for key, pipeline in list(self._ingests.items()):
-            if wanted.get(key) != pipeline.connection:
+            if wanted.get(key) != pipeline.source:
                 del self._ingests[key]
                 await pipeline.stop()
-        for key, connection in wanted.items():
+        for key, source in wanted.items():
             if key in self._ingests:
                 continue
             camera_id, stream = key
-            url, user, password = connection
             hub = Hub()
-            ingest = StreamIngest(f"{camera_id}/{stream}", StreamUrl.parse(url, user, password),
-                                  hub, self._clock)  # fmt: skip
+            url = StreamUrl.parse(source.url, source.username, source.password)
+            ingest = StreamIngest(f"{camera_id}/{stream}", url, source.transport, hub,
+                                  self._clock)  # fmt: skip
             recorder = Recorder(camera_id, stream, hub, self._archive, self._storages)
-            pipeline = _Pipeline(connection, ingest, recorder)
+            pipeline = _Pipeline(source, ingest, recorder)
             self._ingests[key] = pipeline
             pipeline.start()
 
@@ -140,10 +153,8 @@ class MediaService:
 class _Pipeline:
     """One stream of one camera: its ingest and what consumes it always (the recorder)."""
 
-    def __init__(
-        self, connection: tuple[str, str, str], ingest: StreamIngest, recorder: Recorder
-    ) -> None:
-        self.connection = connection
+    def __init__(self, source: _Source, ingest: StreamIngest, recorder: Recorder) -> None:
+        self.source = source
         self.ingest = ingest
         self.recorder = recorder
 

@@ -7,6 +7,7 @@ rigs on loopback, not for the clients a real camera serves. Errors are
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -113,6 +114,17 @@ def routes(
         camera.change_profile(name, profile)
         return JSONResponse({"stream": name, "profile": str(profile)})
 
+    async def codec(request: Request) -> Response:
+        camera = camera_of(request)
+        body = await _json_object(request)
+        name = _stream(body)
+        value = body.get("codec")
+        if value not in ("h264", "h265"):
+            raise ControlError(400, "invalid_input", 'give "codec": "h264" or "h265"')
+        profile = replace(camera.streams[name], codec="h264" if value == "h264" else "h265")
+        camera.change_profile(name, profile)
+        return JSONResponse({"stream": name, "profile": str(profile)})
+
     async def lpr_settings(request: Request) -> Response:
         pusher = _pusher(request)
         body = await _json_object(request)
@@ -152,6 +164,7 @@ def routes(
         Route("/control/input/{number:int}", digital_input, methods=["POST"]),
         Route("/control/fault/{kind}", fault, methods=["POST"]),
         Route("/control/resolution", resolution, methods=["POST"]),
+        Route("/control/codec", codec, methods=["POST"]),
         Route("/control/lpr", lpr_settings, methods=["POST"]),
         Route("/control/lpr/read", lpr_read, methods=["POST"]),
     ]

@@ -188,7 +188,12 @@ class StreamingService:
             )
             camera.streams[name] = stream.encoded.profile
             return
+        codec_changed = encoded.profile.codec != stream.encoded.profile.codec
         stream.replace_encoded(encoded)
+        if codec_changed:
+            # As cameras do: the session's SDP no longer describes the stream, so its clients
+            # are cut off and DESCRIBE it again.
+            self.rtsp.drop_connections(self._mounts[camera.rtsp_path(name)])
         logger.info(
             "stream profile changed",
             extra={"camera": camera.identity.name, "stream": name, "profile": str(profile)},

@@ -1,8 +1,9 @@
-"""An RTSP client for pulling one camera stream over TCP (RTP interleaved on the connection).
+"""An RTSP client for pulling one camera stream, RTP over TCP (interleaved) or over UDP.
 
 One `asyncio.Protocol` per stream parses whatever a socket read brings: RTSP answers while
 the session is set up and kept alive, interleaved RTP packets in between, which go straight to
-the depacketiser. See docs/design/ingest.md for why this is not FFmpeg's demuxer.
+the depacketiser. Over UDP the connection carries only RTSP and `udp.UdpReceiver` the packets.
+See docs/design/ingest.md for why this is not FFmpeg's demuxer.
 """
 
 import asyncio
@@ -13,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from vigil.cameras.models import Transport
 from vigil.media.codecs import Codec
 from vigil.media.depacketize import AccessUnit, Depacketizer
 from vigil.media.rtsp import digest
 from vigil.media.rtsp.sdp import SdpError, Track, parse_tracks
+from vigil.media.rtsp.udp import UdpReceiver
 from vigil.tasks import cancel_and_wait
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -183,18 +186,22 @@ class StreamInfo:
 class RtspStream:
     """A PLAYing RTSP session; access units go to `on_unit` as they complete."""
 
-    def __init__(self, url: StreamUrl, on_unit: Callable[[AccessUnit], None]) -> None:
+    def __init__(
+        self, url: StreamUrl, on_unit: Callable[[AccessUnit], None], transport: Transport = "tcp"
+    ) -> None:
         self._url = url
         self._on_unit = on_unit
+        self.transport = transport
         self._cseq = 0
         self._connection: _Connection | None = None
+        self._udp: UdpReceiver | None = None
         self._depacketizer: Depacketizer | None = None
         self._session: str | None = None
         self._authorization: Callable[[str, str], str] | None = None
         self._keepalive: asyncio.Task[None] | None = None
         self._keepalive_method = "OPTIONS"
         self.info: StreamInfo | None = None
-        self.last_packet_at = 0.0  # loop time
+        self.last_unit_at = 0.0  # loop time of the last access unit taken; 0 before the first
 
     @property
     def depacketizer(self) -> Depacketizer | None:
@@ -206,8 +213,7 @@ class RtspStream:
         try:
             info, keepalive_s = await self._set_up(timeout_s)
         except BaseException:
-            if self._connection is not None and self._connection.transport is not None:
-                self._connection.transport.close()
+            self._release()
             raise
         self._keepalive = asyncio.create_task(self._keep_alive(keepalive_s))
         return info
@@ -231,9 +237,13 @@ class RtspStream:
             if video is None or video.codec is None:
                 kinds = ", ".join(f"{t.media} {t.encoding}" for t in tracks) or "none"
                 raise SdpError(f"no H.264 or H.265 video track (the camera offers: {kinds})")
-            setup = await self._request(
-                "SETUP", video.control, [("Transport", "RTP/AVP/TCP;unicast;interleaved=0-1")]
-            )
+            codec: Codec = video.codec
+            self._depacketizer = Depacketizer(codec, video.payload_type, self._on_unit)
+            offer = self._offer(connection, self._depacketizer)
+            setup = await self._request("SETUP", video.control, [("Transport", offer)])
+            chosen = (setup.header("transport") or "").partition(";")[0].upper()
+            if self._udp is not None and chosen.endswith("/TCP"):
+                raise RtspError("the camera does not send RTP over UDP: use TCP")
             session = setup.header("session")
             if not session:
                 raise RtspError("SETUP answered without a session")
@@ -243,13 +253,28 @@ class RtspStream:
                 name, _, value = parameter.strip().partition("=")
                 if name.lower() == "timeout" and value.isdigit():
                     timeout = max(5, int(value))
-            codec: Codec = video.codec
-            self._depacketizer = Depacketizer(codec, video.payload_type, self._on_unit)
-            connection.on_rtp = self._depacketizer.push
+            if self._udp is None:
+                connection.on_rtp = self._depacketizer.push
             self.info = StreamInfo(codec, video, video.parameter_sets())
-            self.last_packet_at = loop.time()
             await self._request("PLAY", self._url.url, [("Range", "npt=0.000-")])
         return self.info, timeout / 2
+
+    def _offer(self, connection: _Connection, depacketizer: Depacketizer) -> str:
+        """The SETUP's Transport header; over UDP, the ports it names are bound first, on the
+        address the RTSP connection goes out from, as the camera's packets must reach them."""
+        if self.transport == "tcp":
+            return "RTP/AVP/TCP;unicast;interleaved=0-1"
+        if connection.transport is None:
+            raise RtspError("not connected")
+        local = connection.transport.get_extra_info("sockname")[0]
+        camera = connection.transport.get_extra_info("peername")[0]
+        self._udp = UdpReceiver.open(local, camera, depacketizer.push)
+        return "RTP/AVP;unicast;client_port={}-{}".format(*self._udp.ports)
+
+    @property
+    def udp(self) -> UdpReceiver | None:
+        """Where packets arrive over UDP, once set up (None over TCP)."""
+        return self._udp
 
     async def closed(self) -> Exception:
         """Wait until the connection ends; why it ended."""
@@ -260,13 +285,22 @@ class RtspStream:
     async def close(self) -> None:
         await cancel_and_wait(self._keepalive)
         connection = self._connection
-        if connection is None or connection.transport is None:
-            return
-        if self._session is not None and connection.error is None:
+        if (
+            connection is not None
+            and connection.transport is not None
+            and self._session is not None
+            and connection.error is None
+        ):
             with contextlib.suppress(RtspError, TimeoutError):
                 async with asyncio.timeout(1):
                     await self._request("TEARDOWN", self._url.url)
-        connection.transport.close()
+        self._release()
+
+    def _release(self) -> None:
+        if self._udp is not None:
+            self._udp.close()
+        if self._connection is not None and self._connection.transport is not None:
+            self._connection.transport.close()
 
     async def _keep_alive(self, every_s: float) -> None:
         while True:
