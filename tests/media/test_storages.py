@@ -274,3 +274,16 @@ def test_a_server_killed_while_deleting_comes_back_with_index_and_disk_in_agreem
             assert timeline["intervals"] == [{"start_ms": now_ms - 10 * minute, "end_ms": now_ms}]
         server.stop()
     assert sorted(_files_under(archive)) == sorted(young)
+
+
+def test_a_read_only_storage_says_so_and_is_used_again_when_writable(
+    owner: httpx.Client, plugged: tuple[Path, Path]
+) -> None:
+    _, mnt = plugged
+    storage = _add_storage(owner, "Shelf", mnt, reserve_mib=0)
+    assert storage["status"]["state"] == "online"
+    subprocess.run(["mount", "-o", "remount,ro,bind", str(mnt)], check=True, timeout=10)
+    wait_for(lambda: _state(owner, "Shelf") == "read_only", 30, "Shelf to show read-only")
+    assert "Read-only file system" in _storages(owner)["Shelf"]["status"]["reason"]
+    subprocess.run(["mount", "-o", "remount,rw,bind", str(mnt)], check=True, timeout=10)
+    wait_for(lambda: _state(owner, "Shelf") == "online", 30, "Shelf writable again")

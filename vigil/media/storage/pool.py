@@ -67,11 +67,13 @@ class ActiveStorage:
     async def look(self, now_ms: int) -> Health:
         if not self.record.enabled:
             return Health(StorageState.DISABLED, "disabled", now_ms)
-        if self._check is not None and not self._check.done():
-            return self._unanswered(now_ms)
-        self._check = self._executor.submit(health.check, self.root, self.id, now_ms)
+        # A look still under way (another caller's, or one hanging on a dead NAS) is waited
+        # for rather than doubled.
+        if self._check is None or self._check.done():
+            self._check = self._executor.submit(health.check, self.root, self.id, now_ms)
+        waiting = asyncio.shield(asyncio.wrap_future(self._check))
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(self._check), CHECK_TIMEOUT_S)
+            return await asyncio.wait_for(waiting, CHECK_TIMEOUT_S)
         except TimeoutError:
             return self._unanswered(now_ms)
 
