@@ -159,7 +159,9 @@ def main() -> None:
             folder,
             count=args.count,
             cache_dir=Path.home() / ".cache/vigil/testcamera",
-            extra_args=("--main", "1920x1080@25:4000k", "--sub", "640x360@15:512k"),
+            # No sound until ingest records it: ffmpeg -c copy would record it, and the two
+            # sides would not do the same work.
+            extra_args=("--main", "1920x1080@25:4000k", "--sub", "640x360@15:512k", "--no-audio"),
         ).start(timeout_s=600)
         try:
             vigil = _vigil(cameras, args.count, args.seconds, args.transport, folder)

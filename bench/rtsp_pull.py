@@ -34,23 +34,27 @@ async def _request(
     return headers
 
 
-async def pull(url: str, seconds: float) -> PullStats:
+async def pull(url: str, seconds: float, tracks: int = 1) -> PullStats:
+    """Play tracks 0 … `tracks` - 1 of `url` (video, then sound) for `seconds`."""
     stats = PullStats(url)
     host_port = url.split("/")[2]
     host, port = host_port.rsplit(":", 1)
     reader, writer = await asyncio.open_connection(host, int(port))
     try:
         await _request(reader, writer, [f"DESCRIBE {url} RTSP/1.0", "CSeq: 1"])
-        setup = await _request(
-            reader,
-            writer,
-            [
-                f"SETUP {url}/trackID=0 RTSP/1.0",
-                "CSeq: 2",
-                "Transport: RTP/AVP/TCP;unicast;interleaved=0-1",
-            ],
-        )
-        session = setup["session"].split(";")[0]
+        session = ""
+        for track in range(tracks):
+            setup = await _request(
+                reader,
+                writer,
+                [
+                    f"SETUP {url}/trackID={track} RTSP/1.0",
+                    f"CSeq: {2 + track}",
+                    *([f"Session: {session}"] if session else []),
+                    f"Transport: RTP/AVP/TCP;unicast;interleaved={2 * track}-{2 * track + 1}",
+                ],
+            )
+            session = setup["session"].split(";")[0]
         writer.write(f"PLAY {url} RTSP/1.0\r\nCSeq: 3\r\nSession: {session}\r\n\r\n".encode())
         await reader.readuntil(b"\r\n\r\n")
         loop = asyncio.get_running_loop()
@@ -59,7 +63,7 @@ async def pull(url: str, seconds: float) -> PullStats:
             header = await asyncio.wait_for(reader.readexactly(4), timeout=5)
             length = int.from_bytes(header[2:4], "big")
             await reader.readexactly(length)
-            if header[1] == 0:
+            if header[1] % 2 == 0:  # RTP, not RTCP
                 stats.packets += 1
                 stats.payload_bytes += length - 12
     except (OSError, RuntimeError, asyncio.IncompleteReadError, TimeoutError) as err:
@@ -69,5 +73,5 @@ async def pull(url: str, seconds: float) -> PullStats:
     return stats
 
 
-async def pull_all(urls: list[str], seconds: float) -> list[PullStats]:
-    return list(await asyncio.gather(*(pull(url, seconds) for url in urls)))
+async def pull_all(urls: list[str], seconds: float, tracks: int = 1) -> list[PullStats]:
+    return list(await asyncio.gather(*(pull(url, seconds, tracks) for url in urls)))

@@ -5,7 +5,8 @@ issue's profiles), pulls every main and sub stream over RTSP/TCP from a second p
 reads the camera process's CPU time and peak memory from /proc. Prints one JSON object.
 Target (issue 3): 256 streams (128 cameras) under half a core and under 1 GiB.
 
-Run: `python -m bench.testcamera [--count 128] [--seconds 30] [--codec h265] [--no-caption]`.
+Run: `python -m bench.testcamera [--count 128] [--seconds 30] [--codec h265] [--no-caption]
+[--audio]`; with `--audio` the puller plays every stream's sound track too.
 """
 
 import argparse
@@ -21,8 +22,10 @@ from bench.rtsp_pull import pull_all
 from tests.testcamera.process import TestCameraProcess
 
 
-def _pull(urls: list[str], seconds: float, out: "multiprocessing.Queue[object]") -> None:
-    results = asyncio.run(pull_all(urls, seconds))
+def _pull(
+    urls: list[str], seconds: float, tracks: int, out: "multiprocessing.Queue[object]"
+) -> None:
+    results = asyncio.run(pull_all(urls, seconds, tracks))
     out.put([(r.packets, r.payload_bytes, r.error) for r in results])
 
 
@@ -32,6 +35,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--no-caption", action="store_true", help="pictures without the caption")
     parser.add_argument("--codec", choices=("h264", "h265"), default="h264")
+    parser.add_argument("--audio", action="store_true", help="pull the sound tracks as well")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         cameras = TestCameraProcess(
@@ -59,7 +63,10 @@ def main() -> None:
             time.sleep(3)
             idle_cpu = (cpu_seconds(pid) - idle_cpu_start) / (time.monotonic() - idle_start)
             results: multiprocessing.Queue[object] = multiprocessing.Queue()
-            puller = multiprocessing.Process(target=_pull, args=(urls, args.seconds, results))
+            tracks = 2 if args.audio else 1
+            puller = multiprocessing.Process(
+                target=_pull, args=(urls, args.seconds, tracks, results)
+            )
             puller.start()
             time.sleep(5)  # let every client connect and reach its first keyframe
             cpu_start, wall_start = cpu_seconds(pid), time.monotonic()
@@ -81,6 +88,7 @@ def main() -> None:
                 "cameras": args.count,
                 "codec": args.codec,
                 "caption": not args.no_caption,
+                "audio_pulled": args.audio,
                 "streams": len(urls),
                 "seconds": args.seconds,
                 "cpu_cores_idle": round(idle_cpu, 3),

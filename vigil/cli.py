@@ -86,6 +86,9 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
         help="no live caption (clock, frame, PTZ, name) in the pictures",
     )
     camera.add_argument(
+        "--no-audio", action="store_true", help="no sound track (AAC) beside the video"
+    )
+    camera.add_argument(
         "--motion-every", type=float, help="seconds between motion events, each camera"
     )
     camera.add_argument(
@@ -143,6 +146,7 @@ def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:
         user=args.user,
         password=args.password,
         caption=not args.no_caption,
+        audio=not args.no_audio,
         motion_every_s=args.motion_every,
         motion_for_s=args.motion_for,
         lpr=args.lpr,

@@ -4,13 +4,13 @@ import subprocess
 from pathlib import Path
 
 
-def record_command(url: str, clip: Path, seconds: float) -> list[str]:
+def record_command(url: str, clip: Path, seconds: float, transport: str = "tcp") -> list[str]:
     return [
         "ffmpeg",
         "-v",
         "error",
         "-rtsp_transport",
-        "tcp",
+        transport,
         "-i",
         url,
         "-t",
@@ -22,10 +22,10 @@ def record_command(url: str, clip: Path, seconds: float) -> list[str]:
     ]
 
 
-def record(url: str, clip: Path, seconds: float) -> None:
+def record(url: str, clip: Path, seconds: float, transport: str = "tcp") -> None:
     """Record `seconds` of `url` into `clip` without re-encoding, as Frigate-like recorders do."""
     subprocess.run(
-        record_command(url, clip, seconds),
+        record_command(url, clip, seconds, transport),
         capture_output=True,
         text=True,
         timeout=seconds + 40,

@@ -86,6 +86,10 @@ class TestCameraProcess(VigilProcess):
     def url(self, index: int = 0) -> str:
         return f"http://127.0.0.1:{self.http_port + index}"
 
+    def rtsp_url(self, path: str) -> str:
+        """The URL of a stream, e.g. `/cam1/main`, without credentials."""
+        return f"rtsp://127.0.0.1:{self.rtsp_port}{path}"
+
     def arguments(self) -> list[str]:
         return ["--log-level", "debug", "testcamera", *self._args]
 

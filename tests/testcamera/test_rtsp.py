@@ -40,6 +40,7 @@ def _url(cameras: TestCameraProcess, path: str, *, auth: bool = True) -> str:
 
 
 def _probe(url: str, transport: str = "tcp") -> dict[str, object]:
+    """What ffprobe says of the video stream."""
     result = subprocess.run(
         [
             "ffprobe",
@@ -47,6 +48,8 @@ def _probe(url: str, transport: str = "tcp") -> dict[str, object]:
             "error",
             "-rtsp_transport",
             transport,
+            "-select_streams",
+            "v",
             "-show_entries",
             "stream=codec_name,width,height,r_frame_rate",
             "-of",

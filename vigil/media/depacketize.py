@@ -26,50 +26,81 @@ class AccessUnit:
         return sum(len(n) for n in self.nals)
 
 
-class Depacketizer:
+def rtp_payload(
+    packet: bytes | memoryview, payload_type: int
+) -> tuple[int, int, bool, int, int] | None:
+    """(sequence number, timestamp, marker, payload start, payload end) of an RTP packet of
+    `payload_type`; None for anything else (too short, another version or payload type)."""
+    if len(packet) < 12:
+        return None
+    first, second, seq, timestamp = _RTP_HEADER.unpack_from(packet)
+    if first >> 6 != 2 or second & 0x7F != payload_type:
+        return None
+    start = 12 + 4 * (first & 0x0F)
+    if first & 0x10:  # header extension: 16-bit profile, 16-bit length in words
+        if len(packet) < start + 4:
+            return None
+        start += 4 + 4 * ((packet[start + 2] << 8) | packet[start + 3])
+    end = len(packet) - (packet[-1] if first & 0x20 else 0)  # padding
+    if start >= end:
+        return None
+    return seq, timestamp, bool(second & 0x80), start, end
+
+
+class RtpIntake:
+    """What every track's depacketizer counts of the packets it takes: payload bytes, packets
+    lost (by sequence number) and units dropped."""
+
+    def __init__(self, payload_type: int) -> None:
+        self._payload_type = payload_type
+        self._next_seq: int | None = None
+        self.payload_bytes = 0  # RTP payloads taken, headers not counted
+        self.lost_packets = 0
+        self.dropped_units = 0
+
+    def _accept(self, packet: bytes | memoryview) -> tuple[int, bool, int, int, bool] | None:
+        """(timestamp, marker, payload start, payload end, packets were lost just before) of a
+        packet of the track; None for anything else."""
+        parsed = rtp_payload(packet, self._payload_type)
+        if parsed is None:
+            return None
+        seq, timestamp, marker, start, end = parsed
+        self.payload_bytes += end - start
+        lost = False
+        if self._next_seq is not None and seq != self._next_seq:
+            self.lost_packets += (seq - self._next_seq) & 0xFFFF
+            lost = True
+        self._next_seq = (seq + 1) & 0xFFFF
+        return timestamp, marker, start, end, lost
+
+
+class Depacketizer(RtpIntake):
     """Takes a stream's RTP packets in order of arrival; hands each access unit it completes
     to `on_unit`. A unit with a lost packet is dropped (and counted), not passed on broken."""
 
     def __init__(
         self, codec: Codec, payload_type: int, on_unit: Callable[[AccessUnit], None]
     ) -> None:
+        super().__init__(payload_type)
         self._codec = codec
         self._on_unit = on_unit
         self._take_payload = self._h264 if codec == "h264" else self._h265
-        self._payload_type = payload_type
         self._nals: list[bytes] = []
         self._fragments: list[bytes | memoryview] = []  # of the fragmented NAL unit being joined
         self._timestamp: int | None = None
-        self._next_seq: int | None = None
         self._broken = False  # a packet of the current access unit was lost
-        self.payload_bytes = 0  # RTP payloads taken, headers not counted
-        self.lost_packets = 0
-        self.dropped_units = 0
 
     def push(self, packet: bytes | memoryview) -> None:
         """Take one RTP packet (a memoryview saves a copy: NAL units are copied out once)."""
-        if len(packet) < 12:
+        accepted = self._accept(packet)
+        if accepted is None:
             return
-        first, second, seq, timestamp = _RTP_HEADER.unpack_from(packet)
-        if first >> 6 != 2 or second & 0x7F != self._payload_type:
-            return
-        marker = second & 0x80
-        start = 12 + 4 * (first & 0x0F)
-        if first & 0x10:  # header extension: 16-bit profile, 16-bit length in words
-            if len(packet) < start + 4:
-                return
-            start += 4 + 4 * ((packet[start + 2] << 8) | packet[start + 3])
-        end = len(packet) - (packet[-1] if first & 0x20 else 0)  # padding
-        if start >= end:
-            return
-        self.payload_bytes += end - start
+        timestamp, marker, start, end, lost = accepted
         if self._timestamp is not None and timestamp != self._timestamp and self._nals:
             self._finish()  # a camera that forgot the marker bit
-        if self._next_seq is not None and seq != self._next_seq:
-            self.lost_packets += (seq - self._next_seq) & 0xFFFF
+        if lost:
             self._broken = True
             self._fragments.clear()
-        self._next_seq = (seq + 1) & 0xFFFF
         self._timestamp = timestamp
         self._take_payload(packet[start:end])
         if marker:

@@ -1,6 +1,7 @@
 """What flows from ingest through the hub to its consumers: frames on the server's clock."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 from vigil.media.codecs import Codec
 from vigil.media.sps import SpsInfo
@@ -35,3 +36,29 @@ class Frame:
     def sample(self) -> bytes:
         """The frame as an MP4 sample: each NAL unit behind its 32-bit length."""
         return b"".join(len(nal).to_bytes(4, "big") + nal for nal in self.nals)
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """What an audio decoder needs before the first frame; like StreamConfig, a new object
+    whenever it changes, so consumers compare by identity."""
+
+    codec: Literal["aac"]
+    sample_rate: int  # Hz; also the MP4 track's timescale
+    channels: int
+    frame_samples: int  # samples per channel in one frame (AAC: 1024, or 960)
+    specific_config: bytes  # AAC: the AudioSpecificConfig (ISO/IEC 14496-3 §1.6.2.1)
+
+    @property
+    def frame_ms(self) -> float:
+        return self.frame_samples * 1000 / self.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
+class AudioFrame:
+    """One coded audio frame (an AAC access unit) on the server's clock, as `Frame` is for
+    video: both tracks of a stream share that clock, which is what keeps them in sync."""
+
+    time_ms: int  # when its first sample plays
+    data: bytes
+    config: AudioConfig

@@ -1,18 +1,23 @@
-"""Fragmented MP4 (ISO/IEC 14496-12, -15) for one video track: an init segment, then fragments.
+"""Fragmented MP4 (ISO/IEC 14496-12, -14, -15): an init segment, then fragments, of one video
+track and optionally one AAC audio track.
 
 Written by us rather than through a muxer because the recorder, live view and playback all
 need fragment-level control: where each fragment starts (the archive index keeps its offset),
 and fragments of any size down to one frame (live). The boxes are the few that players need.
+Each fragment holds both tracks' samples of its span (a `traf` each, one `mdat`), so the
+file interleaves them by time at fragment granularity.
 """
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vigil.media.bits import nal_to_rbsp
 from vigil.media.codecs import nal_type
-from vigil.media.frames import Frame, StreamConfig
+from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 
-TIMESCALE = 90_000  # ticks per second of the track
+TIMESCALE = 90_000  # ticks per second of the video track; audio's is its sample rate
+VIDEO_TRACK, AUDIO_TRACK = 1, 2
 TICKS_PER_MS = TIMESCALE // 1000
 _MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
 _KEY_FLAGS = 0x02000000  # depends on no other sample
@@ -27,36 +32,81 @@ def full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
     return box(kind, struct.pack(">I", (version << 24) | flags), *payload)
 
 
-def init_segment(config: StreamConfig) -> bytes:
+def init_segment(config: StreamConfig, audio: AudioConfig | None = None) -> bytes:
     """ftyp and moov: what a player needs before the first fragment."""
     codec_brand = b"avc1" if config.codec == "h264" else b"hvc1"
     ftyp = box(b"ftyp", b"iso5", struct.pack(">I", 512), b"iso5", b"iso6", b"mp41", codec_brand)
     width, height = config.width, config.height
+    next_track = AUDIO_TRACK + 1 if audio is not None else VIDEO_TRACK + 1
     mvhd = full_box(
         b"mvhd", 0, 0,
         struct.pack(">IIIIIH", 0, 0, 1000, 0, 0x10000, 0x100), bytes(10), _MATRIX, bytes(24),
-        struct.pack(">I", 2),
+        struct.pack(">I", next_track),
     )  # fmt: skip
+    video = _track(VIDEO_TRACK, TIMESCALE, b"vide", full_box(b"vmhd", 0, 1, bytes(8)),
+                   _sample_entry(config), size=(width, height))  # fmt: skip
+    trex = [full_box(b"trex", 0, 0, struct.pack(">IIIII", VIDEO_TRACK, 1, 0, 0, 0))]
+    tracks = [video]
+    if audio is not None:
+        smhd = full_box(b"smhd", 0, 0, bytes(4))
+        tracks.append(_track(AUDIO_TRACK, audio.sample_rate, b"soun", smhd, _mp4a(audio)))
+        # Every AAC frame decodes on its own: sync samples by default.
+        trex.append(full_box(b"trex", 0, 0, struct.pack(">IIIII", AUDIO_TRACK, 1, 0, 0, 0)))
+    return ftyp + box(b"moov", mvhd, *tracks, box(b"mvex", *trex))
+
+
+def _track(
+    track_id: int,
+    timescale: int,
+    handler: bytes,
+    media_header: bytes,
+    sample_entry: bytes,
+    size: tuple[int, int] = (0, 0),
+) -> bytes:
+    """A trak with no samples of its own (they come in fragments)."""
+    volume = 0x100 if handler == b"soun" else 0
     tkhd = full_box(
         b"tkhd", 0, 3,
-        struct.pack(">IIIII", 0, 0, 1, 0, 0), bytes(8), struct.pack(">HHHH", 0, 0, 0, 0),
-        _MATRIX, struct.pack(">II", width << 16, height << 16),
+        struct.pack(">IIIII", 0, 0, track_id, 0, 0), bytes(8),
+        struct.pack(">HHHH", 0, 0, volume, 0), _MATRIX,
+        struct.pack(">II", size[0] << 16, size[1] << 16),
     )  # fmt: skip
-    mdhd = full_box(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, TIMESCALE, 0, 0x55C4, 0))
-    hdlr = full_box(b"hdlr", 0, 0, bytes(4), b"vide", bytes(12), b"Vigil\x00")
-    vmhd = full_box(b"vmhd", 0, 1, bytes(8))
+    mdhd = full_box(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, timescale, 0, 0x55C4, 0))
+    hdlr = full_box(b"hdlr", 0, 0, bytes(4), handler, bytes(12), b"Vigil\x00")
     dinf = box(b"dinf", full_box(b"dref", 0, 0, struct.pack(">I", 1), full_box(b"url ", 0, 1)))
     stbl = box(
         b"stbl",
-        full_box(b"stsd", 0, 0, struct.pack(">I", 1), _sample_entry(config)),
+        full_box(b"stsd", 0, 0, struct.pack(">I", 1), sample_entry),
         full_box(b"stts", 0, 0, bytes(4)),
         full_box(b"stsc", 0, 0, bytes(4)),
         full_box(b"stsz", 0, 0, bytes(8)),
         full_box(b"stco", 0, 0, bytes(4)),
     )
-    trak = box(b"trak", tkhd, box(b"mdia", mdhd, hdlr, box(b"minf", vmhd, dinf, stbl)))
-    mvex = box(b"mvex", full_box(b"trex", 0, 0, struct.pack(">IIIII", 1, 1, 0, 0, 0)))
-    return ftyp + box(b"moov", mvhd, trak, mvex)
+    return box(b"trak", tkhd, box(b"mdia", mdhd, hdlr, box(b"minf", media_header, dinf, stbl)))
+
+
+def _mp4a(audio: AudioConfig) -> bytes:
+    """The AAC sample entry (ISO/IEC 14496-14 §5.6) and its esds: the ES descriptor holding
+    the decoder config and, in it, the AudioSpecificConfig."""
+    decoder_specific = _descriptor(5, audio.specific_config)
+    # objectTypeIndication 0x40 (ISO/IEC 14496-3 audio), streamType 5 (audio) and the
+    # reserved bit; buffer size and bit rates unknown (0), as players allow.
+    decoder_config = _descriptor(4, bytes([0x40, 0x15]), bytes(11), decoder_specific)
+    es = _descriptor(3, bytes(3), decoder_config, _descriptor(6, b"\x02"))  # ES_ID 0, SL: MP4
+    return box(
+        b"mp4a",
+        bytes(6), struct.pack(">H", 1),  # reserved, data_reference_index
+        bytes(8), struct.pack(">HHI", audio.channels, 16, 0),  # channels, sample size
+        struct.pack(">I", min(audio.sample_rate, 0xFFFF) << 16),  # 16.16; the timescale is exact
+        full_box(b"esds", 0, 0, es),
+    )  # fmt: skip
+
+
+def _descriptor(tag: int, *payload: bytes) -> bytes:
+    """An MPEG-4 descriptor (ISO/IEC 14496-1 §8.3.3) with its size in one byte (all ours are
+    under 128 bytes)."""
+    size = sum(len(p) for p in payload)
+    return bytes([tag, size]) + b"".join(payload)
 
 
 def _sample_entry(config: StreamConfig) -> bytes:
@@ -122,10 +172,18 @@ class Fragment:
     keyframe: bool  # starts with a keyframe
 
 
-def fragment(sequence: int, frames: list[Frame], end_ms: int, origin_ms: int) -> Fragment:
+def fragment(
+    sequence: int,
+    frames: list[Frame],
+    end_ms: int,
+    origin_ms: int,
+    audio: Sequence[AudioFrame] = (),
+) -> Fragment:
     """moof + mdat of `frames`; `end_ms` is when the frame after them starts, which gives the
     last frame its duration. Track time counts from `origin_ms` (the file's or session's
-    start), so players show 0 at the start."""
+    start), so players show 0 at the start. `audio` is the audio of the same span (for a file
+    made with an audio config); frames before `origin_ms` are left out, as a track cannot
+    start before the file."""
     samples = [frame.sample() for frame in frames]
     times = [frame.time_ms for frame in frames] + [end_ms]
     entries = b"".join(
@@ -138,15 +196,40 @@ def fragment(sequence: int, frames: list[Frame], end_ms: int, origin_ms: int) ->
         for n, sample in enumerate(samples)
     )
     base = (frames[0].time_ms - origin_ms) * TICKS_PER_MS
+    video_bytes = sum(len(sample) for sample in samples)
+    sounds = [frame for frame in audio if frame.time_ms >= origin_ms]
 
     def moof(data_offset: int) -> bytes:
-        tfhd = full_box(b"tfhd", 0, 0x020000, struct.pack(">I", 1))  # default-base-is-moof
+        tfhd = full_box(b"tfhd", 0, 0x020000, struct.pack(">I", VIDEO_TRACK))  # base is moof
         tfdt = full_box(b"tfdt", 1, 0, struct.pack(">Q", base))
         trun = full_box(b"trun", 0, 0x000701, struct.pack(">Ii", len(samples), data_offset),
                         entries)  # fmt: skip
-        return box(b"moof", full_box(b"mfhd", 0, 0, struct.pack(">I", sequence)),
-                   box(b"traf", tfhd, tfdt, trun))  # fmt: skip
+        trafs = [box(b"traf", tfhd, tfdt, trun)]
+        if sounds:
+            trafs.append(_audio_traf(sounds, origin_ms, data_offset + video_bytes))
+        return box(b"moof", full_box(b"mfhd", 0, 0, struct.pack(">I", sequence)), *trafs)
 
     header_size = len(moof(0)) + 8
-    data = moof(header_size) + box(b"mdat", *samples)
+    data = moof(header_size) + box(b"mdat", *samples, *(frame.data for frame in sounds))
     return Fragment(data, frames[0].time_ms, end_ms, frames[0].keyframe)
+
+
+def _audio_traf(frames: list[AudioFrame], origin_ms: int, data_offset: int) -> bytes:
+    """The audio track's run: frames back to back at their nominal length (AAC frames are
+    contiguous, while their millisecond times are rounded), except where a gap of more than
+    half a frame (lost packets, a camera's pause) lets the clock move the next one on."""
+    config = frames[0].config
+    rate, nominal = config.sample_rate, config.frame_samples
+    ticks = [(frame.time_ms - origin_ms) * rate // 1000 for frame in frames]
+    position = ticks[0]
+    entries = []
+    for n, frame in enumerate(frames):
+        duration = nominal
+        if n + 1 < len(frames) and ticks[n + 1] - position > nominal * 3 // 2:
+            duration = ticks[n + 1] - position
+        position += duration
+        entries.append(struct.pack(">II", duration, len(frame.data)))
+    tfhd = full_box(b"tfhd", 0, 0x020000, struct.pack(">I", AUDIO_TRACK))
+    tfdt = full_box(b"tfdt", 1, 0, struct.pack(">Q", ticks[0]))
+    trun = full_box(b"trun", 0, 0x000301, struct.pack(">Ii", len(frames), data_offset), *entries)
+    return box(b"traf", tfhd, tfdt, trun)

@@ -230,6 +230,8 @@ class SimulatedCamera:
     on_profile_change: Callable[[StreamName, StreamProfile], None] | None = None
     # The plate of the last read and until when (time.monotonic()) the caption shows it.
     plate_in_view: tuple[str, float] | None = None
+    # A microphone: both streams carry sound (AAC) as well as video.
+    audio: bool = False
 
     def rtsp_path(self, stream: StreamName) -> str:
         return f"/cam{self.identity.index + 1}/{stream}"

@@ -23,6 +23,9 @@ class TestCameraConfig:
     user: str | None = None
     password: str | None = None
     caption: bool = True  # the live caption band (blank without)
+    # Sound on both streams, as most cameras in the field have; clients that want only video
+    # set up only the video track, and a track nobody set up costs nothing.
+    audio: bool = True
     motion_every_s: float | None = None  # motion now and then, by itself
     motion_for_s: float = 5.0
     lpr: bool = False

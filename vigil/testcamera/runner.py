@@ -31,6 +31,7 @@ def build_cameras(config: TestCameraConfig) -> list[SimulatedCamera]:
             rtsp_port=config.rtsp_port,
             http_port=config.http_port_of(index),
             host=config.host,
+            audio=config.audio,
         )
         for index in range(config.count)
     ]

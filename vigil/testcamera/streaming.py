@@ -2,7 +2,7 @@
 
 Loops are shared: cameras with the same stream profile send the same encoded frames (each
 stream with its own timeline, SSRC and sequence numbers), so 128 cameras cost one loop per
-profile in memory, not 256.
+profile in memory, not 256; all cameras with a microphone share one sound loop.
 """
 
 import asyncio
@@ -12,8 +12,13 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from vigil.testcamera.audio import encode as audio_encode
+from vigil.testcamera.audio.signal import SAMPLE_RATE
 from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera, StreamName
 from vigil.testcamera.profiles import StreamProfile
+from vigil.testcamera.rtsp import aac
+from vigil.testcamera.rtsp.aac import AudioLoop
+from vigil.testcamera.rtsp.audio_stream import LiveAudio
 from vigil.testcamera.rtsp.auth import Authenticator
 from vigil.testcamera.rtsp.rtp import packetize
 from vigil.testcamera.rtsp.server import Mount, RtspServer
@@ -36,6 +41,19 @@ def _prepare(profile: StreamProfile, cache_dir: Path) -> Encoded:
     parameters = ParameterSets.find(profile.codec, split_annexb(frames[0]))
     packetized = tuple(packetize(profile.codec, f) for f in frames)
     return Encoded(profile, packetized, parameters, caption)
+
+
+def _prepare_audio(cache_dir: Path) -> AudioLoop:
+    """Load (or encode) and packetise the sound loop; blocking, so run off the event loop."""
+    encoded = audio_encode.load_or_encode(cache_dir)
+    units = encoded.frames()
+    return AudioLoop(
+        aac.packetize(units),
+        len(units),
+        SAMPLE_RATE,
+        audio_encode.FRAME_SAMPLES,
+        encoded.config,
+    )
 
 
 def caption_text(camera: SimulatedCamera) -> Callable[[int], str]:
@@ -107,16 +125,25 @@ class StreamingService:
         loop = asyncio.get_running_loop()
         self._pacer = Pacer(loop.time)
         mounts: dict[str, Mount] = {}
+        sound = None
+        if any(camera.audio for camera in self._cameras):
+            sound = await asyncio.to_thread(_prepare_audio, self._cache_dir)
         for camera in self._cameras:
             for name in STREAM_NAMES:
                 encoded = await self.encoded(camera.streams[name])
-                stream = LiveStream(encoded, f"{camera.identity.serial}-{name}", loop.time)
+                cname = f"{camera.identity.serial}-{name}"
+                stream = LiveStream(encoded, cname, loop.time)
                 stream.on_watched = self._pacer.watch
                 if self._caption:
                     stream.caption_text = caption_text(camera)
                 self._streams[(camera.identity.index, name)] = stream
+                audio = None
+                if camera.audio and sound is not None:
+                    # One CNAME for both tracks: how RTCP tells receivers to sync them.
+                    audio = LiveAudio(sound, cname, loop.time)
+                    audio.on_watched = self._pacer.watch
                 mounts[camera.rtsp_path(name)] = Mount(
-                    f"{camera.identity.name} {name}", stream, partial(self.online, camera)
+                    f"{camera.identity.name} {name}", stream, partial(self.online, camera), audio
                 )
             camera.on_profile_change = self._profile_changer(camera)
         self._mounts = mounts

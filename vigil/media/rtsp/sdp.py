@@ -3,8 +3,10 @@
 import base64
 import binascii
 from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urljoin
 
+from vigil.media.aac import AacParameters
 from vigil.media.codecs import Codec
 
 # RTP encoding names as SDP spells them → our codec names.
@@ -27,6 +29,16 @@ class Track:
     @property
     def codec(self) -> Codec | None:
         return VIDEO_CODECS.get(self.encoding)
+
+    @property
+    def audio_codec(self) -> Literal["aac"] | None:
+        """AAC (RFC 3640) is the one audio codec recorded; G.711 and others are ignored."""
+        return "aac" if self.media == "audio" and self.encoding == "MPEG4-GENERIC" else None
+
+    def aac_parameters(self) -> AacParameters:
+        """The AU header sizes and AudioSpecificConfig of an AAC track (aac.AacError if the
+        camera's are unusable)."""
+        return AacParameters.from_fmtp(self.fmtp)
 
     def parameter_sets(self) -> list[bytes]:
         """The NAL units of sprop-parameter-sets (H.264) or sprop-vps/sps/pps (H.265)."""

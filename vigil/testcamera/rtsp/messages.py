@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 MAX_HEADER_BYTES = 16 * 1024
-TRACK = "trackID=0"  # the control URL of the one track, relative to the stream's URL
+# Control URLs of a stream's tracks, relative to its URL: video is track 0, sound track 1.
+_TRACK = re.compile(r"/trackID=(\d{1,3})$")
 MAX_BODY_BYTES = 64 * 1024
 
 REASONS = {
@@ -52,7 +53,22 @@ class Request:
             path = urlsplit(self.url).path if "://" in self.url else self.url
         except ValueError as err:
             raise BadRequest(f"malformed URL {self.url[:80]!r}") from err
-        return path.rstrip("/").removesuffix(f"/{TRACK}")
+        return _TRACK.sub("", path.rstrip("/"))
+
+    @property
+    def track(self) -> int:
+        """The track a request's URL names; the stream's URL alone stands for its first."""
+        match = _TRACK.search(self.url.rstrip("/"))
+        return int(match[1]) if match else 0
+
+    @property
+    def stream_url(self) -> str:
+        """The URL without the track's control suffix."""
+        return _TRACK.sub("", self.url.rstrip("/"))
+
+
+def track_control(track: int) -> str:
+    return f"trackID={track}"
 
 
 @dataclass

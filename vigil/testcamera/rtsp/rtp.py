@@ -1,4 +1,5 @@
-"""RTP packetisation of H.264 (RFC 6184) and H.265 (RFC 7798), and RTCP sender reports.
+"""RTP packetisation of H.264 (RFC 6184) and H.265 (RFC 7798), RTP headers and RTCP sender
+reports (AAC's packetisation is in aac.py).
 
 Packetisation happens once, when a loop is loaded: each frame becomes a list of payloads.
 Sending then only prefixes the 12-byte header, the one part that changes (sequence number,
@@ -120,9 +121,11 @@ def _aggregate(codec: Codec, nals: list[bytes]) -> list[bytes]:
 _HEADER = struct.Struct("!BBHII")
 
 
-def rtp_header(seq: int, timestamp: int, ssrc: int, marker: bool) -> bytes:
+def rtp_header(
+    seq: int, timestamp: int, ssrc: int, marker: bool, payload_type: int = PAYLOAD_TYPE
+) -> bytes:
     return _HEADER.pack(
-        0x80, (0x80 if marker else 0) | PAYLOAD_TYPE, seq & 0xFFFF, timestamp & 0xFFFFFFFF, ssrc
+        0x80, (0x80 if marker else 0) | payload_type, seq & 0xFFFF, timestamp & 0xFFFFFFFF, ssrc
     )
 
 

@@ -13,17 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vigil.tasks import cancel_and_wait
+from vigil.testcamera.rtsp.audio_stream import LiveAudio
 from vigil.testcamera.rtsp.auth import Authenticator
 from vigil.testcamera.rtsp.messages import (
     MAX_HEADER_BYTES,
-    TRACK,
     BadRequest,
     Request,
     Response,
     read_message,
+    track_control,
 )
 from vigil.testcamera.rtsp.sdp import describe
-from vigil.testcamera.rtsp.stream import JoinPoint, LiveStream, Subscriber
+from vigil.testcamera.rtsp.stream import JoinPoint, LiveStream, OnAir, Subscriber
 from vigil.testcamera.rtsp.transports import (
     InterleavedSubscriber,
     TransportRequest,
@@ -43,22 +44,39 @@ METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_P
 
 @dataclass
 class Mount:
-    """What one path serves."""
+    """What one path serves: video (track 0) and, from a camera with a microphone, sound
+    (track 1)."""
 
     title: str
     stream: LiveStream
     online: Callable[[], bool] = lambda: True
+    audio: LiveAudio | None = None
+
+    def track(self, index: int) -> OnAir | None:
+        if index == 0:
+            return self.stream
+        return self.audio if index == 1 else None
 
 
 @dataclass(eq=False)
 class Session:
+    """A client's tracks of one stream, set up one SETUP each and played together."""
+
     id: str
     mount: Mount
-    subscriber: Subscriber
     connection: "Connection"
     last_seen: float
+    tracks: dict[int, Subscriber] = field(default_factory=dict)
     playing: bool = False
-    join: JoinPoint | None = None
+    joins: dict[int, JoinPoint] = field(default_factory=dict)
+
+    def on_air(self) -> list[tuple[int, OnAir, Subscriber]]:
+        """(index, track, subscriber) of each track set up."""
+        return [
+            (index, track, subscriber)
+            for index, subscriber in self.tracks.items()
+            if (track := self.mount.track(index)) is not None
+        ]
 
 
 @dataclass(eq=False)
@@ -220,7 +238,8 @@ class RtspServer:
         mount = self._mount(request)
         if mount is None:
             return Response(404)
-        sdp = describe(mount.stream.encoded, mount.title, self._host, self._session_tag)
+        audio = mount.audio.loop if mount.audio is not None else None
+        sdp = describe(mount.stream.encoded, mount.title, self._host, self._session_tag, audio)
         base = request.url.rstrip("/") + "/"
         return Response(
             200,
@@ -232,9 +251,19 @@ class RtspServer:
         mount = self._mount(request)
         if mount is None:
             return Response(404)
-        if request.headers.get("session"):
-            return Response(459)  # one track per stream: nothing to aggregate
-        if (
+        track = mount.track(request.track)
+        if track is None:
+            return Response(404)
+        session: Session | None = None
+        if request.headers.get("session"):  # another track of a session set up before
+            session = self._session(request)
+            if session is None:
+                return Response(454)
+            if session.mount is not mount:
+                return Response(459)  # tracks of one stream only
+            if session.playing or request.track in session.tracks:
+                return Response(455)
+        elif (
             len(connection.sessions) >= MAX_SESSIONS_PER_CONNECTION
             or len(self._sessions) >= MAX_SESSIONS
         ):
@@ -242,12 +271,8 @@ class RtspServer:
         transport = TransportRequest.choose(request.headers.get("transport", ""))
         if transport is None:
             return Response(461)
-        if transport.tcp and any(
-            isinstance(s.subscriber, InterleavedSubscriber)
-            and s.subscriber.channels[0] in transport.channels
-            for s in map(self._sessions.__getitem__, connection.sessions)
-        ):
-            return Response(461)  # those interleaved channels carry another session
+        if transport.tcp and self._channels_taken(connection, transport.channels):
+            return Response(461)  # those interleaved channels carry another track
         subscriber: Subscriber
         if transport.tcp:
             subscriber = InterleavedSubscriber(connection.writer, transport.channels)
@@ -261,21 +286,28 @@ class RtspServer:
             reply = (
                 "RTP/AVP;unicast;client_port={}-{};".format(*transport.client_ports)
                 + "server_port={}-{}".format(*server_ports)
-                + f";ssrc={mount.stream.ssrc:08X}"
+                + f";ssrc={track.ssrc:08X}"
             )
-        session = Session(
-            id=secrets.token_hex(8),
-            mount=mount,
-            subscriber=subscriber,
-            connection=connection,
-            last_seen=self._clock(),
-        )
-        self._sessions[session.id] = session
-        connection.sessions.add(session.id)
+        if session is None:
+            session = Session(
+                id=secrets.token_hex(8), mount=mount, connection=connection,
+                last_seen=self._clock(),
+            )  # fmt: skip
+            self._sessions[session.id] = session
+            connection.sessions.add(session.id)
+        session.tracks[request.track] = subscriber
         if isinstance(subscriber, UdpSubscriber):
             self._udp_sessions[subscriber.rtcp_address] = session.id
         return Response(
             200, [("Transport", reply), ("Session", f"{session.id};timeout={SESSION_TIMEOUT_S}")]
+        )
+
+    def _channels_taken(self, connection: Connection, channels: tuple[int, int]) -> bool:
+        return any(
+            isinstance(subscriber, InterleavedSubscriber)
+            and set(subscriber.channels) & set(channels)
+            for session in map(self._sessions.__getitem__, connection.sessions)
+            for subscriber in session.tracks.values()
         )
 
     def _session(self, request: Request) -> Session | None:
@@ -291,32 +323,30 @@ class RtspServer:
             return Response(454)
         if session.playing:  # already playing: nothing changes, no new starting point
             return Response(200, [("Session", session.id), ("Range", "npt=0.000-")])
-        session.join = session.mount.stream.join_point()
-        seq, rtptime = session.join.seq, session.join.rtp_timestamp
-        track_url = request.url.rstrip("/")
-        if not track_url.endswith(TRACK):
-            track_url += f"/{TRACK}"
+        session.joins = {index: track.join_point() for index, track, _ in session.on_air()}
+        stream_url = request.stream_url
+        rtp_info = ",".join(
+            f"url={stream_url}/{track_control(index)};seq={join.seq};rtptime={join.rtp_timestamp}"
+            for index, join in session.joins.items()
+        )
         return Response(
-            200,
-            [
-                ("Session", session.id),
-                ("Range", "npt=0.000-"),
-                ("RTP-Info", f"url={track_url};seq={seq};rtptime={rtptime}"),
-            ],
+            200, [("Session", session.id), ("Range", "npt=0.000-"), ("RTP-Info", rtp_info)]
         )
 
     def _start_playing(self, request: Request) -> None:
         session = self._session(request)
-        if session is not None and session.join is not None and not session.playing:
+        if session is not None and session.joins and not session.playing:
             session.playing = True
-            session.mount.stream.add(session.subscriber, session.join)
+            for index, track, subscriber in session.on_air():
+                track.add(subscriber, session.joins[index])
 
     def _pause(self, request: Request, _: Connection) -> Response:
         session = self._session(request)
         if session is None:
             return Response(454)
         session.playing = False
-        session.mount.stream.remove(session.subscriber)
+        for _index, track, subscriber in session.on_air():
+            track.remove(subscriber)
         return Response(200, [("Session", session.id)])
 
     def _teardown(self, request: Request, _: Connection) -> Response:
@@ -346,10 +376,12 @@ class RtspServer:
         session = self._sessions.pop(session_id, None)
         if session is None:
             return
-        session.mount.stream.remove(session.subscriber)
+        for _, track, subscriber in session.on_air():
+            track.remove(subscriber)
         session.connection.sessions.discard(session_id)
-        if isinstance(session.subscriber, UdpSubscriber):
-            self._udp_sessions.pop(session.subscriber.rtcp_address, None)
+        for subscriber in session.tracks.values():
+            if isinstance(subscriber, UdpSubscriber):
+                self._udp_sessions.pop(subscriber.rtcp_address, None)
 
     async def _reap(self) -> None:
         while True:

@@ -52,6 +52,46 @@ class Subscriber(Protocol):
     def backlog(self) -> int: ...
 
 
+class OnAir(Protocol):
+    """A track on the air (video or sound), as the RTSP server and the pacer see it."""
+
+    cname: str
+    ssrc: int
+
+    def join_point(self) -> "JoinPoint": ...
+
+    def add(self, subscriber: Subscriber, join: "JoinPoint") -> None: ...
+
+    def remove(self, subscriber: Subscriber) -> None: ...
+
+    @property
+    def watched(self) -> bool: ...
+
+    def next_due(self) -> float: ...
+
+    def send_due(self, now: float) -> None: ...
+
+
+class ReportCounter:
+    """What a source's RTCP sender reports say: its packets and payload octets so far."""
+
+    def __init__(self, ssrc: int, cname: str) -> None:
+        self._ssrc = ssrc
+        self._cname = cname
+        self._packets = 0
+        self._octets = 0
+
+    def count(self, packets: int, octets: int) -> None:
+        self._packets += packets
+        self._octets += octets
+
+    def report(self, rtp_timestamp: int) -> bytes:
+        """A report pairing `rtp_timestamp` with the wall clock now."""
+        return sender_report(
+            self._ssrc, rtp_timestamp, self._packets, self._octets, self._cname, time.time()
+        )
+
+
 @dataclass(frozen=True)
 class Encoded:
     """A stream's loop, ready to send: packetised frames and the parameters SDP announces."""
@@ -63,15 +103,42 @@ class Encoded:
     caption: Caption
 
 
+class Broadcast:
+    """A track's clients, as every track on the air keeps them: sending starts where the
+    first client joined, and the pacer is told when someone starts watching."""
+
+    def __init__(self) -> None:
+        self._next = 0  # the next frame (video) or packet (sound) of the timeline to send
+        # subscriber → yet to start (video: waiting for a keyframe; sound: for its first report)
+        self._clients: dict[Subscriber, bool] = {}
+        self.on_watched: Callable[[OnAir], None] | None = None
+
+    def add(self, subscriber: Subscriber, join: "JoinPoint") -> None:
+        """Start sending to `subscriber` from `join` (from `join_point()`, just before)."""
+        if not self._clients:
+            self._next = join.frame
+        self._clients[subscriber] = True
+        if len(self._clients) == 1 and self.on_watched is not None:
+            self.on_watched(self)  # type: ignore[arg-type]  # subclasses are OnAir
+
+    def remove(self, subscriber: Subscriber) -> None:
+        self._clients.pop(subscriber, None)
+
+    @property
+    def watched(self) -> bool:
+        return bool(self._clients)
+
+
 @dataclass(frozen=True)
 class JoinPoint:
-    frame: int  # on the stream's timeline
+    frame: int  # on the stream's timeline (for sound: its packet)
     seq: int
     rtp_timestamp: int
 
 
-class LiveStream:
+class LiveStream(Broadcast):
     def __init__(self, encoded: Encoded, cname: str, clock: Callable[[], float]) -> None:
+        super().__init__()
         self.encoded = encoded
         self.cname = cname
         self.ssrc = secrets.randbits(32)
@@ -79,14 +146,10 @@ class LiveStream:
         self._on_air = clock()
         self._timestamp_base = secrets.randbits(32)
         self._seq = secrets.randbits(16)
-        self._next_frame = 0  # the next frame of the timeline to send, while watched
-        self._clients: dict[Subscriber, bool] = {}  # subscriber → waiting for a keyframe
-        self._packets_sent = 0
-        self._octets_sent = 0
+        self._reports = ReportCounter(self.ssrc, cname)
         self._last_report = -math.inf
         self._stalled_until = -math.inf
         self._corrupt_packets = 0
-        self.on_watched: Callable[[LiveStream], None] | None = None
         # The caption of timeline frame n; set by whoever knows the camera. A loop made for a
         # caption always gets a band (blank without one): its pictures are a band taller.
         self.caption_text: Callable[[int], str] = _no_caption
@@ -100,7 +163,7 @@ class LiveStream:
         return self._on_air + frame_number / self.fps
 
     def next_due(self) -> float:
-        return self._frame_due_at(self._next_frame)
+        return self._frame_due_at(self._next)
 
     def rtp_timestamp(self, frame_number: int) -> int:
         return (self._timestamp_base + frame_number * CLOCK_RATE // self.fps) & 0xFFFFFFFF
@@ -121,7 +184,7 @@ class LiveStream:
         """
         frames = self.encoded.frames
         if self.watched:
-            frame, seq = self._next_frame, self._seq
+            frame, seq = self._next, self._seq
             while not frames[frame % len(frames)].keyframe:
                 seq += len(frames[frame % len(frames)].payloads)
                 frame += 1
@@ -130,21 +193,6 @@ class LiveStream:
             while not frames[frame % len(frames)].keyframe:
                 frame += 1
         return JoinPoint(frame, seq & 0xFFFF, self.rtp_timestamp(frame))
-
-    def add(self, subscriber: Subscriber, join: JoinPoint) -> None:
-        """Start sending to `subscriber` from `join` (from `join_point()`, just before)."""
-        if not self._clients:
-            self._next_frame = join.frame
-        self._clients[subscriber] = True
-        if len(self._clients) == 1 and self.on_watched is not None:
-            self.on_watched(self)
-
-    def remove(self, subscriber: Subscriber) -> None:
-        self._clients.pop(subscriber, None)
-
-    @property
-    def watched(self) -> bool:
-        return bool(self._clients)
 
     def replace_encoded(self, encoded: Encoded) -> None:
         """Serve another loop from the next frame on (a new resolution or codec setting)."""
@@ -156,7 +204,7 @@ class LiveStream:
         # A new timeline starting now, continuing the RTP time where the old one was.
         self._on_air = now
         self._timestamp_base = timestamp
-        self._next_frame = 0
+        self._next = 0
         for subscriber in self._clients:
             self._clients[subscriber] = True
 
@@ -178,13 +226,13 @@ class LiveStream:
         """Send every frame due by `now`, skipping those too late to matter."""
         if now < self._stalled_until:
             # Skip the stalled frames; the pacer wakes again when the stall ends.
-            self._next_frame = math.ceil((self._stalled_until - self._on_air) * self.fps)
+            self._next = math.ceil((self._stalled_until - self._on_air) * self.fps)
             for subscriber in self._clients:
                 self._clients[subscriber] = True
             return
         late_by = now - self.next_due()
         if late_by > MAX_CATCH_UP_S:
-            self._next_frame += int(late_by * self.fps)
+            self._next += int(late_by * self.fps)
             for subscriber in self._clients:
                 self._clients[subscriber] = True
         while self.next_due() <= now:
@@ -194,11 +242,11 @@ class LiveStream:
 
     def _send_frame(self) -> None:
         frames = self.encoded.frames
-        index = self._next_frame % len(frames)
+        index = self._next % len(frames)
         frame = frames[index]
-        timestamp = self.rtp_timestamp(self._next_frame)
+        timestamp = self.rtp_timestamp(self._next)
         payloads = frame.payloads
-        text = self.caption_text(self._next_frame)
+        text = self.caption_text(self._next)
         band = self.encoded.caption.band(
             index, text, None if frame.keyframe else self._caption_shown
         )
@@ -206,17 +254,18 @@ class LiveStream:
         start = frame.slice_start
         band_payloads = packetize_nals(self.encoded.profile.codec, band)
         payloads = (*payloads[:start], *band_payloads, *payloads[start:])
-        self._next_frame += 1
+        self._next += 1
         last = len(payloads) - 1
         packets = []
+        octets = 0
         for n, payload in enumerate(payloads):
             if self._corrupt_packets > 0:
                 self._corrupt_packets -= 1
                 payload = _garbled(payload)
             packets.append(rtp_header(self._seq, timestamp, self.ssrc, n == last) + payload)
             self._seq += 1
-            self._octets_sent += len(payload)
-        self._packets_sent += len(packets)
+            octets += len(payload)
+        self._reports.count(len(packets), octets)
         for subscriber, waiting in list(self._clients.items()):
             if subscriber.backlog() > MAX_BACKLOG:
                 self._clients[subscriber] = True
@@ -225,26 +274,23 @@ class LiveStream:
                 if not frame.keyframe:
                     continue
                 self._clients[subscriber] = False
-                # A sender report ahead of the first frame pairs its RTP time with the wall
-                # clock, so clients (ffmpeg among them) need not re-base their clock later.
-                subscriber.send_report(self._report(timestamp))
+                # A sender report ahead of the first frame pairs RTP time with the wall clock,
+                # so clients (ffmpeg among them) need not re-base their clock later.
+                subscriber.send_report(self._report_now())
             subscriber.send_packets(packets)
 
     def _send_report(self, now: float) -> None:
         self._last_report = now
-        # The RTP time of this instant on the stream's timeline, paired with the wall clock.
-        report = self._report(self._timestamp_base + int((now - self._on_air) * CLOCK_RATE))
+        report = self._report_now()
         for subscriber in self._clients:
             subscriber.send_report(report)
 
-    def _report(self, rtp_timestamp: int) -> bytes:
-        return sender_report(
-            self.ssrc,
-            rtp_timestamp,
-            self._packets_sent,
-            self._octets_sent,
-            self.cname,
-            time.time(),
+    def _report_now(self) -> bytes:
+        # The RTP time of this very instant (not of a frame sent a little early or late) with
+        # the wall clock: every report must pair them alike, or clients that place tracks by
+        # the reports (ffmpeg with sound and video) see time step back and forth.
+        return self._reports.report(
+            self._timestamp_base + round((self._clock() - self._on_air) * CLOCK_RATE)
         )
 
 
@@ -259,16 +305,16 @@ def _garbled(payload: bytes) -> bytes:
 
 
 class Pacer:
-    """Sends every watched stream's frames on time, from one task for all streams."""
+    """Sends every watched stream's frames (and sound) on time, from one task for all."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._heap: list[tuple[float, int, LiveStream]] = []
+        self._heap: list[tuple[float, int, OnAir]] = []
         self._order = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def watch(self, stream: LiveStream) -> None:
+    def watch(self, stream: OnAir) -> None:
         """Start pacing `stream` (it calls this when its first client arrives)."""
         if any(entry[2] is stream for entry in self._heap):
             return

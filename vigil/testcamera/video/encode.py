@@ -1,17 +1,10 @@
-"""Encoding a loop once with PyAV (libx264 / libx265) into the cache on disk.
+"""Encoding a loop once with PyAV (libx264 / libx265) into the cache on disk (`cache.py`).
 
-A cache entry is the Annex-B elementary stream plus a JSON index of where each frame starts.
-Entries are keyed by everything that changes the bytes, so a changed profile encodes anew and
-an unchanged one is read back in milliseconds. Written to a temporary name and renamed, so a
-crash mid-encode never leaves a broken entry.
+A cache entry is the Annex-B elementary stream, keyed by everything that changes its bytes.
 """
 
 import hashlib
-import json
 import logging
-import os
-import tempfile
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,6 +12,8 @@ from typing import Any
 import av
 import numpy as np
 
+from vigil.testcamera import cache
+from vigil.testcamera.cache import EncodedFrames
 from vigil.testcamera.profiles import StreamProfile
 from vigil.testcamera.video.band import BACKGROUND, BAND_HEIGHT, CELL_WIDTH
 from vigil.testcamera.video.render import render
@@ -28,16 +23,6 @@ logger = logging.getLogger(__name__)
 # Bump when rendering or encoder settings change, so old cache entries are not reused.
 FORMAT_VERSION = 4
 LOOP_SECONDS = 10
-
-
-@dataclass(frozen=True)
-class EncodedFrames:
-    data: bytes
-    offsets: list[int]  # where each frame (access unit) starts in `data`
-
-    def frames(self) -> list[bytes]:
-        ends = [*self.offsets[1:], len(self.data)]
-        return [self.data[start:end] for start, end in zip(self.offsets, ends, strict=True)]
 
 
 # x265 settings that the H.265 caption band needs (h265.check_band_support): 16x16 coding tree
@@ -64,24 +49,13 @@ def cache_key(profile: StreamProfile) -> str:
 
 def load_or_encode(profile: StreamProfile, cache_dir: Path) -> EncodedFrames:
     base = cache_dir / f"{profile.codec}-{profile.width}x{profile.height}-{cache_key(profile)}"
-    stream_path, index_path = base.with_suffix(".es"), base.with_suffix(".json")
-    if stream_path.exists() and index_path.exists():
-        offsets = json.loads(index_path.read_text())["offsets"]
-        return EncodedFrames(stream_path.read_bytes(), offsets)
+    cached = cache.load(base)
+    if cached is not None:
+        return cached
     logger.info("encoding a loop", extra={"profile": str(profile), "cache": str(cache_dir)})
     encoded = _encode(profile)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomically(stream_path, encoded.data)
-    _write_atomically(index_path, json.dumps({"offsets": encoded.offsets}).encode())
+    cache.store(base, encoded)
     return encoded
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # A unique temporary name: two encodes of one profile may finish at the same time.
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
-    Path(temporary).replace(path)
 
 
 def _encoder(profile: StreamProfile) -> av.VideoCodecContext:
