@@ -48,6 +48,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("PATCH", "/cameras/{camera_id}"): ADMINS,
     ("DELETE", "/cameras/{camera_id}"): ADMINS,
     ("GET", "/cameras/{camera_id}/timeline"): EVERYONE,
+    ("GET", "/cameras/{camera_id}/recordings"): EVERYONE,
     ("GET", "/storages"): ADMINS,
     ("POST", "/storages"): ADMINS,
     ("GET", "/storages/{storage_id}"): ADMINS,

@@ -17,6 +17,7 @@ import numpy as np
 from tests.servers import ServerProcess
 from tests.testcamera.ffmpeg import decode_errors
 from tests.testcamera.process import TestCameraProcess
+from tests.waiting import wait_for
 from vigil.media.archive import naming
 from vigil.testcamera.video.caption import read_caption
 
@@ -193,3 +194,46 @@ def test_the_index_follows_the_files_on_disk_after_a_restart(
     assert hour_ago == [
         {"start_ms": start_ms - 3_600_000, "end_ms": start_ms - 3_600_000 + duration_ms}
     ]
+
+
+def _keyframes_ms(path: Path, start_ms: int) -> list[int]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.time_base is not None
+        return [
+            start_ms + round(float(packet.pts * stream.time_base) * 1000)
+            for packet in container.demux(stream)
+            if packet.is_keyframe and packet.pts is not None
+        ]
+
+
+def test_each_recording_lists_its_keyframes_for_seeking_even_after_a_rebuild(
+    tmp_path: Path, camera: TestCameraProcess
+) -> None:
+    started_ms = int(time.time() * 1000)
+    with (
+        ServerProcess(tmp_path / "server") as server,
+        recording(server, camera) as (owner, camera_id),
+    ):
+        time.sleep(6)
+        owner.patch(f"/cameras/{camera_id}", json={"enabled": False})  # closes the file
+        (recorded,) = wait_for(lambda: _files(server.data_dir, "*_*.mp4"), 10, "the file")
+        params = {"from_ms": started_ms, "to_ms": int(time.time() * 1000)}
+        (listed,) = owner.get(f"/cameras/{camera_id}/recordings", params=params).json()[
+            "recordings"
+        ]
+        (storage,) = owner.get("/storages").json()["storages"]
+        rebuilt = owner.post(f"/storages/{storage['id']}/rebuild").json()
+        assert rebuilt == {"added": 1, "removed": 0, "recovered": 0}
+        # Made from file names alone, the index reads the keyframes from the file.
+        (again,) = owner.get(f"/cameras/{camera_id}/recordings", params=params).json()["recordings"]
+        too_long = {"from_ms": 0, "to_ms": 2 * 86_400_000}
+        answer = owner.get(f"/cameras/{camera_id}/recordings", params=too_long)
+        assert answer.status_code == 422
+        assert answer.json()["error"]["field"] == "to_ms"
+    start_ms = int(recorded.stem.split("_")[0])
+    keyframes = _keyframes_ms(recorded, start_ms)
+    assert len(keyframes) >= 4  # a keyframe a second
+    assert listed["keyframes_ms"] == keyframes
+    assert (listed["start_ms"], listed["size"]) == (start_ms, recorded.stat().st_size)
+    assert again == listed

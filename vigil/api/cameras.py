@@ -1,8 +1,9 @@
 """Cameras: configuration, status and live stats."""
 
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from vigil.api.access import Caller, CallerDep
 from vigil.api.context import ApiContext
@@ -13,11 +14,14 @@ from vigil.api.schemas.cameras import (
     CameraUpdate,
     DiscoveryOut,
     Interval,
+    RecordingsOut,
+    RecordingStateOut,
     StreamOut,
     StreamStatusOut,
     TimelineOut,
     camera_out,
     discovered_out,
+    recording_file_out,
 )
 from vigil.api.schemas.common import changes_of
 from vigil.cameras.models import Camera, StreamName
@@ -25,6 +29,7 @@ from vigil.errors import InvalidInput, NotFound
 from vigil.media.service import STREAMS
 
 MAX_TIMELINE_MS = 400 * 86_400_000
+MAX_RECORDINGS_MS = 86_400_000
 
 
 def router(ctx: ApiContext) -> APIRouter:
@@ -54,7 +59,9 @@ def router(ctx: ApiContext) -> APIRouter:
     @api.post("", status_code=201)
     async def add_camera(body: CameraCreate, caller: CallerDep) -> CameraOut:
         source = body.source()
-        fields = body.model_dump()
+        fields = body.model_dump(exclude={"recording"})
+        if body.recording is not None:
+            fields["recording"] = body.recording.settings()
         fields["parent_server_id"] = fields["parent_server_id"] or ctx.system.server_id
         if source == "onvif":
             return out(await ctx.cameras.add_by_onvif(caller.actor, fields))
@@ -78,6 +85,8 @@ def router(ctx: ApiContext) -> APIRouter:
     async def update_camera(camera_id: str, body: CameraUpdate, caller: CallerDep) -> CameraOut:
         visible(caller, camera_id)
         changes: dict[str, Any] = changes_of(body)
+        if body.recording is not None:
+            changes["recording"] = body.recording.settings().model_dump(mode="json")
         if changes.get("sub_url") == "":
             changes["sub_url"] = None
         if changes.get("retention_days") == 0:
@@ -86,22 +95,29 @@ def router(ctx: ApiContext) -> APIRouter:
 
     @api.get("/{camera_id}/timeline")
     async def camera_timeline(
-        camera_id: str,
-        caller: CallerDep,
-        from_ms: Annotated[int, Query(ge=0)],
-        to_ms: Annotated[int, Query(ge=0)],
-        stream: StreamName = "main",
+        camera_id: str, caller: CallerDep, span: Annotated[StreamSpan, Depends()]
     ) -> TimelineOut:
         visible(caller, camera_id)
-        if to_ms <= from_ms:
-            raise InvalidInput("to_ms must be after from_ms", field="to_ms")
-        if to_ms - from_ms > MAX_TIMELINE_MS:
-            raise InvalidInput("ask for at most 400 days at a time", field="to_ms")
-        spans = await ctx.media.timeline(camera_id, stream, from_ms, to_ms)
+        span.check(MAX_TIMELINE_MS)
+        spans = await ctx.media.timeline(camera_id, span.stream, span.from_ms, span.to_ms)
         return TimelineOut(
             camera_id=camera_id,
-            stream=stream,
+            stream=span.stream,
             intervals=[Interval(start_ms=start, end_ms=end) for start, end in spans],
+        )
+
+    @api.get("/{camera_id}/recordings")
+    async def camera_recordings(
+        camera_id: str, caller: CallerDep, span: Annotated[StreamSpan, Depends()]
+    ) -> RecordingsOut:
+        """The closed files of a stream over at most a day, with their keyframes."""
+        visible(caller, camera_id)
+        span.check(MAX_RECORDINGS_MS)
+        found = await ctx.media.recordings(camera_id, span.stream, span.from_ms, span.to_ms)
+        return RecordingsOut(
+            camera_id=camera_id,
+            stream=span.stream,
+            recordings=[recording_file_out(r, fragments) for r, fragments in found],
         )
 
     @api.delete("/{camera_id}", status_code=204)
@@ -110,6 +126,22 @@ def router(ctx: ApiContext) -> APIRouter:
         await ctx.cameras.delete(caller.actor, camera_id)
 
     return api
+
+
+@dataclass
+class StreamSpan:
+    """A stream of a camera over a range of time, as query parameters."""
+
+    from_ms: Annotated[int, Query(ge=0)]
+    to_ms: Annotated[int, Query(ge=0)]
+    stream: StreamName = "main"
+
+    def check(self, longest_ms: int) -> None:
+        if self.to_ms <= self.from_ms:
+            raise InvalidInput("to_ms must be after from_ms", field="to_ms")
+        if self.to_ms - self.from_ms > longest_ms:
+            days = longest_ms // 86_400_000
+            raise InvalidInput(f"ask for at most {days} days at a time", field="to_ms")
 
 
 def _stream_out(ctx: ApiContext, camera: Camera, stream: StreamName, url: str) -> StreamOut:
@@ -121,10 +153,14 @@ def _stream_out(ctx: ApiContext, camera: Camera, stream: StreamName, url: str) -
         remote = StreamStatusOut(state="unknown", reason="recorded by another server")
         return StreamOut(url=url, status=remote, stats=None)
     status, stats = ctx.media.stream_state(camera, stream)
+    state = ctx.media.recording_state(camera.id, stream)
+    recording = RecordingStateOut(**asdict(state)) if state is not None else None
     if status is None:
-        return StreamOut(url=url, status=StreamStatusOut(state="connecting"), stats=None)
+        connecting = StreamStatusOut(state="connecting")
+        return StreamOut(url=url, status=connecting, stats=None, recording=recording)
     return StreamOut(
         url=url,
         status=StreamStatusOut(state=status.state, reason=status.reason, since_ms=status.since_ms),
         stats=stats,
+        recording=recording,
     )

@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vigil.cameras.recording import RecordingSettings
+
 Transport = Literal["tcp", "udp"]
 StreamName = Literal["main", "sub"]
 
@@ -26,6 +28,7 @@ class CameraRecord(BaseModel):
     transport: Transport = "tcp"
     # Recordings older than this many days are deleted; None keeps them until space runs out.
     retention_days: int | None = None
+    recording: RecordingSettings = RecordingSettings()
     created_ms: int
 
     def url_of(self, stream: StreamName) -> str | None:

@@ -11,9 +11,9 @@ Each file goes to the storage the pool chooses when it starts. A write that fail
 storage out of use and abandons the file (what reached the disk stays, and is finished when
 the storage is back); the next keyframe starts a file on another storage.
 
-Frames are taken synchronously from the hub (no task switch per frame: this runs for every
-frame of every stream); only whole fragments go to the writer task, which does the file work
-in a worker thread, in order.
+Frames are taken synchronously from the hub, through the recording gate (no task switch per
+frame: this runs for every frame of every stream); only whole fragments go to the writer
+task, which does the file work in its storage's threads, in order.
 """
 
 import asyncio
@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vigil.media import mp4
-from vigil.media.archive import naming
+from vigil.media.archive import naming, seek
 from vigil.media.archive.index import ArchiveIndex, finish_part_file
+from vigil.media.archive.scan import FragmentInfo
 from vigil.media.archive.store import Recording
 from vigil.media.frames import Frame, StreamConfig
-from vigil.media.hub import Hub
 from vigil.media.storage.pool import ActiveStorage, StoragePool
 from vigil.tasks import cancel_and_wait
 
@@ -56,6 +56,7 @@ class _File:
         self.written_until_ms = start_ms  # end of the last fragment on disk
         self.size = 0
         self.handle: BinaryIO | None = None
+        self.fragments: list[FragmentInfo] = []  # on disk, for the index's seek table
         self.failed = False
 
 
@@ -68,8 +69,7 @@ class _Open:
 @dataclass(frozen=True)
 class _Append:
     file: _File
-    data: bytes
-    end_ms: int
+    fragment: mp4.Fragment
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,10 @@ _Operation = _Open | _Append | _Close
 
 class Recorder:
     def __init__(
-        self, camera_id: str, stream: str, hub: Hub, index: ArchiveIndex, storages: StoragePool
+        self, camera_id: str, stream: str, index: ArchiveIndex, storages: StoragePool
     ) -> None:
         self._camera_id = camera_id
         self._stream = stream
-        self._hub = hub
         self._index = index
         self._storages = storages
         self._file: _File | None = None
@@ -106,12 +105,10 @@ class Recorder:
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write_all(), name=f"record {self._camera_id}")
-        self._hub.subscribe(self)
         self._arm_idle()
 
     async def stop(self) -> None:
-        """Stop taking frames, write what is gathered, close the file."""
-        self._hub.unsubscribe(self)
+        """Write what is gathered and close the file (frames have stopped coming)."""
         if self._idle is not None:
             self._idle.cancel()
         self._close()
@@ -121,6 +118,10 @@ class Recorder:
             await asyncio.wait_for(self._drained.wait(), STOP_TIMEOUT_S)
         await cancel_and_wait(self._writer)
         self._writer = None
+
+    def end_file(self) -> None:
+        """Recording pauses: the file ends with what it has."""
+        self._close()
 
     def storage_id(self) -> str | None:
         """The storage of the file being written."""
@@ -192,7 +193,7 @@ class Recorder:
             self._report("the storage is too slow: fragments were dropped")
             return
         file.gathered_until_ms = end_ms
-        self._submit(_Append(file, fragment.data, end_ms))
+        self._submit(_Append(file, fragment))
 
     def _close(self, end_ms: int | None = None) -> None:
         """Hand over what is gathered and finish the file; `end_ms` is when the next frame
@@ -209,7 +210,7 @@ class Recorder:
 
     def _submit(self, operation: _Operation) -> None:
         if isinstance(operation, _Append):
-            self._unwritten += len(operation.data)
+            self._unwritten += len(operation.fragment.data)
         self._operations.append(operation)
         self._drained.clear()
         self._wake.set()
@@ -243,7 +244,7 @@ class Recorder:
                     operation.file.storage.writing.discard(operation.file.path)
                 self._operations.popleft()
                 if isinstance(operation, _Append):
-                    self._unwritten -= len(operation.data)
+                    self._unwritten -= len(operation.fragment.data)
                 if not self._operations:
                     self._drained.set()
 
@@ -257,9 +258,12 @@ class Recorder:
             file.size = len(operation.init)
         elif isinstance(operation, _Append):
             assert file.handle is not None
-            await file.storage.run(_append, file.handle, operation.data)
-            file.size += len(operation.data)
-            file.written_until_ms = operation.end_ms
+            fragment = operation.fragment
+            await file.storage.run(_append, file.handle, fragment.data)
+            start, end = fragment.start_ms - file.start_ms, fragment.end_ms - file.start_ms
+            file.fragments.append(FragmentInfo(file.size, start, end, fragment.keyframe))
+            file.size += len(fragment.data)
+            file.written_until_ms = fragment.end_ms
             self.error = None
         else:
             await self._finish(file)
@@ -274,7 +278,8 @@ class Recorder:
         if duration > 0:
             recording = Recording(file.storage.id, self._camera_id, self._stream,
                                   str(final.relative_to(root)), file.start_ms,
-                                  file.written_until_ms, file.size)  # fmt: skip
+                                  file.written_until_ms, file.size,
+                                  seek.pack(file.fragments))  # fmt: skip
             await self._index.add(recording)
 
     async def _salvage(self, file: _File) -> None:
@@ -284,18 +289,14 @@ class Recorder:
             await file.storage.run(_close_quietly, file.handle)
             file.handle = None
         name = naming.RecordingName(self._camera_id, self._stream, file.start_ms, None)
+        storage = file.storage
         try:
-            finished = await file.storage.run(finish_part_file, file.storage.root, file.path, name)
-            if finished is None:
-                return
-            final, closed = finished
-            size = await file.storage.run(lambda: final.stat().st_size)
+            finished = await storage.run(finish_part_file, storage.id, storage.root, file.path,
+                                         name)  # fmt: skip
         except OSError:
             return
-        assert closed.end_ms is not None
-        relative = str(final.relative_to(file.storage.root))
-        await self._index.add(Recording(file.storage.id, self._camera_id, self._stream,
-                                        relative, file.start_ms, closed.end_ms, size))  # fmt: skip
+        if finished is not None:
+            await self._index.add(finished)
 
     def _report(self, reason: str) -> None:
         if reason != self.error:

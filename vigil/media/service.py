@@ -11,10 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vigil.cameras.models import Camera, CameraRecord, StreamName, Transport
+from vigil.cameras.recording import RecordingSettings
 from vigil.clock import Clock
-from vigil.media.archive import timeline
+from vigil.media.archive import seek, timeline
 from vigil.media.archive.index import ArchiveIndex, Reconciled
 from vigil.media.archive.retention import Retention
+from vigil.media.archive.scan import FragmentInfo, scan
+from vigil.media.archive.store import Recording
+from vigil.media.gate import RecordingGate
 from vigil.media.hub import Hub
 from vigil.media.ingest import StreamIngest, StreamStats, StreamStatus
 from vigil.media.recorder import Recorder
@@ -42,6 +46,13 @@ def _source_of(record: CameraRecord, stream: StreamName) -> _Source | None:
     if not url:
         return None
     return _Source(url, record.username, record.password, record.transport)
+
+
+@dataclass(frozen=True)
+class RecordingState:
+    state: str  # recording, paused (by the settings or waiting for an event), failed
+    reason: str
+    storage_id: str | None  # of the file being written
 
 
 class MediaService:
@@ -87,7 +98,7 @@ class MediaService:
 
     def hub(self, camera_id: str, stream: StreamName) -> Hub | None:
         pipeline = self._ingests.get((camera_id, stream))
-        return pipeline.ingest.hub if pipeline else None
+        return pipeline.hub if pipeline else None
 
     def stream_state(
         self, camera: Camera, stream: StreamName
@@ -96,6 +107,42 @@ class MediaService:
         if pipeline is None:
             return None, None
         return pipeline.ingest.status, pipeline.ingest.stats()
+
+    def recording_state(self, camera_id: str, stream: StreamName) -> RecordingState | None:
+        pipeline = self._ingests.get((camera_id, stream))
+        if pipeline is None:
+            return None
+        recorder = pipeline.recorder
+        if not pipeline.gate.recording:
+            return RecordingState("paused", "", None)
+        if recorder.error is not None:
+            return RecordingState("failed", recorder.error, recorder.storage_id())
+        return RecordingState("recording", "", recorder.storage_id())
+
+    async def recordings(
+        self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
+    ) -> list[tuple[Recording, list[FragmentInfo] | None]]:
+        """The closed files of a stream over a range, each with its fragments (None when they
+        are not in the index and its storage cannot be read now)."""
+        found = []
+        for recording in await self._archive.overlapping(camera_id, stream, from_ms, to_ms):
+            found.append((recording, await self._fragments_of(recording)))
+        return found
+
+    async def _fragments_of(self, recording: Recording) -> list[FragmentInfo] | None:
+        duration = recording.end_ms - recording.start_ms
+        if recording.fragments is not None:
+            return seek.unpack(recording.fragments, duration)
+        # An index made from file names alone: the file is read once, and the table kept.
+        storage = self._storages.get(recording.storage_id)
+        if storage is None or not storage.indexed:
+            return None
+        try:
+            result = await storage.run(scan, storage.root / recording.path)
+        except OSError:
+            return None
+        await self._archive.set_fragments(recording, seek.pack(result.fragments))
+        return result.fragments
 
     async def usage(self) -> dict[str, dict[str, int]]:
         """Bytes recorded per storage, per camera."""
@@ -122,8 +169,17 @@ class MediaService:
             self._changed.clear()
             await self._sync()
 
+    def camera_event(self, camera_id: str, active: bool) -> None:
+        """An event of a camera began or ended (motion, an input…): recording for events
+        follows it."""
+        now = self._clock.now_ms()
+        for stream in STREAMS:
+            pipeline = self._ingests.get((camera_id, stream))
+            if pipeline is not None:
+                pipeline.gate.event(active, now)
+
     async def _sync(self) -> None:
-        wanted: dict[tuple[str, StreamName], _Source] = {}
+        wanted: dict[tuple[str, StreamName], tuple[_Source, RecordingSettings]] = {}
         for camera in self._cameras():
             record = camera.record
             if record.parent_server_id != self._server_id or not record.enabled:
@@ -131,37 +187,51 @@ class MediaService:
             for stream in STREAMS:
                 source = _source_of(record, stream)
                 if source is not None:
-                    wanted[(camera.id, stream)] = source
+                    wanted[(camera.id, stream)] = (source, record.recording)
         for key, pipeline in list(self._ingests.items()):
-            if wanted.get(key) != pipeline.source:
+            if key not in wanted or wanted[key][0] != pipeline.source:
                 del self._ingests[key]
                 await pipeline.stop()
-        for key, source in wanted.items():
+        for key, (source, settings) in wanted.items():
             if key in self._ingests:
+                self._ingests[key].gate.settings = settings
                 continue
             camera_id, stream = key
             hub = Hub()
             url = StreamUrl.parse(source.url, source.username, source.password)
             ingest = StreamIngest(f"{camera_id}/{stream}", url, source.transport, hub,
                                   self._clock)  # fmt: skip
-            recorder = Recorder(camera_id, stream, hub, self._archive, self._storages)
-            pipeline = _Pipeline(source, ingest, recorder)
+            recorder = Recorder(camera_id, stream, self._archive, self._storages)
+            gate = RecordingGate(stream, recorder, settings)
+            pipeline = _Pipeline(source, hub, ingest, gate, recorder)
             self._ingests[key] = pipeline
             pipeline.start()
 
 
 class _Pipeline:
-    """One stream of one camera: its ingest and what consumes it always (the recorder)."""
+    """One stream of one camera: its ingest and what always consumes it (the recorder,
+    through its gate)."""
 
-    def __init__(self, source: _Source, ingest: StreamIngest, recorder: Recorder) -> None:
+    def __init__(
+        self,
+        source: _Source,
+        hub: Hub,
+        ingest: StreamIngest,
+        gate: RecordingGate,
+        recorder: Recorder,
+    ) -> None:
         self.source = source
+        self.hub = hub
         self.ingest = ingest
+        self.gate = gate
         self.recorder = recorder
 
     def start(self) -> None:
         self.recorder.start()
+        self.hub.subscribe(self.gate)
         self.ingest.start()
 
     async def stop(self) -> None:
         await self.ingest.stop()
+        self.hub.unsubscribe(self.gate)
         await self.recorder.stop()

@@ -4,11 +4,14 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt
 
 from vigil.api.schemas.common import Name, Request, Secret, Url
+from vigil.api.schemas.recording import RecordingIn, RecordingOut, recording_out
 from vigil.cameras.address import device_service_url
 from vigil.cameras.discovery import DiscoveredDevice
 from vigil.cameras.models import Camera, Transport
 from vigil.cameras.scopes import scope_value
 from vigil.errors import InvalidInput
+from vigil.media.archive.scan import FragmentInfo
+from vigil.media.archive.store import Recording
 from vigil.media.ingest import StreamStats
 from vigil.media.rtsp.client import StreamUrl
 
@@ -30,10 +33,17 @@ class StreamStatusOut(BaseModel):
     since_ms: int | None = None
 
 
+class RecordingStateOut(BaseModel):
+    state: str  # recording, paused (by the settings, or until an event), failed
+    reason: str = ""
+    storage_id: str | None = None  # where the file being written is
+
+
 class StreamOut(BaseModel):
     url: str
     status: StreamStatusOut
     stats: StreamStats | None  # while online
+    recording: RecordingStateOut | None = None  # on the camera's own server, while enabled
 
 
 RetentionDays = Annotated[StrictInt, Field(ge=1, le=3650)]
@@ -46,6 +56,7 @@ class CameraOut(BaseModel):
     enabled: bool
     transport: Transport
     retention_days: int | None
+    recording: RecordingOut
     has_credentials: bool  # the credentials themselves are never sent back
     onvif_address: str | None  # when added by ONVIF
     streams: dict[str, StreamOut]
@@ -68,6 +79,7 @@ class CameraCreate(Request):
     transport: Transport = "tcp"
     enabled: StrictBool = True
     retention_days: RetentionDays | None = None
+    recording: RecordingIn | None = None  # always, both streams, when not given
     parent_server_id: str | None = None  # this server when not given
 
     def source(self) -> Literal["rtsp", "onvif"]:
@@ -99,6 +111,7 @@ class CameraUpdate(Request):
     enabled: StrictBool | None = None
     # 0 removes the limit (recordings are kept until space runs out).
     retention_days: RetentionDays | Literal[0] | None = None
+    recording: RecordingIn | None = None  # replaces the settings whole
     parent_server_id: str | None = None
 
 
@@ -111,6 +124,7 @@ def camera_out(camera: Camera, streams: dict[str, StreamOut]) -> CameraOut:
         enabled=r.enabled,
         transport=r.transport,
         retention_days=r.retention_days,
+        recording=recording_out(r.recording),
         has_credentials=bool(r.username or r.password),
         onvif_address=r.onvif_address,
         streams=streams,
@@ -129,6 +143,36 @@ class TimelineOut(BaseModel):
     camera_id: str
     stream: str
     intervals: list[Interval]
+
+
+class RecordingFileOut(BaseModel):
+    storage_id: str
+    start_ms: int
+    end_ms: int
+    size: int
+    # When each keyframe fragment starts, for seeking; null while the file's storage is away.
+    keyframes_ms: list[int] | None
+
+
+class RecordingsOut(BaseModel):
+    camera_id: str
+    stream: str
+    recordings: list[RecordingFileOut]
+
+
+def recording_file_out(
+    recording: Recording, fragments: list[FragmentInfo] | None
+) -> RecordingFileOut:
+    keyframes = None
+    if fragments is not None:
+        keyframes = [recording.start_ms + f.start_ms for f in fragments if f.keyframe]
+    return RecordingFileOut(
+        storage_id=recording.storage_id,
+        start_ms=recording.start_ms,
+        end_ms=recording.end_ms,
+        size=recording.size,
+        keyframes_ms=keyframes,
+    )
 
 
 class DiscoveredOut(BaseModel):

@@ -14,7 +14,7 @@ from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.media.archive import naming, store
+from vigil.media.archive import naming, seek, store
 from vigil.media.archive.scan import scan
 from vigil.media.archive.store import Recording
 from vigil.state import Database
@@ -44,6 +44,11 @@ class ArchiveIndex:
     ) -> list[Recording]:
         return await self._db.run(
             lambda conn: store.overlapping(conn, camera_id, stream, from_ms, to_ms)
+        )
+
+    async def set_fragments(self, recording: Recording, packed: bytes) -> None:
+        await self._db.transaction(
+            lambda conn: store.set_fragments(conn, recording.storage_id, recording.path, packed)
         )
 
     async def usage(self) -> dict[str, dict[str, int]]:
@@ -122,17 +127,10 @@ def _walk(storage_id: str, root: Path, writing: Set[Path]) -> tuple[dict[str, Re
                         parsed = naming.parse(root, path)
                         if parsed is None or parsed.duration_ms is not None:
                             continue
-                        finished = finish_part_file(root, path, parsed)
-                        if finished is None:
-                            continue
-                        recovered += 1
-                        final, name = finished
-                        relative = str(final.relative_to(root))
-                        end = name.end_ms
-                        assert end is not None
-                        found[relative] = Recording(storage_id, camera.name, stream.name,
-                                                    relative, name.start_ms, end,
-                                                    final.stat().st_size)  # fmt: skip
+                        finished = finish_part_file(storage_id, root, path, parsed)
+                        if finished is not None:
+                            recovered += 1
+                            found[finished.path] = finished
     return found, recovered
 
 
@@ -145,8 +143,8 @@ def _subfolders(path: str) -> list[os.DirEntry[str]]:
 
 
 def finish_part_file(
-    root: Path, path: Path, name: naming.RecordingName
-) -> tuple[Path, naming.RecordingName] | None:
+    storage_id: str, root: Path, path: Path, name: naming.RecordingName
+) -> Recording | None:
     """A file whose writer died: cut the torn last fragment, name it with its duration.
     A file with no whole fragment is removed (it holds no video)."""
     result = scan(path)
@@ -159,4 +157,6 @@ def finish_part_file(
     final = naming.closed_path(root, name.camera_id, name.stream, name.start_ms, duration)
     path.rename(final)
     logger.info("recovered a recording", extra={"path": str(final)})
-    return final, naming.RecordingName(name.camera_id, name.stream, name.start_ms, duration)
+    return Recording(storage_id, name.camera_id, name.stream, str(final.relative_to(root)),
+                     name.start_ms, name.start_ms + duration, result.whole_size,
+                     seek.pack(result.fragments))  # fmt: skip

@@ -4,11 +4,12 @@ For finishing a file found after a crash (keep the whole fragments, cut the torn
 for the keyframe index used in seeking. Only the boxes our writer makes are understood.
 """
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.media.mp4 import TICKS_PER_MS
+from vigil.media.mp4 import TICKS_PER_MS, VIDEO_TRACK
 
 _KEY_FLAGS_MASK = 0x00010000  # sample_is_non_sync_sample
 
@@ -28,23 +29,25 @@ class FileScan:
 
 
 def scan(path: Path) -> FileScan:
+    """Box headers and `moof`s only: the media data is skipped, not read."""
     fragments: list[FragmentInfo] = []
-    with path.open("rb") as file:
-        data = file.read()
     position, whole, moof = 0, 0, None
-    while position + 8 <= len(data):
-        size, kind = struct.unpack_from(">I4s", data, position)
-        if size < 8 or position + size > len(data):
-            break  # torn: the writer died in the middle of this box
-        if kind == b"moov":
-            whole = position + size
-        elif kind == b"moof":
-            moof = _read_moof(data[position + 8 : position + size], position)
-        elif kind == b"mdat" and moof is not None:
-            fragments.append(moof)
-            whole = position + size
-            moof = None
-        position += size
+    with path.open("rb") as file:
+        length = os.fstat(file.fileno()).st_size
+        while position + 8 <= length:
+            file.seek(position)
+            size, kind = struct.unpack(">I4s", file.read(8))
+            if size < 8 or position + size > length:
+                break  # torn: the writer died in the middle of this box
+            if kind == b"moov":
+                whole = position + size
+            elif kind == b"moof":
+                moof = _read_moof(file.read(size - 8), position)
+            elif kind == b"mdat" and moof is not None:
+                fragments.append(moof)
+                whole = position + size
+                moof = None
+            position += size
     return FileScan(fragments, whole)
 
 
@@ -52,8 +55,8 @@ def _read_moof(payload: bytes, offset: int) -> FragmentInfo | None:
     base = duration = 0
     keyframe = False
     for kind, body in _children(payload):
-        if kind != b"traf":
-            continue
+        if kind != b"traf" or _track_of(body) != VIDEO_TRACK:
+            continue  # the sound's track has its own timescale; fragments follow the picture
         for inner, content in _children(body):
             if inner == b"tfdt":
                 version = content[0]
@@ -72,6 +75,14 @@ def _read_moof(payload: bytes, offset: int) -> FragmentInfo | None:
                         keyframe = not sample_flags & _KEY_FLAGS_MASK
     start = base // TICKS_PER_MS
     return FragmentInfo(offset, start, start + duration // TICKS_PER_MS, keyframe)
+
+
+def _track_of(traf: bytes) -> int | None:
+    for kind, content in _children(traf):
+        if kind == b"tfhd":
+            track: int = struct.unpack_from(">I", content, 4)[0]
+            return track
+    return None
 
 
 def _children(payload: bytes) -> list[tuple[bytes, bytes]]:

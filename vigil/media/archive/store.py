@@ -46,6 +46,10 @@ MIGRATIONS = [
         CREATE INDEX recordings_by_age ON recordings (storage_id, start_ms);
         """,
     ),
+    Migration(
+        "a seek index per recording",
+        "ALTER TABLE recordings ADD COLUMN fragments BLOB;  -- archive/seek.py; NULL: not known",
+    ),
 ]
 
 
@@ -58,18 +62,36 @@ class Recording:
     start_ms: int
     end_ms: int
     size: int
+    # Packed by archive/seek.py; None when the index was made from file names alone.
+    fragments: bytes | None = None
 
 
-_COLUMNS = "storage_id, camera_id, stream, path, start_ms, end_ms, size"
+_COLUMNS = "storage_id, camera_id, stream, path, start_ms, end_ms, size, fragments"
 
 
 def insert(conn: sqlite3.Connection, recordings: list[Recording]) -> None:
     conn.executemany(
-        f"INSERT OR REPLACE INTO recordings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        f"INSERT OR REPLACE INTO recordings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
         [
-            (r.storage_id, r.camera_id, r.stream, r.path, r.start_ms, r.end_ms, r.size)
+            (
+                r.storage_id,
+                r.camera_id,
+                r.stream,
+                r.path,
+                r.start_ms,
+                r.end_ms,
+                r.size,
+                r.fragments,
+            )
             for r in recordings
         ],
+    )
+
+
+def set_fragments(conn: sqlite3.Connection, storage_id: str, path: str, packed: bytes) -> None:
+    conn.execute(
+        "UPDATE recordings SET fragments = ? WHERE storage_id = ? AND path = ?",
+        (packed, storage_id, path),
     )
 
 

@@ -1,0 +1,96 @@
+"""Between a stream's hub and its recorder: what the camera's recording settings let through.
+
+Always, never, by a weekly schedule, or around events. For events the last `pre_event_s`
+seconds are kept in memory, whole GOPs from a keyframe, so that when an event starts the
+recording begins before it; it goes on until `post_event_s` after the event ends. When
+recording stops the recorder's file is ended at once, so the timeline shows the pause.
+
+Runs for every frame of every stream: the schedule is read at most once a minute.
+"""
+
+import math
+from collections import deque
+
+from vigil.cameras.recording import RecordingSettings, next_minute_ms
+from vigil.media.frames import Frame
+from vigil.media.recorder import Recorder
+
+MAX_PRE_EVENT_BYTES = 64 * 1024 * 1024  # per stream, whatever pre_event_s says
+
+
+class RecordingGate:
+    def __init__(self, stream: str, recorder: Recorder, settings: RecordingSettings) -> None:
+        self._stream = stream
+        self._recorder = recorder
+        self._settings = settings
+        self._mode: str = "off"
+        self._mode_until_ms = -1  # the schedule is read again from then on
+        self._event_until_ms = -math.inf  # recording for events goes on until then
+        self._held: deque[list[Frame]] = deque()  # GOPs kept for the next event
+        self._held_bytes = 0
+        self.recording = False
+
+    @property
+    def settings(self) -> RecordingSettings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: RecordingSettings) -> None:
+        self._settings = settings
+        self._mode_until_ms = -1
+
+    def event(self, active: bool, now_ms: int) -> None:
+        """An event of the camera began (active) or ended."""
+        if active:
+            self._event_until_ms = math.inf
+        elif self._event_until_ms == math.inf:
+            self._event_until_ms = now_ms + self._settings.post_event_s * 1000
+
+    def __call__(self, frame: Frame) -> None:
+        """A frame from the hub."""
+        mode = self._mode_at(frame.time_ms)
+        if mode == "always" or (mode == "event" and frame.time_ms < self._event_until_ms):
+            if self._held:
+                self._release()
+            self.recording = True
+            self._recorder(frame)
+            return
+        if self.recording:
+            self.recording = False
+            self._recorder.end_file()
+        if mode == "event":
+            self._hold(frame)
+        elif self._held:
+            self._drop_held()
+
+    def _mode_at(self, time_ms: int) -> str:
+        if time_ms >= self._mode_until_ms:
+            settings = self._settings
+            self._mode = settings.mode_at(time_ms) if settings.records(self._stream) else "off"
+            self._mode_until_ms = next_minute_ms(time_ms)
+        return self._mode
+
+    def _hold(self, frame: Frame) -> None:
+        if frame.keyframe:
+            self._held.append([frame])
+        elif self._held:
+            self._held[-1].append(frame)
+        else:
+            return  # a GOP is only worth keeping from its keyframe
+        self._held_bytes += frame.size
+        keep_from = frame.time_ms - self._settings.pre_event_s * 1000
+        # The oldest GOP goes once the next one alone reaches back far enough.
+        while len(self._held) > 1 and (
+            self._held[1][0].time_ms <= keep_from or self._held_bytes > MAX_PRE_EVENT_BYTES
+        ):
+            self._held_bytes -= sum(f.size for f in self._held.popleft())
+
+    def _release(self) -> None:
+        for gop in self._held:
+            for frame in gop:
+                self._recorder(frame)
+        self._drop_held()
+
+    def _drop_held(self) -> None:
+        self._held.clear()
+        self._held_bytes = 0
