@@ -39,10 +39,7 @@ def router(ctx: ApiContext) -> APIRouter:
         return camera_out(camera, streams)
 
     def visible(caller: Caller, camera_id: str) -> Camera:
-        # A camera the role may not see answers as if it did not exist.
-        if not caller.role.rights.may_see_camera(camera_id):
-            raise NotFound(f"no camera {camera_id!r}")
-        return ctx.cameras.require(camera_id)
+        return visible_camera(ctx, caller, camera_id)
 
     @api.get("")
     async def list_cameras(caller: CallerDep) -> CameraList:
@@ -110,6 +107,13 @@ def router(ctx: ApiContext) -> APIRouter:
         await ctx.cameras.delete(caller.actor, camera_id)
 
     return api
+
+
+def visible_camera(ctx: ApiContext, caller: Caller, camera_id: str) -> Camera:
+    # A camera the role may not see answers as if it did not exist.
+    if not caller.role.rights.may_see_camera(camera_id):
+        raise NotFound(f"no camera {camera_id!r}")
+    return ctx.cameras.require(camera_id)
 
 
 def _stream_out(ctx: ApiContext, camera: Camera, stream: StreamName, url: str) -> StreamOut:
