@@ -16,6 +16,7 @@ from vigil.api.access import RULES, check_every_route_has_a_rule
 
 EVERYONE = frozenset({"owner", "administrator", "operator", "viewer"})
 ADMINS = frozenset({"owner", "administrator"})
+OPERATORS = frozenset({"owner", "administrator", "operator"})
 PUBLIC = None  # no login needed
 
 EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
@@ -49,6 +50,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("DELETE", "/cameras/{camera_id}"): ADMINS,
     ("GET", "/cameras/{camera_id}/timeline"): EVERYONE,
     ("GET", "/cameras/{camera_id}/recordings"): EVERYONE,
+    # What a camera's events say now: event log material (tests/cameras/test_events).
+    ("GET", "/cameras/{camera_id}/events/state"): OPERATORS,
     ("GET", "/storages"): ADMINS,
     ("POST", "/storages"): ADMINS,
     ("GET", "/storages/{storage_id}"): ADMINS,

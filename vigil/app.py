@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from vigil import __version__
 from vigil.api import audit as audit_api
+from vigil.api import camera_events as camera_events_api
 from vigil.api import cameras as cameras_api
 from vigil.api import roles as roles_api
 from vigil.api import server as server_api
@@ -29,6 +30,7 @@ from vigil.auth.roles import RoleRecord, RoleService
 from vigil.auth.sessions import Sessions
 from vigil.auth.users import UserRecord, UserService
 from vigil.cameras.discovery import Discovery
+from vigil.cameras.events import CameraEvents
 from vigil.cameras.models import CameraRecord
 from vigil.cameras.onvif import OnvifReader
 from vigil.cameras.service import CameraService
@@ -65,9 +67,12 @@ def _lock_data_folder(data_dir: Path) -> TextIO:
 class VigilServer:
     """All components of one server, opened and closed together, and its HTTP app."""
 
-    def __init__(self, app: FastAPI, media: MediaService, db: Database, lock: TextIO) -> None:
+    def __init__(
+        self, app: FastAPI, media: MediaService, events: CameraEvents, db: Database, lock: TextIO
+    ) -> None:
         self.app = app
         self._media = media
+        self._events = events
         self._db = db
         self._lock = lock
 
@@ -78,21 +83,25 @@ class VigilServer:
         db = Database(config.database_path)
         try:
             await db.open()
-            app, media = await _build(config, clock, db)
+            app, media, events = await _build(config, clock, db)
             await media.start()
+            await events.start()
         except BaseException:
             await db.close()
             lock.close()
             raise
-        return cls(app, media, db, lock)
+        return cls(app, media, events, db, lock)
 
     async def close(self) -> None:
+        await self._events.stop()
         await self._media.stop()
         await self._db.close()
         self._lock.close()
 
 
-async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[FastAPI, MediaService]:
+async def _build(
+    config: ServerConfig, clock: Clock, db: Database
+) -> tuple[FastAPI, MediaService, CameraEvents]:
     await db.migrate("auth", auth_store.MIGRATIONS)
     identity = await load_or_create_identity(db)
     document = SystemDocument(db)
@@ -148,6 +157,9 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     )
     media = MediaService(identity.id, cameras.all, archive, pool, retention, clock)
     document.on_change(media.cameras_changed)
+    events = CameraEvents(identity.id, cameras.all, clock)
+    document.on_change(events.cameras_changed)
+    media.record_events_of(events)
     ctx = ApiContext(
         clock=clock,
         system=system,
@@ -158,6 +170,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         storages=storages,
         discovery=Discovery(config.discovery_addresses),
         media=media,
+        camera_events=events,
         accounts=Accounts(
             document=document,
             users=users,
@@ -187,7 +200,16 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         dependencies=[Depends(access.authorize)],
     )
     install_error_handlers(app)
-    areas = (server_api, session_api, users_api, roles_api, audit_api, cameras_api, storages_api)
+    areas = (
+        server_api,
+        session_api,
+        users_api,
+        roles_api,
+        audit_api,
+        cameras_api,
+        camera_events_api,
+        storages_api,
+    )
     for area in areas:
         app.include_router(area.router(ctx))
     check_every_route_has_a_rule(app, RULES)
@@ -195,4 +217,4 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         "server ready",
         extra={"server_id": identity.id, "state": system.state(), "data": str(config.data_dir)},
     )
-    return app, media
+    return app, media, events

@@ -6,22 +6,28 @@ from typing import Any
 
 import httpx
 
+Answer = dict[str, Any]
 
-def wait_for_camera(
-    client: httpx.Client,
-    camera_id: str,
-    done: Callable[[dict[str, Any]], bool],
-    timeout_s: float = 20,
-) -> dict[str, Any]:
-    """The camera as soon as `done` says so, or as it is when the time is up."""
+
+def wait_for(
+    client: httpx.Client, path: str, done: Callable[[Answer], bool], timeout_s: float = 20
+) -> Answer:
+    """The answer to GET `path` as soon as `done` says so, or as it is when the time is up."""
     deadline = time.monotonic() + timeout_s
     while True:
-        camera: dict[str, Any] = client.get(f"/cameras/{camera_id}").json()
-        if done(camera) or time.monotonic() > deadline:
-            return camera
+        answer: Answer = client.get(path).json()
+        if done(answer) or time.monotonic() > deadline:
+            return answer
         time.sleep(0.2)
 
 
-def streaming(camera: dict[str, Any]) -> bool:
+def wait_for_camera(
+    client: httpx.Client, camera_id: str, done: Callable[[Answer], bool], timeout_s: float = 20
+) -> Answer:
+    """The camera as soon as `done` says so, or as it is when the time is up."""
+    return wait_for(client, f"/cameras/{camera_id}", done, timeout_s)
+
+
+def streaming(camera: Answer) -> bool:
     """Whether every stream of the camera is online with stats."""
     return all(stream["stats"] for stream in camera["streams"].values())

@@ -1,29 +1,19 @@
 """Adding cameras by their ONVIF address, against simulated cameras and things that are not."""
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.cameras.onvif import SECRET, USER
 from tests.cameras.polling import streaming, wait_for_camera
 from tests.servers import ServerProcess, free_port
 from tests.testcamera.process import SMALL_MAIN, SMALL_SUB, TestCameraProcess
 
-USER = "admin"
-SECRET = "onvif-s3cret-pw"
 WRONG = "wrong-pass-w0rd"
 URL_SECRET = "in-url-s3cret"
-
-
-@pytest.fixture(scope="module")
-def cameras(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestCameraProcess]:
-    folder = tmp_path_factory.mktemp("onvif-cameras")
-    with TestCameraProcess(folder, count=2, user=USER, password=SECRET) as process:
-        process.start(timeout_s=120)
-        yield process
 
 
 def _device_service(cameras: TestCameraProcess, index: int) -> str:

@@ -67,6 +67,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", f"{API}/cameras/{{camera_id}}"): Rule(operation=Operation.CAMERA_DELETE),
     ("GET", f"{API}/cameras/{{camera_id}}/timeline"): Rule(function=Function.PLAYBACK),
     ("GET", f"{API}/cameras/{{camera_id}}/recordings"): Rule(function=Function.PLAYBACK),
+    ("GET", f"{API}/cameras/{{camera_id}}/events/state"): Rule(function=Function.EVENT_LOG),
     ("GET", f"{API}/storages"): Rule(function=Function.SETTINGS),
     ("POST", f"{API}/storages"): Rule(operation=Operation.STORAGE_EDIT),
     ("GET", f"{API}/storages/{{storage_id}}"): Rule(function=Function.SETTINGS),

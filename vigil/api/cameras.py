@@ -44,10 +44,7 @@ def router(ctx: ApiContext) -> APIRouter:
         return camera_out(camera, streams)
 
     def visible(caller: Caller, camera_id: str) -> Camera:
-        # A camera the role may not see answers as if it did not exist.
-        if not caller.role.rights.may_see_camera(camera_id):
-            raise NotFound(f"no camera {camera_id!r}")
-        return ctx.cameras.require(camera_id)
+        return visible_camera(ctx, caller, camera_id)
 
     @api.get("")
     async def list_cameras(caller: CallerDep) -> CameraList:
@@ -142,6 +139,13 @@ class StreamSpan:
         if self.to_ms - self.from_ms > longest_ms:
             days = longest_ms // 86_400_000
             raise InvalidInput(f"ask for at most {days} days at a time", field="to_ms")
+
+
+def visible_camera(ctx: ApiContext, caller: Caller, camera_id: str) -> Camera:
+    # A camera the role may not see answers as if it did not exist.
+    if not caller.role.rights.may_see_camera(camera_id):
+        raise NotFound(f"no camera {camera_id!r}")
+    return ctx.cameras.require(camera_id)
 
 
 def _stream_out(ctx: ApiContext, camera: Camera, stream: StreamName, url: str) -> StreamOut:

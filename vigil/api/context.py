@@ -8,6 +8,7 @@ from vigil.auth.login import LoginService
 from vigil.auth.roles import RoleService
 from vigil.auth.users import UserService
 from vigil.cameras.discovery import Discovery
+from vigil.cameras.events import CameraEvents
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.media.service import MediaService
@@ -28,3 +29,4 @@ class ApiContext:
     storages: StorageService
     discovery: Discovery
     media: MediaService
+    camera_events: CameraEvents

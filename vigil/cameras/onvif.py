@@ -53,52 +53,12 @@ class OnvifReader:
 
     async def read(self, address: str, username: str, password: str) -> OnvifDevice:
         """Read the camera at `address` (a device service URL in the stored form)."""
-        parts = urlsplit(address)
-        host = parts.hostname or ""
-        host = f"[{host}]" if ":" in host else host
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        camera = ONVIFCamera(
-            f"{parts.scheme}://{host}",
-            port,
-            # Empty strings, not None, when there are none: the library cannot sign None.
-            username,
-            password,
-            no_cache=True,  # the WSDL cache would be a file in the user's home folder
-            adjust_time=True,
-        )
+        camera = connect(address, username, password)
         try:
             async with asyncio.timeout(self._timeout_s):
                 device = await _read(camera, address)
-        except CameraError:
-            raise
-        except TimeoutError as err:
-            raise CameraUnreachable(
-                f"{address} did not answer within {self._timeout_s:g} s", field=_ADDRESS
-            ) from err
-        except (aiohttp.ClientError, OSError) as err:
-            raise CameraUnreachable(
-                f"cannot reach {address}: {_connection_failure(err)}", field=_ADDRESS
-            ) from err
-        except zeep.exceptions.Fault as err:
-            if _refuses_credentials(err):
-                raise _unauthorized() from err
-            raise NotOnvif(
-                f"{address} answered with a fault, not as an ONVIF camera: "
-                f"{str(err.message)[:200]}",
-                field=_ADDRESS,
-            ) from err
-        except zeep.exceptions.TransportError as err:
-            if err.status_code == 401:
-                raise _unauthorized() from err
-            raise NotOnvif(
-                f"{address} is not an ONVIF device: it answered HTTP {err.status_code}",
-                field=_ADDRESS,
-            ) from err
         except Exception as err:
-            # Past the cases above, zeep fails on what it cannot read with whatever its parser
-            # hits (AttributeError for a JSON body), as the onvif layer does on odd answers.
-            logger.debug("unreadable ONVIF answer", exc_info=True, extra={"address": address})
-            raise NotOnvif(f"{address} did not answer as an ONVIF device", field=_ADDRESS) from err
+            raise camera_error(err, address, self._timeout_s) from err
         finally:
             await camera.close()
         logger.info(
@@ -106,6 +66,56 @@ class OnvifReader:
             extra={"address": address, "sub_stream": device.sub_url is not None},
         )
         return device
+
+
+def connect(address: str, username: str, password: str) -> Any:
+    """A client of the camera at `address` (stored form); nothing is sent until it is used.
+
+    Close it with `await camera.close()`.
+    """
+    parts = urlsplit(address)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return ONVIFCamera(
+        f"{parts.scheme}://{host}",
+        port,
+        # Empty strings, not None, when there are none: the library cannot sign None.
+        username,
+        password,
+        no_cache=True,  # the WSDL cache would be a file in the user's home folder
+        adjust_time=True,
+    )
+
+
+def camera_error(err: Exception, address: str, timeout_s: float) -> CameraError:
+    """What `err`, raised while talking to the camera at `address`, means to a user."""
+    if isinstance(err, CameraError):
+        return err
+    if isinstance(err, TimeoutError):
+        return CameraUnreachable(f"{address} did not answer within {timeout_s:g} s", field=_ADDRESS)
+    if isinstance(err, aiohttp.ClientError | OSError):
+        return CameraUnreachable(
+            f"cannot reach {address}: {_connection_failure(err)}", field=_ADDRESS
+        )
+    if isinstance(err, zeep.exceptions.Fault):
+        if _refuses_credentials(err):
+            return _unauthorized()
+        return NotOnvif(
+            f"{address} answered with a fault, not as an ONVIF camera: {str(err.message)[:200]}",
+            field=_ADDRESS,
+        )
+    if isinstance(err, zeep.exceptions.TransportError):
+        if err.status_code == 401:
+            return _unauthorized()
+        return NotOnvif(
+            f"{address} is not an ONVIF device: it answered HTTP {err.status_code}",
+            field=_ADDRESS,
+        )
+    # Past the cases above, zeep fails on what it cannot read with whatever its parser hits
+    # (AttributeError for a JSON body), as the onvif layer does on odd answers.
+    logger.debug("unreadable ONVIF answer", exc_info=err, extra={"address": address})
+    return NotOnvif(f"{address} did not answer as an ONVIF device", field=_ADDRESS)
 
 
 async def _read(camera: Any, address: str) -> OnvifDevice:

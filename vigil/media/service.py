@@ -10,7 +10,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from vigil.cameras.events import CameraEvents
 from vigil.cameras.models import Camera, CameraRecord, StreamName, Transport
+from vigil.cameras.notifications import CameraEvent
 from vigil.cameras.recording import RecordingSettings
 from vigil.clock import Clock
 from vigil.media.archive import seek, timeline
@@ -24,7 +26,7 @@ from vigil.media.ingest import StreamIngest, StreamStats, StreamStatus
 from vigil.media.recorder import Recorder
 from vigil.media.rtsp.client import StreamUrl
 from vigil.media.storage.pool import ActiveStorage, StoragePool
-from vigil.tasks import cancel_and_wait
+from vigil.tasks import Follower
 
 logger = logging.getLogger(__name__)
 
@@ -72,17 +74,15 @@ class MediaService:
         self._retention = retention
         self._clock = clock
         self._ingests: dict[tuple[str, StreamName], _Pipeline] = {}
-        self._changed = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._follower = Follower("media: follow cameras", self._sync)
 
     async def start(self) -> None:
         await self._storages.start()
-        self._changed.set()
-        self._task = asyncio.create_task(self._follow(), name="media: follow cameras")
+        self._follower.start()
         self._retention.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
+        await self._follower.stop()
         await self._retention.stop()
         await asyncio.gather(*(pipeline.stop() for pipeline in self._ingests.values()))
         self._ingests.clear()
@@ -94,7 +94,21 @@ class MediaService:
 
     def cameras_changed(self) -> None:
         """The system document changed; the ingests are brought in line soon after."""
-        self._changed.set()
+        self._follower.changed()
+
+    def record_events_of(self, events: CameraEvents) -> None:
+        """Recording for events follows what the cameras' events say: it goes on while any
+        of a camera's event properties is on (motion, an input…); a one-off event gives its
+        post-event time."""
+
+        def heard(event: CameraEvent) -> None:
+            state = events.state(event.camera_id)
+            active = state is not None and state.active
+            if event.active is None and not active:
+                self._camera_event(event.camera_id, True)
+            self._camera_event(event.camera_id, active)
+
+        events.listen(heard)
 
     def hub(self, camera_id: str, stream: StreamName) -> Hub | None:
         pipeline = self._ingests.get((camera_id, stream))
@@ -163,15 +177,7 @@ class MediaService:
             spans.append(writing)
         return timeline.merge(spans, from_ms, to_ms)
 
-    async def _follow(self) -> None:
-        while True:
-            await self._changed.wait()
-            self._changed.clear()
-            await self._sync()
-
-    def camera_event(self, camera_id: str, active: bool) -> None:
-        """An event of a camera began or ended (motion, an input…): recording for events
-        follows it."""
+    def _camera_event(self, camera_id: str, active: bool) -> None:
         now = self._clock.now_ms()
         for stream in STREAMS:
             pipeline = self._ingests.get((camera_id, stream))
