@@ -7,6 +7,7 @@ with the reason.
 import contextlib
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,8 +33,18 @@ def tmpfs(path: Path, size_mib: int) -> Iterator[Path]:
         unmount(path)
 
 
-def read_only(path: Path, on: bool) -> None:
-    _mount("-o", f"remount,{'ro' if on else 'rw'}", str(path))
+def read_only(path: Path, on: bool, *, bind: bool = False) -> None:
+    """Remount read-only or writable again. Linux refuses while a file is open for writing
+    there (the server's health probe holds one for a moment), so it is tried a few times."""
+    options = f"remount,{'ro' if on else 'rw'}{',bind' if bind else ''}"
+    for attempt in range(50):
+        try:
+            _mount("-o", options, str(path))
+            return
+        except subprocess.CalledProcessError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
 
 
 def unmount(path: Path) -> None:

@@ -227,6 +227,9 @@ def test_each_recording_lists_its_keyframes_for_seeking_even_after_a_rebuild(
         assert rebuilt == {"added": 1, "removed": 0, "recovered": 0}
         # Made from file names alone, the index reads the keyframes from the file.
         (again,) = owner.get(f"/cameras/{camera_id}/recordings", params=params).json()["recordings"]
+        for bad in ({"from_ms": 2**63, "to_ms": 2**63 + 1}, {"from_ms": -1, "to_ms": 5}):
+            answer = owner.get(f"/cameras/{camera_id}/recordings", params=bad)
+            assert answer.status_code == 422, bad
         too_long = {"from_ms": 0, "to_ms": 2 * 86_400_000}
         answer = owner.get(f"/cameras/{camera_id}/recordings", params=too_long)
         assert answer.status_code == 422

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.media.test_recording import _add, _timeline, recording
-from tests.mounts import tmpfs, unmount
+from tests.mounts import read_only, tmpfs, unmount
 from tests.servers import ServerProcess
 from tests.testcamera.ffmpeg import decode_errors
 from tests.testcamera.process import TestCameraProcess
@@ -97,6 +97,7 @@ def test_storage_input_is_checked_and_bad_input_changes_nothing(
         ({"name": "Local archive", "path": str(free)}, 409, "name"),
         ({"name": "N", "path": str(free), "reserve_mib": -1}, 422, "reserve_mib"),
         ({"name": "N", "path": str(free), "reserve_mib": "10"}, 422, "reserve_mib"),
+        ({"name": "N", "path": str(free), "reserve_mib": 10**9}, 422, "reserve_mib"),
         ({"name": "", "path": str(free)}, 422, "name"),
         ({"name": "N", "path": str(free), "kind": "nas"}, 422, "kind"),
         ({"name": "N", "path": str(free), "server_id": "elsewhere"}, 422, "server_id"),
@@ -282,8 +283,47 @@ def test_a_read_only_storage_says_so_and_is_used_again_when_writable(
     _, mnt = plugged
     storage = _add_storage(owner, "Shelf", mnt, reserve_mib=0)
     assert storage["status"]["state"] == "online"
-    subprocess.run(["mount", "-o", "remount,ro,bind", str(mnt)], check=True, timeout=10)
+    read_only(mnt, True, bind=True)
     wait_for(lambda: _state(owner, "Shelf") == "read_only", 30, "Shelf to show read-only")
     assert "Read-only file system" in _storages(owner)["Shelf"]["status"]["reason"]
-    subprocess.run(["mount", "-o", "remount,rw,bind", str(mnt)], check=True, timeout=10)
+    read_only(mnt, False, bind=True)
     wait_for(lambda: _state(owner, "Shelf") == "online", 30, "Shelf writable again")
+
+
+def test_removing_a_storage_while_it_records_moves_recording_to_another(
+    tmp_path: Path, camera: TestCameraProcess
+) -> None:
+    with (
+        tmpfs(tmp_path / "first", size_mib=64) as first,
+        tmpfs(tmp_path / "second", size_mib=32) as second,
+        ServerProcess(tmp_path / "server") as server,
+    ):
+        server.start()
+        server.create_system()
+        with server.login() as owner:
+            removed = _add_storage(owner, "First", first, reserve_mib=0)
+            _add_storage(owner, "Second", second, reserve_mib=0)
+            _only(owner, "First", "Second")
+            camera_id = _add(owner, camera)
+            wait_for(lambda: _recordings(first, "*.part.mp4"), 30, "recording on First")
+            assert owner.delete(f"/storages/{removed['id']}").status_code == 204
+            wait_for(lambda: _recordings(second, "*.part.mp4"), 30, "recording on Second")
+            # The file on the removed storage was closed whole, not abandoned.
+            wait_for(lambda: not _recordings(first, "*.part.mp4"), 30, "First's file closed")
+            assert _recordings(first)
+            # The server still follows changes: recording pauses when told to.
+            owner.patch(f"/cameras/{camera_id}", json={"recording": {"mode": "off"}})
+            wait_for(
+                lambda: (
+                    owner.get(f"/cameras/{camera_id}").json()["streams"]["main"]["recording"][
+                        "state"
+                    ]
+                    == "paused"
+                ),
+                20,
+                "recording to pause",
+            )
+        server.stop()
+        assert "Traceback" not in server.logs()
+    for path in _recordings(first) + _recordings(second):
+        assert decode_errors(path) == "", path

@@ -30,6 +30,7 @@ from vigil.media.service import STREAMS
 
 MAX_TIMELINE_MS = 400 * 86_400_000
 MAX_RECORDINGS_MS = 86_400_000
+MAX_TIME_MS = 2**53  # beyond what clients' numbers (JavaScript's) hold exactly
 
 
 def router(ctx: ApiContext) -> APIRouter:
@@ -129,8 +130,8 @@ def router(ctx: ApiContext) -> APIRouter:
 class StreamSpan:
     """A stream of a camera over a range of time, as query parameters."""
 
-    from_ms: Annotated[int, Query(ge=0)]
-    to_ms: Annotated[int, Query(ge=0)]
+    from_ms: Annotated[int, Query(ge=0, le=MAX_TIME_MS)]
+    to_ms: Annotated[int, Query(ge=0, le=MAX_TIME_MS)]
     stream: StreamName = "main"
 
     def check(self, longest_ms: int) -> None:

@@ -15,7 +15,7 @@ from vigil.api.schemas.storages import (
     StorageUpdate,
     storage_out,
 )
-from vigil.errors import Conflict
+from vigil.errors import Conflict, StorageFailure
 from vigil.media.storage.models import Storage
 
 
@@ -69,7 +69,10 @@ def router(ctx: ApiContext) -> APIRouter:
         active = pool.get(storage_id)
         if active is None or not active.writable:
             raise Conflict("the storage must be online to rebuild its index")
-        result = await ctx.media.rebuild_index(active)
+        try:
+            result = await ctx.media.rebuild_index(active)
+        except OSError as err:
+            raise StorageFailure(f"reading the storage failed: {err.strerror or err}") from err
         await ctx.audit.record(caller.actor, "storage.rebuild", target=storage_id,
                                details={"after": result.__dict__})  # fmt: skip
         return Rebuilt(added=result.added, removed=result.removed, recovered=result.recovered)

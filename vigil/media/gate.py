@@ -15,7 +15,9 @@ from vigil.cameras.recording import RecordingSettings, next_minute_ms
 from vigil.media.frames import Frame
 from vigil.media.recorder import Recorder
 
-MAX_PRE_EVENT_BYTES = 64 * 1024 * 1024  # per stream, whatever pre_event_s says
+# Per stream, whatever pre_event_s says: 30 s of a 4 Mbit/s stream. Released at once, it
+# must also fit in what a recorder may have waiting to be written.
+MAX_PRE_EVENT_BYTES = 16 * 1024 * 1024
 
 
 class RecordingGate:

@@ -18,11 +18,13 @@ task, which does the file work in its storage's threads, in order.
 
 import asyncio
 import contextlib
+import errno
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from vigil.media import mp4
 from vigil.media.archive import naming, seek
@@ -35,11 +37,14 @@ from vigil.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 FILE_MS = 60_000
 FRAGMENT_MS = 2_000
 MAX_GAP_MS = 3_000  # a longer silence between frames ends the file: the timeline shows a gap
 IDLE_S = 2.0  # no frame for this long: what is gathered is written and the file closed
 STOP_TIMEOUT_S = 30.0
+WRITE_TIMEOUT_S = 20.0
 MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024  # a storage slower than the cameras: fragments dropped
 
 
@@ -231,17 +236,21 @@ class Recorder:
                 self._wake.clear()
                 await self._wake.wait()
             operation = self._operations[0]
+            file = operation.file
             try:
                 await self._carry_out(operation)
             except OSError as err:
-                file = operation.file
                 file.failed = True
                 self._report(f"{err.strerror or err} ({err.filename or file.storage.root})")
                 self._storages.failed(file.storage, err)
                 await self._salvage(file)
+            except Exception:  # the writer must live on: the next file may well succeed
+                file.failed = True
+                logger.exception("recording a file failed", extra={"path": str(file.path)})
+                self._report("recording a file failed unexpectedly (see the server log)")
             finally:
-                if isinstance(operation, _Close) or operation.file.failed:
-                    operation.file.storage.writing.discard(operation.file.path)
+                if isinstance(operation, _Close) or file.failed:
+                    file.storage.done_writing(file.path)
                 self._operations.popleft()
                 if isinstance(operation, _Append):
                     self._unwritten -= len(operation.fragment.data)
@@ -254,12 +263,12 @@ class Recorder:
             return  # the storage failed under this file: what reached it stays a part file
         if isinstance(operation, _Open):
             file.storage.writing.add(file.path)
-            file.handle = await file.storage.run(_create, file.path, operation.init)
+            file.handle = await _on(file.storage, _create, file.path, operation.init)
             file.size = len(operation.init)
         elif isinstance(operation, _Append):
             assert file.handle is not None
             fragment = operation.fragment
-            await file.storage.run(_append, file.handle, fragment.data)
+            await _on(file.storage, _append, file.handle, fragment.data)
             start, end = fragment.start_ms - file.start_ms, fragment.end_ms - file.start_ms
             file.fragments.append(FragmentInfo(file.size, start, end, fragment.keyframe))
             file.size += len(fragment.data)
@@ -273,7 +282,7 @@ class Recorder:
         duration = file.written_until_ms - file.start_ms
         root = file.storage.root
         final = naming.closed_path(root, self._camera_id, self._stream, file.start_ms, duration)
-        await file.storage.run(_finish, file.handle, file.path, final, duration > 0)
+        await _on(file.storage, _finish, file.handle, file.path, final, duration > 0)
         file.handle = None
         if duration > 0:
             recording = Recording(file.storage.id, self._camera_id, self._stream,
@@ -285,14 +294,14 @@ class Recorder:
     async def _salvage(self, file: _File) -> None:
         """What reached a failing storage is kept: its whole fragments are named and indexed
         now if the storage still allows it (a full one does), else when it is back."""
-        if file.handle is not None:
-            await file.storage.run(_close_quietly, file.handle)
-            file.handle = None
         name = naming.RecordingName(self._camera_id, self._stream, file.start_ms, None)
         storage = file.storage
         try:
-            finished = await storage.run(finish_part_file, storage.id, storage.root, file.path,
-                                         name)  # fmt: skip
+            if file.handle is not None:
+                handle, file.handle = file.handle, None
+                await _on(storage, _close_quietly, handle)
+            finished = await _on(storage, finish_part_file, storage.id, storage.root,
+                                 file.path, name)  # fmt: skip
         except OSError:
             return
         if finished is not None:
@@ -303,6 +312,16 @@ class Recorder:
             where = {"camera": self._camera_id, "stream": self._stream}
             logger.error("recording failed", extra={**where, "reason": reason})
         self.error = reason
+
+
+async def _on(storage: ActiveStorage, function: Callable[..., T], *args: Any) -> T:
+    """File work on a storage, bounded: a NAS that hangs fails the file instead of holding
+    up the stream's recording (the stuck thread is left to the storage)."""
+    try:
+        return await asyncio.wait_for(storage.run(function, *args), WRITE_TIMEOUT_S)
+    except TimeoutError as err:
+        reason = f"the storage did not answer within {WRITE_TIMEOUT_S:g} s"
+        raise OSError(errno.ETIMEDOUT, reason) from err
 
 
 def _create(path: Path, init: bytes) -> BinaryIO:

@@ -163,7 +163,7 @@ class MediaService:
         return await self._archive.usage()
 
     async def rebuild_index(self, storage: ActiveStorage) -> Reconciled:
-        return await self._archive.rebuild(storage.id, storage.root, storage.writing)
+        return await self._archive.rebuild(storage.id, storage.root, storage.writing, storage.run)
 
     async def timeline(
         self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int

@@ -10,9 +10,10 @@ import asyncio
 import logging
 import os
 import sqlite3
-from collections.abc import Set
+from collections.abc import Awaitable, Callable, Set
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from vigil.media.archive import naming, seek, store
 from vigil.media.archive.scan import scan
@@ -20,6 +21,10 @@ from vigil.media.archive.store import Recording
 from vigil.state import Database
 
 logger = logging.getLogger(__name__)
+
+
+# Runs blocking work elsewhere: ActiveStorage.run, in a storage's own threads.
+Runner = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -73,12 +78,24 @@ class ArchiveIndex:
         await self._db.transaction(lambda conn: store.delete_storage(conn, storage_id))
 
     async def reconcile(
-        self, storage_id: str, root: Path, writing: Set[Path] = frozenset()
+        self,
+        storage_id: str,
+        root: Path,
+        writing: Set[Path] = frozenset(),
+        run: Runner | None = None,
     ) -> Reconciled:
         """Finish files left open by a crash (but not those in `writing`, still being
-        written), then add what the index lacks and drop what the disk lacks."""
-        on_disk, recovered = await asyncio.to_thread(_walk, storage_id, root, writing)
+        written), then add what the index lacks and drop what the disk lacks. The walk runs
+        in `run` (the storage's threads) when given."""
+        # Known before the walk: a file closed meanwhile has its row added after this and
+        # must not count as gone because the walk passed its folder too early.
         known = await self._db.run(lambda conn: store.paths_on(conn, storage_id))
+        walking = (
+            run(_walk, storage_id, root, writing)
+            if run
+            else asyncio.to_thread(_walk, storage_id, root, writing)
+        )
+        on_disk, recovered = cast(tuple[dict[str, Recording], int], await walking)
         missing = [r for path, r in on_disk.items() if path not in known]
         gone = [path for path in known if path not in on_disk]
 
@@ -93,11 +110,15 @@ class ArchiveIndex:
         return Reconciled(len(missing), len(gone), recovered)
 
     async def rebuild(
-        self, storage_id: str, root: Path, writing: Set[Path] = frozenset()
+        self,
+        storage_id: str,
+        root: Path,
+        writing: Set[Path] = frozenset(),
+        run: Runner | None = None,
     ) -> Reconciled:
         """Forget the index of a storage and make it again from the files."""
         await self.forget(storage_id)
-        return await self.reconcile(storage_id, root, writing)
+        return await self.reconcile(storage_id, root, writing, run)
 
 
 def _walk(storage_id: str, root: Path, writing: Set[Path]) -> tuple[dict[str, Recording], int]:
@@ -127,7 +148,10 @@ def _walk(storage_id: str, root: Path, writing: Set[Path]) -> tuple[dict[str, Re
                         parsed = naming.parse(root, path)
                         if parsed is None or parsed.duration_ms is not None:
                             continue
-                        finished = finish_part_file(storage_id, root, path, parsed)
+                        try:
+                            finished = finish_part_file(storage_id, root, path, parsed)
+                        except FileNotFoundError:
+                            continue  # closed by its recorder since the folder was listed
                         if finished is not None:
                             recovered += 1
                             found[finished.path] = finished

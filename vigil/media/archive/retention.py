@@ -49,15 +49,17 @@ class Retention:
 
     async def _run(self) -> None:
         while True:
-            try:
-                await self.apply()
-            except OSError:
-                logger.exception("retention pass failed; trying again later")
+            await self.apply()
             await asyncio.sleep(EVERY_S)
 
     async def apply(self) -> int:
         """One pass, by age and then by space; returns how many files went."""
-        deleted = await self._by_age() + await self._by_space()
+        deleted = 0
+        for rule in (self._by_age, self._by_space):
+            try:  # a failure of one (a database error) must not stop the other
+                deleted += await rule()
+            except Exception:
+                logger.exception("retention pass failed; trying again later")
         if deleted:
             logger.info("retention deleted recordings", extra={"files": deleted})
         return deleted
@@ -71,7 +73,10 @@ class Retention:
                 while expired := await self._index.ended_before(
                     storage.id, camera_id, cutoff, BATCH
                 ):
-                    deleted += await self._delete(storage, expired)
+                    gone = await self._delete(storage, expired)
+                    deleted += gone
+                    if gone < len(expired):
+                        break  # some cannot be deleted: tried again next pass
         return deleted
 
     async def _by_space(self) -> int:
@@ -87,7 +92,10 @@ class Retention:
                     lacking -= recording.size
                 if not chosen:
                     break
-                deleted += await self._delete(storage, chosen)
+                gone = await self._delete(storage, chosen)
+                deleted += gone
+                if gone < len(chosen):
+                    break
         if deleted:
             await self._storages.check()  # their free space as it is now
         return deleted
@@ -97,13 +105,25 @@ class Retention:
         return [s for s in self._storages.all() if s.health and s.health.state in deletable]
 
     async def _delete(self, storage: ActiveStorage, recordings: list[Recording]) -> int:
-        """Delete files, then their rows; returns how many went."""
-        paths = [r.path for r in recordings]
-        await storage.run(_unlink_all, storage.root, paths)
-        await self._index.remove(storage.id, paths)
-        return len(paths)
+        """Delete files, then the rows of those that went; returns how many went."""
+        try:
+            gone = await storage.run(_unlink_all, storage.root, [r.path for r in recordings])
+        except OSError:
+            logger.exception("deleting recordings failed", extra={"storage": storage.record.name})
+            return 0
+        await self._index.remove(storage.id, gone)
+        return len(gone)
 
 
-def _unlink_all(root: Path, paths: list[str]) -> None:
+def _unlink_all(root: Path, paths: list[str]) -> list[str]:
+    """The paths that are gone now; one that cannot be deleted is logged and left."""
+    gone = []
     for path in paths:
-        (root / path).unlink(missing_ok=True)
+        try:
+            (root / path).unlink(missing_ok=True)
+        except OSError as err:
+            logger.warning("a recording could not be deleted",
+                           extra={"path": path, "reason": err.strerror})  # fmt: skip
+        else:
+            gone.append(path)
+    return gone

@@ -42,7 +42,10 @@ def scan(path: Path) -> FileScan:
             if kind == b"moov":
                 whole = position + size
             elif kind == b"moof":
-                moof = _read_moof(file.read(size - 8), position)
+                try:
+                    moof = _read_moof(file.read(size - 8), position)
+                except (struct.error, IndexError):
+                    break  # not what our writer makes: what comes before it is kept
             elif kind == b"mdat" and moof is not None:
                 fragments.append(moof)
                 whole = position + size

@@ -48,7 +48,11 @@ MIGRATIONS = [
     ),
     Migration(
         "a seek index per recording",
-        "ALTER TABLE recordings ADD COLUMN fragments BLOB;  -- archive/seek.py; NULL: not known",
+        """
+        ALTER TABLE recordings ADD COLUMN fragments BLOB;  -- archive/seek.py; NULL: not known
+        -- Retention by age asks per storage and camera, and must not scan other cameras.
+        CREATE INDEX recordings_by_camera_age ON recordings (storage_id, camera_id, start_ms);
+        """,
     ),
 ]
 

@@ -70,6 +70,13 @@ def marker_of(root: Path) -> str | None:
 
 def check(root: Path, storage_id: str, now_ms: int) -> Health:
     """Look at a storage (blocking: run it in the storage's thread)."""
+    try:
+        return _check(root, storage_id, now_ms)
+    except OSError as err:  # a stale NFS handle, a dead FUSE mount, no permission …
+        return Health(StorageState.OFFLINE, f"{root}: {err.strerror or err}", now_ms)
+
+
+def _check(root: Path, storage_id: str, now_ms: int) -> Health:
     if not root.is_dir():
         return Health(StorageState.OFFLINE, f"the folder {root} is missing", now_ms)
     if marker_of(root) != storage_id:

@@ -12,6 +12,7 @@ recordings on it, not the whole server.
 
 import asyncio
 import contextlib
+import errno
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 CHECK_S = 10.0
 CHECK_TIMEOUT_S = 5.0
+MEND_TIMEOUT_S = 600.0  # a year of a hundred cameras is walked in about a minute
 THREADS_PER_STORAGE = 8
 
 P = ParamSpec("P")
@@ -48,23 +50,42 @@ class ActiveStorage:
         self.writing: set[Path] = set()  # files being recorded: not for mending
         self._executor = ThreadPoolExecutor(THREADS_PER_STORAGE, f"storage-{storage.id[:8]}")
         self._check: Future[Health] | None = None
+        self._removed = False
 
     @property
     def writable(self) -> bool:
         return self.health is not None and self.health.writable
 
     def room(self) -> int:
-        """Bytes free beyond the reserve (negative below it)."""
+        """Bytes free beyond what must stay free (negative below it)."""
         if self.health is None:
             return 0
-        return self.health.free_bytes - self.record.reserve_bytes(self.health.total_bytes)
+        return self.health.free_bytes - self.keep_free()
+
+    def keep_free(self) -> int:
+        """The reserve in effect. A reserve of 0 keeps nothing free (retention never deletes
+        for space); any other is at least half as much again as the space under which the
+        storage counts as full, so that retention always gets it out of that."""
+        total = self.health.total_bytes if self.health else 0
+        reserve = self.record.reserve_bytes(total)
+        return max(reserve, health.full_below(total) * 3 // 2) if reserve else 0
 
     async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Blocking file work on this storage, in its threads."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
+        try:
+            return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
+        except RuntimeError as err:  # its threads were shut down
+            raise OSError(errno.ENODEV, "the storage was removed") from err
+
+    def done_writing(self, path: Path) -> None:
+        self.writing.discard(path)
+        if self._removed and not self.writing:
+            self._shut_down()
 
     async def look(self, now_ms: int) -> Health:
+        if self._removed:
+            return Health(StorageState.OFFLINE, "removed from the configuration", now_ms)
         if not self.record.enabled:
             return Health(StorageState.DISABLED, "disabled", now_ms)
         # A look still under way (another caller's, or one hanging on a dead NAS) is waited
@@ -82,13 +103,23 @@ class ActiveStorage:
         return Health(StorageState.OFFLINE, reason, now_ms)
 
     def failed(self, err: OSError, now_ms: int) -> None:
-        """A write failed while recording: take the storage out of use until it checks well."""
+        """A write failed while recording: take the storage out of use until it checks well,
+        and mend its index then (the failed file is finished by it)."""
         state, reason = health.failure_of(err)
         before = self.health
         total, free = (before.total_bytes, before.free_bytes) if before else (0, 0)
         self.health = Health(state, reason, now_ms, total, free)
+        self.indexed = False
 
-    def close(self) -> None:
+    def remove(self, now_ms: int) -> None:
+        """The storage left the configuration: recorders leave it at their next keyframe;
+        its threads go once the last file on it is closed."""
+        self._removed = True
+        self.health = Health(StorageState.OFFLINE, "removed from the configuration", now_ms)
+        if not self.writing:
+            self._shut_down()
+
+    def _shut_down(self) -> None:
         # Threads stuck on a dead NAS cannot be joined; they end when the call returns.
         self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -107,6 +138,7 @@ class StoragePool:
         self._clock = clock
         self._active: dict[str, ActiveStorage] = {}
         self._wake = asyncio.Event()
+        self._checking = asyncio.Lock()  # one check at a time, whoever asks
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -117,7 +149,7 @@ class StoragePool:
         await cancel_and_wait(self._task)
         self._task = None
         for storage in self._active.values():
-            storage.close()
+            storage.remove(self._clock.now_ms())
         self._active.clear()
 
     def changed(self) -> None:
@@ -145,8 +177,9 @@ class StoragePool:
 
     async def check(self) -> None:
         """Bring the storages in line with the document and look at each of them."""
-        await self._follow_document()
-        await asyncio.gather(*(self._look_at(s) for s in list(self._active.values())))
+        async with self._checking:
+            await self._follow_document()
+            await asyncio.gather(*(self._look_at(s) for s in list(self._active.values())))
 
     async def _watch(self) -> None:
         while True:
@@ -161,7 +194,7 @@ class StoragePool:
             storage = wanted.get(storage_id)
             if storage is None or storage.record.path != active.record.path:
                 del self._active[storage_id]
-                active.close()
+                active.remove(self._clock.now_ms())
                 await self._index.forget(storage_id)
             else:
                 active.record = storage.record
@@ -171,17 +204,18 @@ class StoragePool:
 
     async def _look_at(self, storage: ActiveStorage) -> None:
         before = storage.health
-        after = await storage.look(self._clock.now_ms())
+        try:
+            after = await storage.look(self._clock.now_ms())
+            if after.state == StorageState.ONLINE and not storage.indexed:
+                await self._mend_index(storage)
+        except Exception as err:  # one sick storage must not stop the others being watched
+            logger.exception("looking at a storage failed", extra={"storage": storage.record.name})
+            after = Health(StorageState.OFFLINE, f"looking at it failed: {err}",
+                           self._clock.now_ms())  # fmt: skip
+        if storage.health is not None and storage.health.checked_ms > after.checked_ms:
+            return  # a write failed while this look was under way: that is newer
         if after.state != StorageState.ONLINE:
             storage.indexed = False
-        elif not storage.indexed:
-            try:
-                await self._index.reconcile(storage.id, storage.root, storage.writing)
-            except OSError as err:
-                after = Health(StorageState.OFFLINE, f"reading it failed: {err.strerror}",
-                               after.checked_ms)  # fmt: skip
-            else:
-                storage.indexed = True
         storage.health = after
         if before is None or before.state != after.state:
             where = {"storage": storage.record.name, "state": after.state.value}
@@ -189,3 +223,8 @@ class StoragePool:
                 logger.info("storage online", extra=where)
             else:
                 logger.warning("storage unusable", extra={**where, "reason": after.reason})
+
+    async def _mend_index(self, storage: ActiveStorage) -> None:
+        mending = self._index.reconcile(storage.id, storage.root, storage.writing, storage.run)
+        await asyncio.wait_for(mending, MEND_TIMEOUT_S)
+        storage.indexed = True

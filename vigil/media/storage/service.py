@@ -16,7 +16,7 @@ from vigil.auth.audit import Actor, AuditTrail, audit_changes
 from vigil.clock import Clock
 from vigil.errors import Conflict, InvalidInput, NotFound
 from vigil.media.storage import health
-from vigil.media.storage.models import Storage, StorageRecord
+from vigil.media.storage.models import MIB, Storage, StorageRecord
 from vigil.state import Collection, SystemDocument
 
 DEFAULT_NAME = "Local archive"
@@ -58,7 +58,9 @@ class StorageService:
         self._check_apart(path)
         # The folder is claimed first (file work stays out of the change); a marker left by
         # a change that then fails names no storage and does not stop a later claim.
-        await asyncio.to_thread(_claim, path, storage_id, self._known_ids())
+        await asyncio.to_thread(
+            _claim, path, storage_id, self._known_ids(), fields.get("reserve_mib")
+        )
         async with self._document.change():
             self._check_name_free(fields["name"], None)
             self._check_apart(path)
@@ -73,12 +75,19 @@ class StorageService:
         entered by the returned function inside the change that makes the server a member."""
         storage_id = uuid.uuid4().hex
         await asyncio.to_thread(root.mkdir, parents=True, exist_ok=True)
-        await asyncio.to_thread(_claim, root, storage_id, self._known_ids())
+        await asyncio.to_thread(_claim, root, storage_id, self._known_ids(), None)
         record = StorageRecord(server_id=server_id, name=DEFAULT_NAME, path=str(root),
                                created_ms=self._clock.now_ms())  # fmt: skip
         return lambda: self._records.insert(storage_id, record)
 
     async def update(self, actor: Actor, storage_id: str, changes: dict[str, Any]) -> Storage:
+        if changes.get("reserve_mib") is not None:
+            path = Path(self.require(storage_id).record.path)
+            try:
+                await asyncio.to_thread(_check_reserve, path, changes["reserve_mib"])
+            except OSError as err:
+                reason = f"the storage cannot be read to check the reserve: {err.strerror}"
+                raise InvalidInput(reason, field="reserve_mib") from err
         async with self._document.change():
             before = self.require(storage_id).record
             if "name" in changes:
@@ -121,16 +130,29 @@ class StorageService:
                 raise Conflict(f"{path} overlaps the storage {record.name!r}", field="path")
 
 
-def _claim(path: Path, storage_id: str, known_ids: set[str]) -> None:
+def _claim(path: Path, storage_id: str, known_ids: set[str], reserve_mib: int | None) -> None:
     """Check the folder and write its marker (blocking)."""
-    if not path.is_dir():
-        raise InvalidInput(f"{path} is not a folder on this server", field="path")
-    claimed_by = health.marker_of(path)
-    if claimed_by in known_ids:
-        raise Conflict(f"{path} is already a storage of this system", field="path")
-    if not os.access(path, os.W_OK):
-        raise InvalidInput(f"{path} is not writable", field="path")
     try:
+        if not path.is_dir():
+            raise InvalidInput(f"{path} is not a folder on this server", field="path")
+        claimed_by = health.marker_of(path)
+        if claimed_by in known_ids:
+            raise Conflict(f"{path} is already a storage of this system", field="path")
+        if not os.access(path, os.W_OK):
+            raise InvalidInput(f"{path} is not writable", field="path")
+        _check_reserve(path, reserve_mib)
         health.write_marker(path, storage_id)
     except OSError as err:
-        raise InvalidInput(f"{path} is not writable: {err.strerror}", field="path") from err
+        raise InvalidInput(f"{path}: {err.strerror or err}", field="path") from err
+
+
+def _check_reserve(path: Path, reserve_mib: int | None) -> None:
+    """A reserve above half the storage is a typo that would delete most of its archive."""
+    if reserve_mib is None:
+        return
+    space = os.statvfs(path)
+    half_mib = space.f_blocks * space.f_frsize // 2 // MIB
+    if reserve_mib > half_mib:
+        raise InvalidInput(
+            f"reserve_mib: at most half the storage's size ({half_mib} MiB)", field="reserve_mib"
+        )
