@@ -8,7 +8,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.media.mp4 import TICKS_PER_MS
+from vigil.media.mp4 import TICKS_PER_MS, VIDEO_TRACK
 
 _KEY_FLAGS_MASK = 0x00010000  # sample_is_non_sync_sample
 
@@ -49,12 +49,18 @@ def scan(path: Path) -> FileScan:
 
 
 def _read_moof(payload: bytes, offset: int) -> FragmentInfo | None:
+    """The fragment's span and start by its video track (the sound's `traf` has its own
+    timescale, and may start a little before or after the picture)."""
     base = duration = 0
     keyframe = False
     for kind, body in _children(payload):
         if kind != b"traf":
             continue
-        for inner, content in _children(body):
+        boxes = _children(body)
+        tfhd = next((content for inner, content in boxes if inner == b"tfhd"), b"")
+        if len(tfhd) < 8 or struct.unpack_from(">I", tfhd, 4)[0] != VIDEO_TRACK:
+            continue
+        for inner, content in boxes:
             if inner == b"tfdt":
                 version = content[0]
                 base = struct.unpack_from(">Q" if version else ">I", content, 4)[0]
