@@ -1,7 +1,7 @@
 """Recording cost: Vigil against one `ffmpeg -c copy -f segment` per stream, same cameras.
 
 Starts `vigil testcamera --count N` (main 1080p25 4 Mbit/s, sub 360p15 512 kbit/s, as issue 4
-asks), then, one after the other on the same streams:
+asks, each with AAC sound), then, one after the other on the same streams:
 1. a `vigil server` recording every stream of the N cameras;
 2. one `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment -segment_time 60` per stream
    (how Frigate records).
@@ -159,9 +159,8 @@ def main() -> None:
             folder,
             count=args.count,
             cache_dir=Path.home() / ".cache/vigil/testcamera",
-            # No sound until ingest records it: ffmpeg -c copy would record it, and the two
-            # sides would not do the same work.
-            extra_args=("--main", "1920x1080@25:4000k", "--sub", "640x360@15:512k", "--no-audio"),
+            # With their sound (AAC, 16 kHz mono): both sides record it.
+            extra_args=("--main", "1920x1080@25:4000k", "--sub", "640x360@15:512k"),
         ).start(timeout_s=600)
         try:
             vigil = _vigil(cameras, args.count, args.seconds, args.transport, folder)

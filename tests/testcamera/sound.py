@@ -1,6 +1,7 @@
 """Reading the test cameras' sound back from a recording: where each second's tone burst
 starts and which second its pitch names, and the wall clock the video caption shows."""
 
+import itertools
 import re
 import statistics
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from vigil.testcamera.audio.signal import BURST_S, second_of
+from vigil.testcamera.audio.signal import BURST_S, LOOP_SECONDS, second_of
 from vigil.testcamera.video.caption import read_caption
 
 _CLOCK = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d\d\d) ")
@@ -71,3 +72,17 @@ def caption_clock_offset_s(clip: Path) -> float:
     if not offsets:
         raise AssertionError(f"no caption clock could be read from {clip}")
     return statistics.median(offsets)
+
+
+def assert_in_step(clip: Path, *, at_least: int, within_s: float) -> None:
+    """`clip`'s sound is unbroken (at least `at_least` bursts, one a second, nothing lost or
+    doubled between them) and in step with its picture: each burst starts within `within_s`
+    of the whole second the caption shows, and names that second."""
+    heard = bursts(clip)
+    assert len(heard) >= at_least, heard
+    assert {round(b.onset_s - a.onset_s, 2) for a, b in itertools.pairwise(heard)} == {1.0}
+    offset = caption_clock_offset_s(clip)
+    for burst in heard:
+        wall_s = offset + burst.onset_s
+        assert abs(wall_s - round(wall_s)) < within_s, (burst, wall_s)
+        assert burst.second == round(wall_s) % LOOP_SECONDS, (burst, wall_s)

@@ -13,6 +13,7 @@ from collections import deque
 
 from vigil.cameras.recording import RecordingSettings, next_minute_ms
 from vigil.media.frames import Frame
+from vigil.media.hub import AnyFrame
 from vigil.media.recorder import Recorder
 
 # Per stream, whatever pre_event_s says: 30 s of a 4 Mbit/s stream. Released at once, it
@@ -28,7 +29,7 @@ class RecordingGate:
         self._mode: str = "off"
         self._mode_until_ms = -1  # the schedule is read again from then on
         self._event_until_ms = -math.inf  # recording for events goes on until then
-        self._held: deque[list[Frame]] = deque()  # GOPs kept for the next event
+        self._held: deque[list[AnyFrame]] = deque()  # GOPs (and their sound) for the next event
         self._held_bytes = 0
         self.recording = False
 
@@ -48,7 +49,7 @@ class RecordingGate:
         elif self._event_until_ms == math.inf:
             self._event_until_ms = now_ms + self._settings.post_event_s * 1000
 
-    def __call__(self, frame: Frame) -> None:
+    def __call__(self, frame: AnyFrame) -> None:
         """A frame from the hub."""
         mode = self._mode_at(frame.time_ms)
         if mode == "always" or (mode == "event" and frame.time_ms < self._event_until_ms):
@@ -72,20 +73,20 @@ class RecordingGate:
             self._mode_until_ms = next_minute_ms(time_ms)
         return self._mode
 
-    def _hold(self, frame: Frame) -> None:
-        if frame.keyframe:
+    def _hold(self, frame: AnyFrame) -> None:
+        if isinstance(frame, Frame) and frame.keyframe:
             self._held.append([frame])
         elif self._held:
             self._held[-1].append(frame)
         else:
             return  # a GOP is only worth keeping from its keyframe
-        self._held_bytes += frame.size
+        self._held_bytes += _size(frame)
         keep_from = frame.time_ms - self._settings.pre_event_s * 1000
         # The oldest GOP goes once the next one alone reaches back far enough.
         while len(self._held) > 1 and (
             self._held[1][0].time_ms <= keep_from or self._held_bytes > MAX_PRE_EVENT_BYTES
         ):
-            self._held_bytes -= sum(f.size for f in self._held.popleft())
+            self._held_bytes -= sum(_size(f) for f in self._held.popleft())
 
     def _release(self) -> None:
         for gop in self._held:
@@ -96,3 +97,7 @@ class RecordingGate:
     def _drop_held(self) -> None:
         self._held.clear()
         self._held_bytes = 0
+
+
+def _size(frame: AnyFrame) -> int:
+    return frame.size if isinstance(frame, Frame) else len(frame.data)

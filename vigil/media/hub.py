@@ -1,34 +1,41 @@
 """One stream's frames, fanned out from its single ingest to every consumer.
 
-The hub keeps the frames since the last keyframe, so a new consumer starts with a whole
-picture at once. Consumers are called synchronously on the event loop and must not block:
-each one buffers for itself and, if it falls behind, skips to a keyframe without holding up
-the ingest or the others (`FrameQueue`).
+The hub carries the stream's video frames and, when the camera sends sound, its audio frames,
+in the order they arrive (each on the server's clock; sound may run a little ahead of or
+behind the picture). It keeps the frames since the last keyframe, with the sound of that span,
+so a new consumer starts with a whole picture at once. Consumers are called synchronously on
+the event loop and must not block: each one buffers for itself and, if it falls behind, skips
+to a keyframe without holding up the ingest or the others (`FrameQueue`).
 """
 
 import asyncio
 from collections import deque
 from collections.abc import Callable
 
-from vigil.media.frames import Frame
+from vigil.media.frames import AudioFrame, Frame
 
-Consumer = Callable[[Frame], None]
+AnyFrame = Frame | AudioFrame
+Consumer = Callable[[AnyFrame], None]
 
-MAX_GOP_FRAMES = 1500  # a minute at 25 fps: cameras with longer GOPs start late, not never
+# A minute of 25 fps video with 48 kHz sound: cameras with longer GOPs start late, not never.
+MAX_GOP_FRAMES = 4500
 
 
 class Hub:
     def __init__(self) -> None:
-        self._gop: list[Frame] = []
+        self._gop: list[AnyFrame] = []
         self._consumers: list[Consumer] = []
 
     @property
-    def last_gop(self) -> tuple[Frame, ...]:
+    def last_gop(self) -> tuple[AnyFrame, ...]:
         return tuple(self._gop)
 
-    def publish(self, frame: Frame) -> None:
-        if frame.keyframe:
-            self._gop = [frame]
+    def publish(self, frame: AnyFrame) -> None:
+        if type(frame) is Frame and frame.keyframe:
+            # Sound that came ahead of this picture belongs to its span.
+            start = frame.time_ms
+            ahead = [f for f in self._gop if type(f) is AudioFrame and f.time_ms >= start]
+            self._gop = [frame, *ahead]
         elif self._gop and len(self._gop) < MAX_GOP_FRAMES:
             self._gop.append(frame)
         for consumer in self._consumers:
@@ -49,43 +56,50 @@ class Hub:
         self._gop = []
 
 
+def _size(frame: AnyFrame) -> int:
+    return frame.size if isinstance(frame, Frame) else len(frame.data)
+
+
 class FrameQueue:
     """A consumer's buffer, bounded in bytes: past the bound it drops frames up to the next
-    keyframe (counted in `skipped`), so a slow reader loses pictures, never memory."""
+    keyframe (counted in `skipped`), so a slow reader loses pictures, never memory. The sound
+    of what is dropped goes with it: what is kept starts with a picture, and plays in step."""
 
     def __init__(self, max_bytes: int) -> None:
-        self._frames: deque[Frame] = deque()
+        self._frames: deque[AnyFrame] = deque()
         self._bytes = 0
         self._max_bytes = max_bytes
         self._waiting_for_key = True
         self._ready = asyncio.Event()
         self.skipped = 0
 
-    def __call__(self, frame: Frame) -> None:
-        if self._waiting_for_key and not frame.keyframe:
+    def __call__(self, frame: AnyFrame) -> None:
+        key = type(frame) is Frame and frame.keyframe
+        if self._waiting_for_key and not key:
             self.skipped += 1
             return
-        if self._bytes + frame.size > self._max_bytes:
+        size = _size(frame)
+        if self._bytes + size > self._max_bytes:
             self.skipped += 1 + len(self._frames)
             self._frames.clear()
             self._bytes = 0
-            self._waiting_for_key = not frame.keyframe
+            self._waiting_for_key = not key
             if self._waiting_for_key:
                 return
         self._waiting_for_key = False
         self._frames.append(frame)
-        self._bytes += frame.size
+        self._bytes += size
         self._ready.set()
 
-    async def get(self) -> Frame:
+    async def get(self) -> AnyFrame:
         while not self._frames:
             self._ready.clear()
             await self._ready.wait()
         frame = self._frames.popleft()
-        self._bytes -= frame.size
+        self._bytes -= _size(frame)
         return frame
 
-    def take_all(self) -> list[Frame]:
+    def take_all(self) -> list[AnyFrame]:
         frames = list(self._frames)
         self._frames.clear()
         self._bytes = 0

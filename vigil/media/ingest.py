@@ -1,10 +1,8 @@
 """One camera stream pulled into its hub: connect, reconnect, status, stats, timestamps.
 
-Timestamps: RTP time is the camera's, 32 bits, and may wrap, jump or restart. Frames are put
-on the server's clock instead: the first frame after (re)connecting is anchored to the
-server's time of arrival and later ones advance by the RTP time elapsed; when that strays
-more than `MAX_DRIFT_MS` from the server's clock (a camera clock jump or reset), the stream is
-anchored again. Times only rise.
+The hub gets the stream's video frames and, when the camera sends AAC sound, its audio
+frames, both on the server's clock (`rtptime.py` says how they are put there and kept in
+step).
 """
 
 import asyncio
@@ -18,17 +16,18 @@ from pydantic import BaseModel, ConfigDict
 from vigil.cameras.models import Transport
 from vigil.clock import Clock
 from vigil.media import sps
+from vigil.media.aac import AudioUnit
 from vigil.media.codecs import Codec, is_parameter_set, nal_type
 from vigil.media.depacketize import AccessUnit
-from vigil.media.frames import Frame, StreamConfig
+from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 from vigil.media.hub import Hub
+from vigil.media.rtptime import RtpTimeline, SoundTimeline
 from vigil.media.rtsp.client import RtspError, RtspStream, StreamUrl, Unauthorized
 from vigil.media.rtsp.sdp import SdpError
 from vigil.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
-MAX_DRIFT_MS = 5_000
 STALL_S = 10.0  # no video for this long: the connection is dropped and made again
 # Over UDP, nothing at all since PLAY for this long: the packets are most likely blocked on
 # the way (a firewall or NAT), which a user should hear about sooner than a stall.
@@ -65,40 +64,9 @@ class StreamStats(BaseModel):
     fps: float
     bitrate_kbps: int
     keyframe_interval_ms: int | None
-    lost_packets: int  # since the stream last connected, as are the bytes
+    audio: str | None  # the sound recorded with the picture, e.g. "aac 16000 Hz mono"
+    lost_packets: int  # of both tracks since the stream last connected, as are the bytes
     received_bytes: int
-
-
-class _Timeline:
-    """RTP time → server time, per the module's docstring."""
-
-    def __init__(self, clock: Clock, clock_rate: int) -> None:
-        self._clock = clock
-        self._rate = clock_rate
-        self._anchor: tuple[int, int] | None = None  # (extended RTP time, server ms)
-        self._last_rtp = 0
-        self._extended = 0
-        self._last_ms = 0
-
-    def time_of(self, rtp_timestamp: int) -> int:
-        now = self._clock.now_ms()
-        if self._anchor is None:
-            self._extended = rtp_timestamp
-            self._anchor = (rtp_timestamp, now)
-        else:
-            step = (rtp_timestamp - self._last_rtp) & 0xFFFFFFFF
-            if step >= 1 << 31:
-                step -= 1 << 32  # backwards
-            self._extended += step
-        self._last_rtp = rtp_timestamp
-        anchor_rtp, anchor_ms = self._anchor
-        time_ms = anchor_ms + (self._extended - anchor_rtp) * 1000 // self._rate
-        if abs(time_ms - now) > MAX_DRIFT_MS:
-            self._anchor = (self._extended, now)
-            time_ms = now
-        time_ms = max(time_ms, self._last_ms + 1)
-        self._last_ms = time_ms
-        return time_ms
 
 
 class StreamIngest:
@@ -115,7 +83,9 @@ class StreamIngest:
         self._config: StreamConfig | None = None
         self._codec: Codec = "h264"  # set from each connection's SDP
         self._parameter_sets: list[bytes] = []
-        self._timeline: _Timeline | None = None
+        self._timeline: RtpTimeline | None = None
+        self._sound: SoundTimeline | None = None
+        self._audio: AudioConfig | None = None  # of this connection, from its SDP
         self._recent: deque[tuple[int, int]] = deque(maxlen=STATS_FRAMES)  # (ms, bytes)
         self._keyframes: deque[int] = deque(maxlen=2)
         self._stream: RtspStream | None = None
@@ -139,7 +109,9 @@ class StreamIngest:
         frames = len(self._recent) - 1
         bits = sum(size for _, size in list(self._recent)[1:]) * 8
         interval = self._keyframes[1] - self._keyframes[0] if len(self._keyframes) == 2 else None
-        depacketizer = self._stream.depacketizer if self._stream else None
+        stream = self._stream
+        intakes = [stream.depacketizer, stream.audio_depacketizer] if stream else []
+        counted = [intake for intake in intakes if intake is not None]
         return StreamStats(
             codec=config.codec,
             transport=self._transport,
@@ -148,8 +120,9 @@ class StreamIngest:
             fps=round(frames * 1000 / span_ms, 2) if span_ms > 0 else 0.0,
             bitrate_kbps=bits // span_ms if span_ms > 0 else 0,
             keyframe_interval_ms=interval,
-            lost_packets=depacketizer.lost_packets if depacketizer else 0,
-            received_bytes=depacketizer.payload_bytes if depacketizer else 0,
+            audio=_describe(self._audio) if self._audio else None,
+            lost_packets=sum(intake.lost_packets for intake in counted),
+            received_bytes=sum(intake.payload_bytes for intake in counted),
         )
 
     def _set(self, state: StreamState, reason: str = "") -> None:
@@ -162,12 +135,17 @@ class StreamIngest:
         retry_s = FIRST_RETRY_S
         while True:
             self._set(StreamState.CONNECTING, self._status.reason)
-            stream = RtspStream(self._url, self._unit, self._transport)
+            stream = RtspStream(self._url, self._unit, self._transport, on_audio=self._audio_unit)
             self._stream = stream
+            self._timeline = self._sound = None
             try:
                 info = await stream.start()
                 self._config = None
-                self._timeline = _Timeline(self._clock, info.track.clock_rate)
+                self._timeline = timeline = RtpTimeline(self._clock, info.track.clock_rate)
+                self._audio = audio = info.audio
+                if audio is not None:
+                    self._sound = SoundTimeline(timeline, stream.sender_reports, self._clock,
+                                                audio, self._publish_sound)  # fmt: skip
                 self._parameter_sets = list(info.parameter_sets)
                 self._codec = info.codec
                 await self._watch(stream)
@@ -221,6 +199,14 @@ class StreamIngest:
             self._keyframes.append(time_ms)
         self.hub.publish(Frame(time_ms, unit.keyframe, unit.nals, config, size))
 
+    def _audio_unit(self, unit: AudioUnit) -> None:
+        if self._sound is not None:
+            self._sound.push(unit)
+
+    def _publish_sound(self, time_ms: int, unit: AudioUnit) -> None:
+        if self._audio is not None:
+            self.hub.publish(AudioFrame(time_ms, unit.data, self._audio))
+
     def _config_for(self, unit: AccessUnit) -> StreamConfig | None:
         codec = self._codec
         in_band = [nal for nal in unit.nals if is_parameter_set(codec, nal)]
@@ -240,6 +226,11 @@ class StreamIngest:
             return None
         self._config = StreamConfig(codec, tuple(self._parameter_sets), info)
         return self._config
+
+
+def _describe(audio: AudioConfig) -> str:
+    layout = {1: "mono", 2: "stereo"}.get(audio.channels, f"{audio.channels} channels")
+    return f"{audio.codec} {audio.sample_rate} Hz {layout}"
 
 
 def _udp_silence(strangers: int, quiet_s: float) -> str:

@@ -14,14 +14,21 @@ the storage is back); the next keyframe starts a file on another storage.
 Frames are taken synchronously from the hub, through the recording gate (no task switch per
 frame: this runs for every frame of every stream); only whole fragments go to the writer
 task, which does the file work in its storage's threads, in order.
+
+Sound: a stream whose camera sends it is recorded in files of two tracks. Whether a file has
+sound is settled when its first fragment is handed over (sound may start a moment after the
+picture); a change of it, or of its config, starts a new file at the next keyframe. A
+fragment carries the sound of its span; as sound may come a little after the picture, a
+fragment of a file with sound waits for it, up to `SOUND_WAIT_MS`.
 """
 
 import asyncio
 import contextlib
 import errno
 import logging
+import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -31,7 +38,8 @@ from vigil.media.archive import naming, seek
 from vigil.media.archive.index import ArchiveIndex, finish_part_file
 from vigil.media.archive.scan import FragmentInfo
 from vigil.media.archive.store import Recording
-from vigil.media.frames import Frame, StreamConfig
+from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
+from vigil.media.hub import AnyFrame
 from vigil.media.storage.pool import ActiveStorage, StoragePool
 from vigil.tasks import cancel_and_wait
 
@@ -46,6 +54,8 @@ IDLE_S = 2.0  # no frame for this long: what is gathered is written and the file
 STOP_TIMEOUT_S = 30.0
 WRITE_TIMEOUT_S = 20.0
 MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024  # a storage slower than the cameras: fragments dropped
+SOUND_WAIT_MS = 1_000  # how long (of later video) a fragment waits for the sound of its span
+MAX_SOUND_FRAMES = 1_000  # sound kept for fragments yet to come (a minute at 16 kHz)
 
 
 class _File:
@@ -56,7 +66,8 @@ class _File:
         self.path = path
         self.start_ms = start_ms
         self.config = config
-        self.sequence = 0
+        self.audio: AudioConfig | None = None  # settled with the first fragment
+        self.sequence = 0  # of the last fragment gathered; 0: nothing handed over yet
         self.gathered_until_ms = start_ms  # end of the last fragment handed to the writer
         self.written_until_ms = start_ms  # end of the last fragment on disk
         self.size = 0
@@ -85,6 +96,16 @@ class _Close:
 _Operation = _Open | _Append | _Close
 
 
+@dataclass(frozen=True)
+class _Gathered:
+    """A fragment's video, waiting for the sound of its span."""
+
+    file: _File
+    sequence: int
+    frames: list[Frame]
+    end_ms: int
+
+
 class Recorder:
     def __init__(
         self, camera_id: str, stream: str, index: ArchiveIndex, storages: StoragePool
@@ -96,6 +117,9 @@ class Recorder:
         self._file: _File | None = None
         self._pending: list[Frame] = []
         self._last: Frame | None = None
+        self._sound: deque[AudioFrame] = deque(maxlen=MAX_SOUND_FRAMES)  # not yet handed over
+        self._last_sound: AudioFrame | None = None
+        self._waiting: deque[_Gathered | _Close] = deque()  # in order, each behind the one before
         self._frame_ms = 40  # the last interval between frames: the duration of a last frame
         self._operations: deque[_Operation] = deque()
         self._unwritten = 0
@@ -139,9 +163,14 @@ class Recorder:
             return None
         return file.start_ms, file.written_until_ms
 
-    def __call__(self, frame: Frame) -> None:
-        """A frame from the hub."""
+    def __call__(self, frame: AnyFrame) -> None:
+        """A frame from the hub: picture or sound."""
+        if not isinstance(frame, Frame):
+            self._hear(frame)
+            return
         self._frames_seen += 1
+        if self._waiting:
+            self._release(frame.time_ms - SOUND_WAIT_MS)
         last = self._last
         if last is not None:
             gap = frame.time_ms - last.time_ms
@@ -161,6 +190,7 @@ class Recorder:
                 frame.config is not file.config
                 or frame.time_ms - file.start_ms >= FILE_MS
                 or not file.storage.writable
+                or (file.sequence and self._sound_config(frame.time_ms) is not file.audio)
             )
         ):
             self._close(end_ms=frame.time_ms)
@@ -183,17 +213,66 @@ class Recorder:
             return False
         path = naming.part_path(storage.root, self._camera_id, self._stream, frame.time_ms)
         self._file = _File(storage, path, frame.time_ms, frame.config)
-        self._submit(_Open(self._file, mp4.init_segment(frame.config)))
         return True
+
+    def _hear(self, frame: AudioFrame) -> None:
+        self._sound.append(frame)
+        self._last_sound = frame
+        if self._waiting:
+            self._release(frame.time_ms)  # sound comes in order: all before it is here
+
+    def _sound_config(self, at_ms: int) -> AudioConfig | None:
+        """The stream's sound at `at_ms`: none if none came for as long as makes a gap."""
+        last = self._last_sound
+        return last.config if last is not None and at_ms - last.time_ms <= MAX_GAP_MS else None
 
     def _hand_over_pending(self, end_ms: int) -> None:
         file = self._file
         if file is None or not self._pending:
             self._pending = []
             return
+        frames, self._pending = self._pending, []
+        if not file.sequence:
+            file.audio = self._sound_config(end_ms)
+            self._submit(_Open(file, mp4.init_segment(file.config, file.audio)))
         file.sequence += 1
-        fragment = mp4.fragment(file.sequence, self._pending, end_ms, file.start_ms)
-        self._pending = []
+        if file.audio is None:
+            self._take_sound(end_ms, None)  # none for this file; the next may take what follows
+            self._append(file, file.sequence, frames, end_ms, ())
+            return
+        self._waiting.append(_Gathered(file, file.sequence, frames, end_ms))
+        last = self._last_sound
+        self._release(last.time_ms if last is not None else -math.inf)
+
+    def _release(self, sound_until_ms: float) -> None:
+        """Hand over the waiting fragments that end by `sound_until_ms`: their sound is here,
+        or will not come (waited for long enough, or the stream stopped)."""
+        waiting = self._waiting
+        while waiting:
+            entry = waiting[0]
+            if isinstance(entry, _Close):
+                self._submit(entry)
+            elif entry.end_ms <= sound_until_ms:
+                sound = self._take_sound(entry.end_ms, entry.file.audio)
+                self._append(entry.file, entry.sequence, entry.frames, entry.end_ms, sound)
+            else:
+                return
+            waiting.popleft()
+
+    def _take_sound(self, end_ms: int, config: AudioConfig | None) -> list[AudioFrame]:
+        """The sound gathered from before `end_ms`, of `config` (other sound is dropped)."""
+        sound, taken = self._sound, []
+        while sound and sound[0].time_ms < end_ms:
+            frame = sound.popleft()
+            if frame.config is config:
+                taken.append(frame)
+        return taken
+
+    def _append(
+        self, file: _File, sequence: int, frames: list[Frame], end_ms: int,
+        sound: Sequence[AudioFrame],
+    ) -> None:  # fmt: skip
+        fragment = mp4.fragment(sequence, frames, end_ms, file.start_ms, sound)
         if self._unwritten + len(fragment.data) > MAX_UNWRITTEN_BYTES:
             self._report("the storage is too slow: fragments were dropped")
             return
@@ -206,12 +285,17 @@ class Recorder:
         file = self._file
         if file is None:
             self._pending = []
-            return
-        if self._pending:
-            last = self._pending[-1].time_ms
-            self._hand_over_pending(end_ms if end_ms is not None else last + self._frame_ms)
-        self._file = None
-        self._submit(_Close(file))
+        else:
+            if self._pending:
+                last = self._pending[-1].time_ms
+                self._hand_over_pending(end_ms if end_ms is not None else last + self._frame_ms)
+            self._file = None
+            if self._waiting:
+                self._waiting.append(_Close(file))
+            else:
+                self._submit(_Close(file))
+        if end_ms is None:
+            self._release(math.inf)  # the stream stopped: its sound too
 
     def _submit(self, operation: _Operation) -> None:
         if isinstance(operation, _Append):

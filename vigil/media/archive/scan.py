@@ -55,6 +55,8 @@ def scan(path: Path) -> FileScan:
 
 
 def _read_moof(payload: bytes, offset: int) -> FragmentInfo | None:
+    """The fragment's span and start by its video track (the sound's `traf` has its own
+    timescale, and may start a little before or after the picture)."""
     base = duration = 0
     keyframe = False
     for kind, body in _children(payload):

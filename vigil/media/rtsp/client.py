@@ -4,27 +4,39 @@ One `asyncio.Protocol` per stream parses whatever a socket read brings: RTSP ans
 the session is set up and kept alive, interleaved RTP packets in between, which go straight to
 the depacketiser. Over UDP the connection carries only RTSP and `udp.UdpReceiver` the packets.
 See docs/design/ingest.md for why this is not FFmpeg's demuxer.
+
+A session takes the video track and, when asked for sound, the camera's AAC track beside it
+(interleaved channels 2-3, or a port pair of its own over UDP); the latest RTCP sender report
+of each track is kept (`sender_reports`), as they are what lines the tracks up.
 """
 
 import asyncio
 import base64
 import contextlib
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from vigil.cameras.models import Transport
+from vigil.media.aac import AacDepacketizer, AacError, AudioUnit
 from vigil.media.codecs import Codec
 from vigil.media.depacketize import AccessUnit, Depacketizer
+from vigil.media.frames import AudioConfig
 from vigil.media.rtsp import digest
+from vigil.media.rtsp.rtcp import SenderReport, TrackKind, sender_report
 from vigil.media.rtsp.sdp import SdpError, Track, parse_tracks
 from vigil.media.rtsp.udp import UdpReceiver
 from vigil.tasks import cancel_and_wait
 
+logger = logging.getLogger(__name__)
+
 MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 256 * 1024
 USER_AGENT = "Vigil"
+
+Packets = Callable[[bytes | memoryview], None]
 
 
 class RtspError(Exception):
@@ -80,9 +92,9 @@ class StreamUrl:
 
 class _Connection(asyncio.Protocol):
     def __init__(self) -> None:
-        # RTP packets of channel 0 go here once the session is set up; the rest (RTCP) is
-        # not needed for ingest.
-        self.on_rtp: Callable[[memoryview], None] | None = None
+        # Interleaved channel → where its packets go, once the session's tracks are set up;
+        # packets of other channels are dropped.
+        self.channels: dict[int, Packets] = {}
         self._buffer = bytearray()
         self._answers: dict[int, asyncio.Future[Response]] = {}
         self.transport: asyncio.Transport | None = None
@@ -100,6 +112,7 @@ class _Connection(asyncio.Protocol):
         chunk = bytes(buffer)
         view = memoryview(chunk)
         position, size = 0, len(chunk)
+        channels = self.channels
         try:
             while position < size:
                 if chunk[position] == 0x24:  # '$': an interleaved packet
@@ -108,8 +121,9 @@ class _Connection(asyncio.Protocol):
                     end = position + 4 + ((chunk[position + 2] << 8) | chunk[position + 3])
                     if end > size:
                         break
-                    if chunk[position + 1] == 0 and self.on_rtp is not None:
-                        self.on_rtp(view[position + 4 : end])
+                    take = channels.get(chunk[position + 1])
+                    if take is not None:
+                        take(view[position + 4 : end])
                     position = end
                     continue
                 used = self._answer(chunk, position)
@@ -181,31 +195,49 @@ class StreamInfo:
     codec: Codec
     track: Track
     parameter_sets: list[bytes]  # from the SDP; in-band ones arrive with the frames
+    audio: AudioConfig | None = None  # the AAC track set up beside the video, if any
 
 
 class RtspStream:
-    """A PLAYing RTSP session; access units go to `on_unit` as they complete."""
+    """A PLAYing RTSP session; access units go to `on_unit` as they complete. With `on_audio`,
+    the camera's AAC track is set up too (if it has one) and its access units go there."""
 
     def __init__(
-        self, url: StreamUrl, on_unit: Callable[[AccessUnit], None], transport: Transport = "tcp"
+        self,
+        url: StreamUrl,
+        on_unit: Callable[[AccessUnit], None],
+        transport: Transport = "tcp",
+        *,
+        on_audio: Callable[[AudioUnit], None] | None = None,
     ) -> None:
         self._url = url
         self._on_unit = on_unit
+        self._on_audio = on_audio
         self.transport = transport
         self._cseq = 0
         self._connection: _Connection | None = None
         self._udp: UdpReceiver | None = None
+        self._audio_udp: UdpReceiver | None = None
         self._depacketizer: Depacketizer | None = None
+        self._audio: AacDepacketizer | None = None
         self._session: str | None = None
         self._authorization: Callable[[str, str], str] | None = None
         self._keepalive: asyncio.Task[None] | None = None
         self._keepalive_method = "OPTIONS"
         self.info: StreamInfo | None = None
+        # The latest sender report of each track (only while sound is set up: they serve to
+        # line it up with the picture).
+        self.sender_reports: dict[TrackKind, SenderReport] = {}
         self.last_unit_at = 0.0  # loop time of the last access unit taken; 0 before the first
 
     @property
     def depacketizer(self) -> Depacketizer | None:
         return self._depacketizer
+
+    @property
+    def audio_depacketizer(self) -> AacDepacketizer | None:
+        """The sound track's, once it is set up (None without one)."""
+        return self._audio
 
     async def start(self, timeout_s: float = 10.0) -> StreamInfo:
         """Connect, DESCRIBE, SETUP the first H.264/H.265 video track, PLAY. On any failure
@@ -239,11 +271,9 @@ class RtspStream:
                 raise SdpError(f"no H.264 or H.265 video track (the camera offers: {kinds})")
             codec: Codec = video.codec
             self._depacketizer = Depacketizer(codec, video.payload_type, self._on_unit)
-            offer = self._offer(connection, self._depacketizer)
-            setup = await self._request("SETUP", video.control, [("Transport", offer)])
-            chosen = (setup.header("transport") or "").partition(";")[0].upper()
-            if self._udp is not None and chosen.endswith("/TCP"):
-                raise RtspError("the camera does not send RTP over UDP: use TCP")
+            setup, self._udp = await self._set_up_track(
+                connection, video, self._depacketizer.push, "video", 0
+            )
             session = setup.header("session")
             if not session:
                 raise RtspError("SETUP answered without a session")
@@ -253,23 +283,77 @@ class RtspStream:
                 name, _, value = parameter.strip().partition("=")
                 if name.lower() == "timeout" and value.isdigit():
                     timeout = max(5, int(value))
-            if self._udp is None:
-                connection.on_rtp = self._depacketizer.push
-            self.info = StreamInfo(codec, video, video.parameter_sets())
+            audio = await self._set_up_sound(connection, tracks)
+            self.info = StreamInfo(codec, video, video.parameter_sets(), audio)
             await self._request("PLAY", self._url.url, [("Range", "npt=0.000-")])
         return self.info, timeout / 2
 
-    def _offer(self, connection: _Connection, depacketizer: Depacketizer) -> str:
-        """The SETUP's Transport header; over UDP, the ports it names are bound first, on the
-        address the RTSP connection goes out from, as the camera's packets must reach them."""
+    async def _set_up_sound(
+        self, connection: _Connection, tracks: list[Track]
+    ) -> AudioConfig | None:
+        """SETUP the camera's AAC track in the session, if asked for and offered; a camera
+        whose sound cannot be taken is still recorded, without it."""
+        track = next((t for t in tracks if t.audio_codec), None)
+        if track is None or self._on_audio is None:
+            return None
+        try:
+            parameters = track.aac_parameters()
+            depacketizer = AacDepacketizer(parameters, track.payload_type, self._on_audio)
+            _, self._audio_udp = await self._set_up_track(
+                connection, track, depacketizer.push, "audio", 2
+            )
+        except (AacError, RtspError) as err:
+            if connection.error is not None:
+                raise
+            logger.warning("camera sound left out", extra={"url": self._url.url,
+                                                           "reason": str(err)})  # fmt: skip
+            return None
+        self._audio = depacketizer
+        return parameters.config
+
+    async def _set_up_track(
+        self, connection: _Connection, track: Track, push: Packets, kind: TrackKind,
+        channel: int,
+    ) -> tuple[Response, UdpReceiver | None]:  # fmt: skip
+        """SETUP one track, its packets to `push`: over TCP on interleaved channel `channel`
+        (or the one the camera picks), over UDP on ports bound first, on the address the RTSP
+        connection goes out from, as the camera's packets must reach them."""
+        on_rtcp = self._rtcp_reader(kind)
         if self.transport == "tcp":
-            return "RTP/AVP/TCP;unicast;interleaved=0-1"
+            offer = f"RTP/AVP/TCP;unicast;interleaved={channel}-{channel + 1}"
+            answer = await self._request("SETUP", track.control, [("Transport", offer)])
+            channel = _interleaved_channel(answer.header("transport") or "", channel)
+            connection.channels[channel] = push
+            if on_rtcp is not None:
+                connection.channels[channel + 1] = on_rtcp
+            return answer, None
         if connection.transport is None:
             raise RtspError("not connected")
         local = connection.transport.get_extra_info("sockname")[0]
         camera = connection.transport.get_extra_info("peername")[0]
-        self._udp = UdpReceiver.open(local, camera, depacketizer.push)
-        return "RTP/AVP;unicast;client_port={}-{}".format(*self._udp.ports)
+        receiver = UdpReceiver.open(local, camera, push, on_rtcp)
+        try:
+            offer = "RTP/AVP;unicast;client_port={}-{}".format(*receiver.ports)
+            answer = await self._request("SETUP", track.control, [("Transport", offer)])
+            chosen = (answer.header("transport") or "").partition(";")[0].upper()
+            if chosen.endswith("/TCP"):
+                raise RtspError("the camera does not send RTP over UDP: use TCP")
+        except BaseException:
+            receiver.close()
+            raise
+        return answer, receiver
+
+    def _rtcp_reader(self, kind: TrackKind) -> Packets | None:
+        if self._on_audio is None:
+            return None
+        reports = self.sender_reports
+
+        def read(packet: bytes | memoryview) -> None:
+            report = sender_report(packet)
+            if report is not None:
+                reports[kind] = report
+
+        return read
 
     @property
     def udp(self) -> UdpReceiver | None:
@@ -297,8 +381,9 @@ class RtspStream:
         self._release()
 
     def _release(self) -> None:
-        if self._udp is not None:
-            self._udp.close()
+        for receiver in (self._udp, self._audio_udp):
+            if receiver is not None:
+                receiver.close()
         if self._connection is not None and self._connection.transport is not None:
             self._connection.transport.close()
 
@@ -353,6 +438,16 @@ class RtspStream:
             token = base64.b64encode(f"{user}:{password}".encode()).decode()
             return lambda _method, _uri: f"Basic {token}"
         raise Unauthorized("the camera asks for an authentication scheme we do not speak")
+
+
+def _interleaved_channel(transport: str, offered: int) -> int:
+    """The RTP channel a SETUP answer's Transport names (`interleaved=4-5`), else the offer."""
+    for parameter in transport.split(";"):
+        name, _, value = parameter.strip().partition("=")
+        first = value.partition("-")[0]
+        if name.lower() == "interleaved" and first.isdigit():
+            return int(first)
+    return offered
 
 
 class _DigestSigner:

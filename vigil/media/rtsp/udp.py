@@ -3,8 +3,9 @@
 The sockets are read on the event loop through `add_reader`, draining every datagram waiting
 at each wake-up: asyncio's datagram transport reads one datagram per wake-up, a full turn of
 the loop (and an `epoll_wait`) per RTP packet, several hundred a second for each 4 Mbit/s
-stream. Packets go through a `ReorderBuffer` to the depacketiser. RTCP is read and dropped:
-the session is kept alive over RTSP, as over TCP (docs/design/ingest.md).
+stream. Packets go through a `ReorderBuffer` to the depacketiser. Of RTCP only the camera's
+sender reports are taken (to line up a session's tracks); none are sent: the session is kept
+alive over RTSP, as over TCP (docs/design/ingest.md).
 """
 
 import asyncio
@@ -31,13 +32,14 @@ class UdpReceiver:
 
     def __init__(
         self, rtp: socket.socket, rtcp: socket.socket, camera_host: str,
-        deliver: Callable[[bytes], None],
+        deliver: Callable[[bytes], None], on_rtcp: Callable[[bytes], None] | None,
     ) -> None:  # fmt: skip
         self._loop = asyncio.get_running_loop()
         self._rtp = rtp
         self._rtcp = rtcp
         self._camera_host = camera_host
         self._reorder = ReorderBuffer(deliver, self._arm)
+        self._on_rtcp = on_rtcp
         self._timer: asyncio.TimerHandle | None = None
         self.packets = 0  # RTP datagrams taken from the camera
         self.strangers = 0  # datagrams from other addresses, dropped
@@ -46,12 +48,14 @@ class UdpReceiver:
 
     @classmethod
     def open(
-        cls, local_host: str, camera_host: str, deliver: Callable[[bytes], None]
-    ) -> "UdpReceiver":
+        cls, local_host: str, camera_host: str, deliver: Callable[[bytes], None],
+        on_rtcp: Callable[[bytes], None] | None = None,
+    ) -> "UdpReceiver":  # fmt: skip
         """Bind an even port and the next one on `local_host` (the address the RTSP connection
-        goes out from, so the camera can reach them); `deliver` gets RTP packets in order."""
+        goes out from, so the camera can reach them); `deliver` gets RTP packets in order,
+        `on_rtcp` the camera's RTCP packets (without it they are dropped)."""
         rtp, rtcp = _bind_pair(local_host)
-        return cls(rtp, rtcp, camera_host, deliver)
+        return cls(rtp, rtcp, camera_host, deliver, on_rtcp)
 
     @property
     def ports(self) -> tuple[int, int]:
@@ -87,7 +91,9 @@ class UdpReceiver:
     def _read_rtcp(self) -> None:
         with contextlib.suppress(OSError):
             for _ in range(MAX_READS_PER_WAKE):
-                self._rtcp.recv(MAX_DATAGRAM)
+                packet, address = self._rtcp.recvfrom(MAX_DATAGRAM)
+                if self._on_rtcp is not None and address[0] == self._camera_host:
+                    self._on_rtcp(packet)
 
     def _arm(self) -> None:
         if self._timer is None:
