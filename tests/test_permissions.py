@@ -52,6 +52,16 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("GET", "/cameras/{camera_id}/recordings"): EVERYONE,
     # What a camera's events say now: event log material (tests/cameras/test_events).
     ("GET", "/cameras/{camera_id}/events/state"): OPERATORS,
+    # PTZ: the function right `ptz`, which viewers lack; presets are part of it
+    # (tests/cameras/test_ptz).
+    ("POST", "/cameras/{camera_id}/ptz/move"): OPERATORS,
+    ("POST", "/cameras/{camera_id}/ptz/stop"): OPERATORS,
+    ("POST", "/cameras/{camera_id}/ptz/absolute"): OPERATORS,
+    ("POST", "/cameras/{camera_id}/ptz/relative"): OPERATORS,
+    ("GET", "/cameras/{camera_id}/ptz/presets"): OPERATORS,
+    ("POST", "/cameras/{camera_id}/ptz/presets"): OPERATORS,
+    ("POST", "/cameras/{camera_id}/ptz/presets/{token}/go"): OPERATORS,
+    ("DELETE", "/cameras/{camera_id}/ptz/presets/{token}"): OPERATORS,
     ("GET", "/storages"): ADMINS,
     ("POST", "/storages"): ADMINS,
     ("GET", "/storages/{storage_id}"): ADMINS,

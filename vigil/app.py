@@ -12,6 +12,7 @@ from vigil import __version__
 from vigil.api import audit as audit_api
 from vigil.api import camera_events as camera_events_api
 from vigil.api import cameras as cameras_api
+from vigil.api import ptz as ptz_api
 from vigil.api import roles as roles_api
 from vigil.api import server as server_api
 from vigil.api import session as session_api
@@ -33,6 +34,7 @@ from vigil.cameras.discovery import Discovery
 from vigil.cameras.events import CameraEvents
 from vigil.cameras.models import CameraRecord
 from vigil.cameras.onvif import OnvifReader
+from vigil.cameras.ptz import PtzControl
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
@@ -68,11 +70,18 @@ class VigilServer:
     """All components of one server, opened and closed together, and its HTTP app."""
 
     def __init__(
-        self, app: FastAPI, media: MediaService, events: CameraEvents, db: Database, lock: TextIO
+        self,
+        app: FastAPI,
+        media: MediaService,
+        events: CameraEvents,
+        ptz: PtzControl,
+        db: Database,
+        lock: TextIO,
     ) -> None:
         self.app = app
         self._media = media
         self._events = events
+        self._ptz = ptz
         self._db = db
         self._lock = lock
 
@@ -83,16 +92,17 @@ class VigilServer:
         db = Database(config.database_path)
         try:
             await db.open()
-            app, media, events = await _build(config, clock, db)
+            app, media, events, ptz = await _build(config, clock, db)
             await media.start()
             await events.start()
         except BaseException:
             await db.close()
             lock.close()
             raise
-        return cls(app, media, events, db, lock)
+        return cls(app, media, events, ptz, db, lock)
 
     async def close(self) -> None:
+        await self._ptz.close()
         await self._events.stop()
         await self._media.stop()
         await self._db.close()
@@ -101,7 +111,7 @@ class VigilServer:
 
 async def _build(
     config: ServerConfig, clock: Clock, db: Database
-) -> tuple[FastAPI, MediaService, CameraEvents]:
+) -> tuple[FastAPI, MediaService, CameraEvents, PtzControl]:
     await db.migrate("auth", auth_store.MIGRATIONS)
     identity = await load_or_create_identity(db)
     document = SystemDocument(db)
@@ -160,6 +170,7 @@ async def _build(
     events = CameraEvents(identity.id, cameras.all, clock)
     document.on_change(events.cameras_changed)
     media.record_events_of(events)
+    ptz = PtzControl(audit)
     ctx = ApiContext(
         clock=clock,
         system=system,
@@ -171,6 +182,7 @@ async def _build(
         discovery=Discovery(config.discovery_addresses),
         media=media,
         camera_events=events,
+        ptz=ptz,
         accounts=Accounts(
             document=document,
             users=users,
@@ -208,6 +220,7 @@ async def _build(
         audit_api,
         cameras_api,
         camera_events_api,
+        ptz_api,
         storages_api,
     )
     for area in areas:
@@ -217,4 +230,4 @@ async def _build(
         "server ready",
         extra={"server_id": identity.id, "state": system.state(), "data": str(config.data_dir)},
     )
-    return app, media, events
+    return app, media, events, ptz

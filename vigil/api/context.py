@@ -9,6 +9,7 @@ from vigil.auth.roles import RoleService
 from vigil.auth.users import UserService
 from vigil.cameras.discovery import Discovery
 from vigil.cameras.events import CameraEvents
+from vigil.cameras.ptz import PtzControl
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.media.service import MediaService
@@ -30,3 +31,4 @@ class ApiContext:
     discovery: Discovery
     media: MediaService
     camera_events: CameraEvents
+    ptz: PtzControl

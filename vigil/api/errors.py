@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from vigil import errors
 from vigil.cameras import errors as camera_errors
+from vigil.cameras import ptz
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ STATUS: dict[type[errors.VigilError], int] = {
     camera_errors.NotOnvif: 502,
     camera_errors.CameraUnauthorized: 422,
     camera_errors.DiscoveryUnavailable: 503,
+    # A camera without PTZ: the camera as it is, not the request, rules the move out.
+    ptz.PtzUnsupported: 409,
+    ptz.PtzRefused: 502,
 }
 
 

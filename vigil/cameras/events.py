@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from vigil.cameras.models import Camera
 from vigil.cameras.notifications import CameraEvent, plain_topic
-from vigil.cameras.pullpoint import EventEndpoint, PullPointSubscriber, SubscriptionStatus
+from vigil.cameras.onvif import OnvifEndpoint
+from vigil.cameras.pullpoint import PullPointSubscriber, SubscriptionStatus
 from vigil.clock import Clock
 from vigil.tasks import Follower
 
@@ -100,14 +101,12 @@ class CameraEvents:
         return camera.state() if camera is not None else None
 
     async def _sync(self) -> None:
-        wanted: dict[str, EventEndpoint] = {}
+        wanted: dict[str, OnvifEndpoint] = {}
         for camera in self._cameras():
             record = camera.record
-            mine = record.parent_server_id == self._server_id and record.enabled
-            if mine and record.onvif_address:
-                wanted[camera.id] = EventEndpoint(
-                    record.onvif_address, record.username, record.password
-                )
+            endpoint = OnvifEndpoint.of(record)
+            if record.parent_server_id == self._server_id and record.enabled and endpoint:
+                wanted[camera.id] = endpoint
         for camera_id, watched in list(self._watched.items()):
             if wanted.get(camera_id) != watched.subscriber.endpoint:
                 del self._watched[camera_id]

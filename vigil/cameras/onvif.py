@@ -19,7 +19,7 @@ from the process environment (cameras are reached directly anyway), and importin
 import asyncio
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +28,7 @@ import zeep.exceptions
 from onvif import ONVIFCamera
 
 from vigil.cameras.errors import CameraError, CameraUnauthorized, CameraUnreachable, NotOnvif
+from vigil.cameras.models import CameraRecord
 from vigil.cameras.scopes import scope_value
 from vigil.media.rtsp.client import StreamUrl
 
@@ -45,6 +46,23 @@ class OnvifDevice:
     name: str  # the device's own name (its name scope), else its make and model
     main_url: str  # rtsp://, of the profile with the most pixels
     sub_url: str | None  # of the profile with the fewest, when there is a second one
+
+
+@dataclass(frozen=True)
+class OnvifEndpoint:
+    """Where an added camera's ONVIF device is and as whom to log in: a change of any of it
+    makes those who keep a connection to the camera open a new one."""
+
+    address: str  # the device service URL (vigil.cameras.address form)
+    username: str
+    password: str = field(repr=False)
+
+    @classmethod
+    def of(cls, record: CameraRecord) -> "OnvifEndpoint | None":
+        """None for a camera added by RTSP address."""
+        if not record.onvif_address:
+            return None
+        return cls(record.onvif_address, record.username, record.password)
 
 
 class OnvifReader:
@@ -162,11 +180,15 @@ def _name(info: Any, scopes: list[str]) -> str:
     return "ONVIF camera"
 
 
-def _refuses_credentials(fault: zeep.exceptions.Fault) -> bool:
+def fault_codes(fault: zeep.exceptions.Fault) -> set[str]:
+    """The local names of a fault's code and subcodes, e.g. {"Sender", "InvalidArgVal"}."""
     codes = [str(fault.code or ""), *(str(code) for code in fault.subcodes or [])]
     # Codes come as "{namespace}Local" or "prefix:Local".
-    locals_ = {code.rpartition("}")[2].rpartition(":")[2] for code in codes}
-    return bool(locals_ & _AUTH_FAULTS) or "not authorized" in str(fault.message).lower()
+    return {code.rpartition("}")[2].rpartition(":")[2] for code in codes}
+
+
+def _refuses_credentials(fault: zeep.exceptions.Fault) -> bool:
+    return bool(fault_codes(fault) & _AUTH_FAULTS) or "not authorized" in str(fault.message).lower()
 
 
 def _unauthorized() -> CameraUnauthorized:

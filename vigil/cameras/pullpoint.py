@@ -18,7 +18,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -27,7 +27,7 @@ from onvif.exceptions import ONVIFError
 
 from vigil.cameras.errors import CameraError, CameraUnauthorized, CameraUnreachable
 from vigil.cameras.notifications import CameraEvent, parse_notification
-from vigil.cameras.onvif import camera_error, connect
+from vigil.cameras.onvif import OnvifEndpoint, camera_error, connect
 from vigil.clock import Clock
 from vigil.tasks import cancel_and_wait
 
@@ -59,15 +59,6 @@ class SubscriptionStatus:
     since_ms: int
 
 
-@dataclass(frozen=True)
-class EventEndpoint:
-    """Where and as whom to subscribe: a change of any of it makes a new subscriber."""
-
-    address: str  # the device service URL (vigil.cameras.address form)
-    username: str
-    password: str = field(repr=False)
-
-
 class EventsUnsupported(CameraError):
     code = "events_unsupported"
 
@@ -86,7 +77,7 @@ class PullPointSubscriber:
     def __init__(
         self,
         camera_id: str,
-        endpoint: EventEndpoint,
+        endpoint: OnvifEndpoint,
         on_event: Callable[[CameraEvent], None],
         clock: Clock,
     ) -> None:
@@ -161,7 +152,7 @@ class PullPointSubscriber:
 class _Connection:
     """One subscription on one client of the camera."""
 
-    def __init__(self, endpoint: EventEndpoint) -> None:
+    def __init__(self, endpoint: OnvifEndpoint) -> None:
         self._address = endpoint.address
         self._camera = connect(endpoint.address, endpoint.username, endpoint.password)
         self._manager: Any = None  # the subscription's Renew and Unsubscribe
