@@ -4,7 +4,9 @@ Each camera's connection is kept between calls: opening one costs three round tr
 first move (the clock and capabilities in `update_xaddrs`, then the media profiles for the
 token PTZ requests name), and a joystick sends a move every few hundred milliseconds. A
 connection is kept while the camera's address and credentials stay the same, dropped after any
-failure of the camera or the way to it, and closed after `IDLE_S` without use.
+failure of the camera or the way to it, and closed by the first call after `IDLE_S` without use
+(or when the server stops). Idle, it holds no socket: the library lets its HTTP connections go
+after 4 s without a request.
 
 Values are in ONVIF's generic spaces, named in every request rather than left to the camera's
 defaults (which a camera may set to degrees): pan and tilt from -1 to 1, zoom from 0 (wide) to
@@ -77,7 +79,7 @@ class _Connection:
     camera: Any  # onvif.ONVIFCamera
     service: Any  # its PTZ service
     profile: str  # the token of a media profile with a PTZ configuration
-    used_at: float
+    used_at: float = 0.0  # the event loop's time at the start of the last call
 
 
 class PtzControl:
@@ -130,45 +132,49 @@ class PtzControl:
                                  details={"token": token, "name": preset.name})  # fmt: skip
 
     async def close(self) -> None:
-        for camera_id in list(self._connections):
-            await self._drop(camera_id)
+        for camera_id, connection in list(self._connections.items()):
+            await self._drop(camera_id, connection)
 
     async def _call(self, camera: Camera, operation: str, **request: Any) -> Any:
         endpoint = _endpoint(camera)
         await self._close_idle()
+        connection: _Connection | None = None
         try:
             async with asyncio.timeout(self._timeout_s):
                 connection = await self._connection(camera.id, endpoint)
                 send = getattr(connection.service, operation)
-                answer = await send({"ProfileToken": connection.profile, **request})
+                return await send({"ProfileToken": connection.profile, **request})
         except Exception as err:
             failure = _failure(err, endpoint.address, self._timeout_s, request)
-            if isinstance(failure, CameraError):  # the camera, not the request: start afresh
-                await self._drop(camera.id)
+            # The camera failed, not the request: the next call starts afresh. Only this
+            # connection goes: a concurrent call may have replaced it with a working one.
+            if isinstance(failure, CameraError) and connection is not None:
+                await self._drop(camera.id, connection)
             raise failure from err
-        connection.used_at = asyncio.get_running_loop().time()
-        return answer
 
     async def _connection(self, camera_id: str, endpoint: OnvifEndpoint) -> _Connection:
         async with self._connecting.setdefault(camera_id, asyncio.Lock()):
             connection = self._connections.get(camera_id)
-            if connection is not None and connection.endpoint == endpoint:
-                return connection
-            await self._drop(camera_id)  # the camera's address or credentials changed
-            connection = await _connect(endpoint)
-            self._connections[camera_id] = connection
+            if connection is None or connection.endpoint != endpoint:
+                if connection is not None:  # the camera's address or credentials changed
+                    await self._drop(camera_id, connection)
+                connection = await _connect(endpoint)
+                self._connections[camera_id] = connection
+            # Marked at the start of each call, which lasts at most the timeout, far less
+            # than IDLE_S: no call's connection is closed as idle under it.
+            connection.used_at = asyncio.get_running_loop().time()
             return connection
 
-    async def _drop(self, camera_id: str) -> None:
-        connection = self._connections.pop(camera_id, None)
-        if connection is not None:
+    async def _drop(self, camera_id: str, connection: _Connection) -> None:
+        if self._connections.get(camera_id) is connection:
+            del self._connections[camera_id]
             await connection.camera.close()
 
     async def _close_idle(self) -> None:
         idle_since = asyncio.get_running_loop().time() - IDLE_S
         for camera_id, connection in list(self._connections.items()):
             if connection.used_at < idle_since:
-                await self._drop(camera_id)
+                await self._drop(camera_id, connection)
                 lock = self._connecting.get(camera_id)
                 if lock is not None and not lock.locked():
                     del self._connecting[camera_id]
@@ -204,7 +210,7 @@ async def _connect(endpoint: OnvifEndpoint) -> _Connection:
         await camera.close()
         raise
     logger.info("PTZ connected", extra={"address": address})
-    return _Connection(endpoint, camera, service, str(profile), asyncio.get_running_loop().time())
+    return _Connection(endpoint, camera, service, str(profile))
 
 
 def _vector(vector: PtzVector, spaces: tuple[str, str]) -> dict[str, Any]:
