@@ -25,6 +25,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench.cameras import issue4_cameras
 from bench.proc import cpu_seconds
 from tests.servers import ServerProcess
 from tests.testcamera.process import TestCameraProcess
@@ -133,12 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        cameras = TestCameraProcess(
-            folder,
-            count=args.count,
-            cache_dir=Path.home() / ".cache/vigil/testcamera",
-            extra_args=("--main", "1920x1080@25:4000k", "--sub", "640x360@15:512k"),
-        ).start(timeout_s=600)
+        cameras = issue4_cameras(folder, args.count)
         try:
             with ServerProcess(folder / "server") as server:
                 token, camera_ids = _serve(server, cameras, args.count)
