@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.cameras import issue4_cameras
 from bench.proc import cpu_seconds, peak_rss_mib, rss_mib
 from tests.servers import ServerProcess
 from tests.testcamera.process import TestCameraProcess
@@ -155,13 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        cameras = TestCameraProcess(
-            folder,
-            count=args.count,
-            cache_dir=Path.home() / ".cache/vigil/testcamera",
-            # With their sound (AAC, 16 kHz mono): both sides record it.
-            extra_args=("--main", "1920x1080@25:4000k", "--sub", "640x360@15:512k"),
-        ).start(timeout_s=600)
+        cameras = issue4_cameras(folder, args.count)  # with sound: both sides record it
         try:
             vigil = _vigil(cameras, args.count, args.seconds, args.transport, folder)
             ffmpeg = _ffmpeg(_urls(cameras, args.count), args.seconds, args.transport, folder)

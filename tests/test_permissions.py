@@ -9,7 +9,9 @@ import re
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, WebSocket
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from tests.servers import ServerProcess, add_user
 from vigil.api.access import RULES, check_every_route_has_a_rule
@@ -62,6 +64,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("POST", "/cameras/{camera_id}/ptz/presets"): OPERATORS,
     ("POST", "/cameras/{camera_id}/ptz/presets/{token}/go"): OPERATORS,
     ("DELETE", "/cameras/{camera_id}/ptz/presets/{token}"): OPERATORS,
+    # WebSockets (method WS), listed by the server under the OpenAPI schema's x-websockets.
+    ("WS", "/cameras/{camera_id}/live"): EVERYONE,
     ("GET", "/storages"): ADMINS,
     ("POST", "/storages"): ADMINS,
     ("GET", "/storages/{storage_id}"): ADMINS,
@@ -73,20 +77,36 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
 
 def _routes(server: ServerProcess) -> list[tuple[str, str]]:
     with server.client() as client:
-        paths = client.get("/openapi.json").json()["paths"]
+        schema = client.get("/openapi.json").json()
     routes = [
         (method.upper(), path.removeprefix("/api/v1"))
-        for path, operations in paths.items()
+        for path, operations in schema["paths"].items()
         for method in operations
-    ]
+    ] + [("WS", path.removeprefix("/api/v1")) for path in schema["x-websockets"]]
     # Logging out ends the session the walk uses, so it goes last.
     return sorted(routes, key=lambda route: route == ("POST", "/logout"))
 
 
 def _call(client: httpx.Client, method: str, path: str) -> httpx.Response:
     concrete = re.sub(r"\{[^}]+\}", "no-such-id", path)
+    if method == "WS":
+        return _open_websocket(client, concrete)
     body = {} if method in ("POST", "PUT", "PATCH") else None
     return client.request(method, concrete, json=body)
+
+
+def _open_websocket(client: httpx.Client, path: str) -> httpx.Response:
+    """A WebSocket's answer as a status: 4000 less its close code and its error message."""
+    url = str(client.base_url.copy_with(scheme="ws")).rstrip("/") + path
+    headers = {"Authorization": client.headers["authorization"]} if client.headers.get(
+        "authorization"
+    ) else {}  # fmt: skip
+    with connect(url, additional_headers=headers, open_timeout=20) as websocket:
+        message = websocket.recv(timeout=20)
+        with pytest.raises(ConnectionClosed) as closed:
+            websocket.recv(timeout=20)
+    code = closed.value.rcvd.code if closed.value.rcvd else 1006
+    return httpx.Response(code - 4000 if code >= 4000 else 200, content=message)
 
 
 def test_every_endpoint_has_an_expected_rule(system_server: ServerProcess) -> None:
@@ -132,4 +152,14 @@ def test_an_app_with_an_endpoint_outside_the_table_is_refused() -> None:
     async def forgotten() -> None: ...
 
     with pytest.raises(RuntimeError, match="GET /api/v1/forgotten"):
+        check_every_route_has_a_rule(app, RULES)
+
+
+def test_an_app_with_a_websocket_outside_the_table_is_refused() -> None:
+    app = FastAPI()
+
+    @app.websocket("/api/v1/forgotten")
+    async def forgotten(websocket: WebSocket) -> None: ...
+
+    with pytest.raises(RuntimeError, match="WS /api/v1/forgotten"):
         check_every_route_has_a_rule(app, RULES)

@@ -12,6 +12,7 @@ from vigil import __version__
 from vigil.api import audit as audit_api
 from vigil.api import camera_events as camera_events_api
 from vigil.api import cameras as cameras_api
+from vigil.api import live as live_api
 from vigil.api import ptz as ptz_api
 from vigil.api import roles as roles_api
 from vigil.api import server as server_api
@@ -20,6 +21,7 @@ from vigil.api import storages as storages_api
 from vigil.api import users as users_api
 from vigil.api.access import RULES, Access, check_every_route_has_a_rule
 from vigil.api.context import ApiContext
+from vigil.api.endpoints import VigilApi
 from vigil.api.errors import install_error_handlers
 from vigil.auth import store as auth_store
 from vigil.auth.accounts import Accounts
@@ -203,7 +205,7 @@ async def _build(
     )
     access = Access(RULES, system, sessions, users)
 
-    app = FastAPI(
+    app = VigilApi(
         title="Vigil",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
@@ -219,6 +221,7 @@ async def _build(
         roles_api,
         audit_api,
         cameras_api,
+        live_api,
         camera_events_api,
         ptz_api,
         storages_api,

@@ -8,9 +8,11 @@ does not name. tests/test_permissions.py walks every route for every built-in ro
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.routing import APIRoute
+from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from starlette.requests import HTTPConnection
 
+from vigil.api.endpoints import WEBSOCKET, endpoints
 from vigil.auth.audit import Actor
 from vigil.auth.rights import Function, Operation
 from vigil.auth.roles import Role
@@ -77,6 +79,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/cameras/{{camera_id}}/ptz/presets"): Rule(function=Function.PTZ),
     ("POST", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}/go"): Rule(function=Function.PTZ),
     ("DELETE", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}"): Rule(function=Function.PTZ),
+    (WEBSOCKET, f"{API}/cameras/{{camera_id}}/live"): Rule(function=Function.LIVE_VIEW),
     ("GET", f"{API}/storages"): Rule(function=Function.SETTINGS),
     ("POST", f"{API}/storages"): Rule(operation=Operation.STORAGE_EDIT),
     ("GET", f"{API}/storages/{{storage_id}}"): Rule(function=Function.SETTINGS),
@@ -104,15 +107,27 @@ class Caller:
         return Actor(self.user.id, self.user.record.name, self.address)
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def client_address(connection: HTTPConnection) -> str:
+    return connection.client.host if connection.client else "unknown"
 
 
-def _token(request: Request) -> str | None:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+def _token(connection: HTTPConnection) -> str | None:
+    """A bearer token, else the session cookie (which browsers also send with a WebSocket's
+    opening handshake, where scripts cannot set headers)."""
+    scheme, _, credentials = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and credentials:
         return credentials.strip()
-    return request.cookies.get(SESSION_COOKIE)
+    return connection.cookies.get(SESSION_COOKIE)
+
+
+def _endpoint_of(connection: HTTPConnection) -> tuple[str, str]:
+    """(method, path template) as the table names it; a WebSocket's method is `WS`."""
+    route = connection.scope.get("route")
+    if connection.scope["type"] == "websocket":
+        path = route.path if isinstance(route, APIWebSocketRoute) else connection.url.path
+        return WEBSOCKET, path
+    path = route.path if isinstance(route, APIRoute) else connection.url.path
+    return connection.scope["method"], path
 
 
 class Access:
@@ -128,10 +143,9 @@ class Access:
         self._sessions = sessions
         self._users = users
 
-    async def authorize(self, request: Request) -> None:
-        route = request.scope.get("route")
-        path = route.path if isinstance(route, APIRoute) else request.url.path
-        rule = self._rules.get((request.method, path))
+    async def authorize(self, connection: HTTPConnection) -> None:
+        """For every request and every WebSocket's opening handshake."""
+        rule = self._rules.get(_endpoint_of(connection))
         if rule is None:
             raise Forbidden("no permission rule covers this endpoint")
         if rule.needs_system and self._system.state() == "undefined":
@@ -140,7 +154,7 @@ class Access:
             )
         if not rule.login:
             return
-        token = _token(request)
+        token = _token(connection)
         session = await self._sessions.resolve(token) if token else None
         if session is None:
             raise Unauthenticated("log in first: the session is missing, ended or expired")
@@ -149,11 +163,11 @@ class Access:
             raise Forbidden(f"your role lacks the right to use {rule.function.value}")
         if rule.operation is not None and rule.operation not in role.rights.operations:
             raise Forbidden(f"your role lacks the right to {rule.operation.value}")
-        request.state.caller = Caller(session, role, client_address(request))
+        connection.state.caller = Caller(session, role, client_address(connection))
 
 
-def current_caller(request: Request) -> Caller:
-    caller = getattr(request.state, "caller", None)
+def current_caller(connection: HTTPConnection) -> Caller:
+    caller = getattr(connection.state, "caller", None)
     if not isinstance(caller, Caller):
         raise Unauthenticated("log in first")
     return caller
@@ -163,16 +177,7 @@ CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
 def check_every_route_has_a_rule(app: FastAPI, rules: dict[tuple[str, str], Rule]) -> None:
-    """Refuse an app that offers an endpoint the table does not name.
-
-    The endpoints are read from the OpenAPI schema, the public list of what the app offers
-    (FastAPI keeps included routers nested, so `app.routes` does not list them all).
-    """
-    missing = [
-        f"{method.upper()} {path}"
-        for path, operations in app.openapi()["paths"].items()
-        for method in operations
-        if (method.upper(), path) not in rules
-    ]
+    """Refuse an app that offers an endpoint the table does not name (WebSockets included)."""
+    missing = [f"{method} {path}" for method, path in endpoints(app) if (method, path) not in rules]
     if missing:
         raise RuntimeError(f"endpoints without a permission rule: {', '.join(sorted(missing))}")

@@ -160,12 +160,15 @@ def _stream_out(ctx: ApiContext, camera: Camera, stream: StreamName, url: str) -
     status, stats = ctx.media.stream_state(camera, stream)
     state = ctx.media.recording_state(camera.id, stream)
     recording = RecordingStateOut(**asdict(state)) if state is not None else None
+    viewers = ctx.media.viewers(camera.id, stream)
     if status is None:
         connecting = StreamStatusOut(state="connecting")
-        return StreamOut(url=url, status=connecting, stats=None, recording=recording)
+        return StreamOut(url=url, status=connecting, stats=None, recording=recording,
+                         viewers=viewers)  # fmt: skip
     return StreamOut(
         url=url,
         status=StreamStatusOut(state=status.state, reason=status.reason, since_ms=status.since_ms),
         stats=stats,
         recording=recording,
+        viewers=viewers,
     )

@@ -1,17 +1,25 @@
 """Every error a client sees is JSON `{"error": {"code", "message", ...}}` with a fitting
-status. Domain errors are mapped to statuses here and nowhere else."""
+status. Domain errors are mapped to statuses here and nowhere else.
+
+On a WebSocket the same error is a text message `{"type": "error", "code", "message", ...}`,
+then a close with code 4000 + the status (4401, 4403, 4404…) and the error's code as the
+reason. The socket is accepted first even to refuse it: a browser shows a script neither the
+status nor the body of a refused handshake, only that it failed."""
 
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from vigil import errors
 from vigil.cameras import errors as camera_errors
 from vigil.cameras import ptz
+from vigil.media.live import UnsupportedCodec
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +41,27 @@ STATUS: dict[type[errors.VigilError], int] = {
     # A camera without PTZ: the camera as it is, not the request, rules the move out.
     ptz.PtzUnsupported: 409,
     ptz.PtzRefused: 502,
+    UnsupportedCodec: 415,
 }
+CLOSE_CODE_BASE = 4000  # WebSocket close codes 4000-4999 are the application's
+
+
+def status_of(exc: errors.VigilError) -> int:
+    return STATUS.get(type(exc), 400)
+
+
+async def close_with_error(
+    websocket: WebSocket, status: int, code: str, message: str, **extra: Any
+) -> None:
+    if websocket.application_state == WebSocketState.CONNECTING:
+        await websocket.accept()
+    if websocket.application_state != WebSocketState.CONNECTED:
+        return
+    try:
+        await websocket.send_json({"type": "error", "code": code, "message": message, **extra})
+        await websocket.close(CLOSE_CODE_BASE + status, reason=code)
+    except WebSocketDisconnect:
+        pass  # the client left first
 
 
 def error_response(
@@ -51,17 +79,29 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(errors.VigilError)
-    async def vigil_error(_: Request, exc: errors.VigilError) -> JSONResponse:
+    async def vigil_error(
+        connection: HTTPConnection, exc: errors.VigilError
+    ) -> JSONResponse | None:
         extra: dict[str, Any] = dict(exc.extra)
         if exc.field is not None:
             extra["field"] = exc.field
+        if isinstance(connection, WebSocket):
+            await close_with_error(connection, status_of(exc), exc.code, exc.message, **extra)
+            return None
         unauthenticated = isinstance(exc, errors.Unauthenticated)
         headers = {"WWW-Authenticate": "Bearer"} if unauthenticated else None
-        return error_response(STATUS.get(type(exc), 400), exc.code, exc.message, headers, **extra)
+        return error_response(status_of(exc), exc.code, exc.message, headers, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return _validation_response(list(exc.errors()))
+
+    @app.exception_handler(WebSocketRequestValidationError)
+    async def websocket_validation_error(
+        websocket: WebSocket, exc: WebSocketRequestValidationError
+    ) -> None:
+        problem = _validation_problem(list(exc.errors()))
+        await close_with_error(websocket, 422, "invalid_input", **problem)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
@@ -86,6 +126,11 @@ def install_error_handlers(app: FastAPI) -> None:
 def _validation_response(problems: list[dict[str, Any]]) -> JSONResponse:
     if any(p.get("type") == "json_invalid" for p in problems):
         return error_response(400, "malformed_json", "the request body is not valid JSON")
+    return error_response(422, "invalid_input", **_validation_problem(problems))
+
+
+def _validation_problem(problems: list[dict[str, Any]]) -> dict[str, Any]:
+    """The message, field and fields of an `invalid_input` error."""
     first = problems[0] if problems else {"loc": ("body",), "msg": "invalid input"}
     field = _field_name(tuple(first.get("loc", ())))
     kind = first.get("type")
@@ -95,10 +140,8 @@ def _validation_response(problems: list[dict[str, Any]]) -> JSONResponse:
         message = "must be a JSON object, sent with Content-Type: application/json"
     else:
         message = str(first.get("msg", "")).removeprefix("Value error, ")
-    return error_response(
-        422,
-        "invalid_input",
-        f"{field}: {message}",
-        field=field,
-        fields=[_field_name(tuple(p.get("loc", ()))) for p in problems],
-    )
+    return {
+        "message": f"{field}: {message}",
+        "field": field,
+        "fields": [_field_name(tuple(p.get("loc", ()))) for p in problems],
+    }

@@ -47,6 +47,14 @@ def parse_config(specific_config: bytes) -> AudioConfig:
     return AudioConfig("aac", sample_rate, channels, frame_samples, specific_config)
 
 
+def object_type(specific_config: bytes) -> int:
+    """The audio object type an AudioSpecificConfig starts with (2: AAC LC, 5: HE-AAC)."""
+    try:
+        return _object_type(BitReader(specific_config))
+    except ValueError as err:
+        raise AacError(f"AudioSpecificConfig {specific_config.hex()} is cut short") from err
+
+
 def _object_type(reader: BitReader) -> int:
     kind = reader.u(5)
     return 32 + reader.u(6) if kind == 31 else kind

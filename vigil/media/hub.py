@@ -30,6 +30,10 @@ class Hub:
     def last_gop(self) -> tuple[AnyFrame, ...]:
         return tuple(self._gop)
 
+    @property
+    def consumer_count(self) -> int:
+        return len(self._consumers)
+
     def publish(self, frame: AnyFrame) -> None:
         if type(frame) is Frame and frame.keyframe:
             # Sound that came ahead of this picture belongs to its span.
@@ -56,7 +60,7 @@ class Hub:
         self._gop = []
 
 
-def _size(frame: AnyFrame) -> int:
+def frame_size(frame: AnyFrame) -> int:
     return frame.size if isinstance(frame, Frame) else len(frame.data)
 
 
@@ -78,7 +82,7 @@ class FrameQueue:
         if self._waiting_for_key and not key:
             self.skipped += 1
             return
-        size = _size(frame)
+        size = frame_size(frame)
         if self._bytes + size > self._max_bytes:
             self.skipped += 1 + len(self._frames)
             self._frames.clear()
@@ -96,7 +100,7 @@ class FrameQueue:
             self._ready.clear()
             await self._ready.wait()
         frame = self._frames.popleft()
-        self._bytes -= _size(frame)
+        self._bytes -= frame_size(frame)
         return frame
 
     def take_all(self) -> list[AnyFrame]:

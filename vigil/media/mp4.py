@@ -12,9 +12,9 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vigil.media.bits import nal_to_rbsp
 from vigil.media.codecs import nal_type
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
+from vigil.media.sps import h265_profile_tier_level
 
 TIMESCALE = 90_000  # ticks per second of the video track; audio's is its sample rate
 VIDEO_TRACK, AUDIO_TRACK = 1, 2
@@ -150,9 +150,8 @@ def _hevc_config(config: StreamConfig) -> bytes:
     by_type: dict[int, list[bytes]] = {32: [], 33: [], 34: []}
     for nal in config.parameter_sets:
         by_type.setdefault(nal_type("h265", nal), []).append(nal)
-    sps_rbsp = nal_to_rbsp(by_type[33][0][2:])
     info = config.sps
-    payload = bytes([1]) + sps_rbsp[1:13]  # general profile space … level, as in the SPS
+    payload = bytes([1]) + h265_profile_tier_level(by_type[33][0])
     payload += struct.pack(">HBBBBH", 0xF000, 0xFC, 0xFC | info.chroma_format,
                            0xF8 | (info.bit_depth_luma - 8), 0xF8 | (info.bit_depth_chroma - 8),
                            0)  # fmt: skip

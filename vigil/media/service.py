@@ -22,7 +22,8 @@ from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
 from vigil.media.gate import RecordingGate
 from vigil.media.hub import Hub
-from vigil.media.ingest import StreamIngest, StreamStats, StreamStatus
+from vigil.media.ingest import StreamIngest, StreamState, StreamStats, StreamStatus
+from vigil.media.live import StreamNow
 from vigil.media.recorder import Recorder
 from vigil.media.rtsp.client import StreamUrl
 from vigil.media.storage.pool import ActiveStorage, StoragePool
@@ -114,6 +115,23 @@ class MediaService:
         pipeline = self._ingests.get((camera_id, stream))
         return pipeline.hub if pipeline else None
 
+    def stream_now(self, camera_id: str, stream: StreamName) -> StreamNow:
+        """A stream as a live viewer needs it: its hub, whether it is online, and whether
+        this server still serves it at all."""
+        camera = next((c for c in self._cameras() if c.id == camera_id), None)
+        gone = _not_served(camera, stream, self._server_id)
+        pipeline = self._ingests.get((camera_id, stream))
+        if gone is not None or pipeline is None:
+            return StreamNow(None, False, "connecting", gone)
+        status = pipeline.ingest.status
+        online = status.state == StreamState.ONLINE
+        return StreamNow(pipeline.hub, online, status.reason or status.state, None)
+
+    def viewers(self, camera_id: str, stream: StreamName) -> int | None:
+        """Live viewers of a stream now: what its hub feeds besides the recording."""
+        pipeline = self._ingests.get((camera_id, stream))
+        return pipeline.viewers() if pipeline is not None else None
+
     def stream_state(
         self, camera: Camera, stream: StreamName
     ) -> tuple[StreamStatus | None, StreamStats | None]:
@@ -188,11 +206,9 @@ class MediaService:
         wanted: dict[tuple[str, StreamName], tuple[_Source, RecordingSettings]] = {}
         for camera in self._cameras():
             record = camera.record
-            if record.parent_server_id != self._server_id or not record.enabled:
-                continue
             for stream in STREAMS:
                 source = _source_of(record, stream)
-                if source is not None:
+                if source is not None and _not_served(camera, stream, self._server_id) is None:
                     wanted[(camera.id, stream)] = (source, record.recording)
         for key, pipeline in list(self._ingests.items()):
             if key not in wanted or wanted[key][0] != pipeline.source:
@@ -214,6 +230,20 @@ class MediaService:
             pipeline.start()
 
 
+def _not_served(camera: Camera | None, stream: StreamName, server_id: str) -> str | None:
+    """Why this server does not run `stream` of `camera` (None: it does)."""
+    if camera is None:
+        return "the camera was deleted"
+    record = camera.record
+    if not record.enabled:
+        return "the camera is disabled"
+    if record.parent_server_id != server_id:
+        return "the camera is served by another server"
+    if record.url_of(stream) is None:
+        return f"the camera has no {stream} stream"
+    return None
+
+
 class _Pipeline:
     """One stream of one camera: its ingest and what always consumes it (the recorder,
     through its gate)."""
@@ -231,6 +261,9 @@ class _Pipeline:
         self.ingest = ingest
         self.gate = gate
         self.recorder = recorder
+
+    def viewers(self) -> int:
+        return self.hub.consumer_count - 1  # all but the recording gate
 
     def start(self) -> None:
         self.recorder.start()

@@ -83,6 +83,16 @@ def skip_profile_tier_level(r: BitReader, max_sub_layers_minus1: int) -> None:
         r.u(8 if level else 0)
 
 
+def h265_profile_tier_level(sps: bytes) -> bytes:
+    """The 12 bytes of an H.265 SPS's general profile_tier_level (§7.3.3): profile space,
+    tier and profile, compatibility flags, constraint flags and level, as hvcC and the MIME
+    codecs parameter carry them."""
+    general = nal_to_rbsp(sps[2:])[1:13]
+    if len(general) < 12:
+        raise ValueError("H.265 SPS cut short")
+    return general
+
+
 def _h265(sps: bytes) -> SpsInfo:
     r = BitReader(nal_to_rbsp(sps[2:]))
     r.u(4)

@@ -44,6 +44,7 @@ class StreamOut(BaseModel):
     status: StreamStatusOut
     stats: StreamStats | None  # while online
     recording: RecordingStateOut | None = None  # on the camera's own server, while enabled
+    viewers: int | None = None  # live viewers now, on the camera's own server, while enabled
 
 
 RetentionDays = Annotated[StrictInt, Field(ge=1, le=3650)]

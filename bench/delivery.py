@@ -1,0 +1,161 @@
+"""Live delivery: how soon a new viewer sees a picture, and what live viewers cost.
+
+Starts `vigil testcamera --count N` (main 1080p25 4 Mbit/s, sub 360p15 512 kbit/s, with sound,
+as issue 4's cameras) and a `vigil server` recording all of them, then measures over loopback:
+1. time to first frame: from opening a live WebSocket on a camera's main stream to the first
+   fragment received (after the init message and segment), `--connects` times one after the
+   other; p50, p95 and the worst;
+2. CPU of the server for `--seconds` without viewers, then with one viewer on the sub stream
+   of each of the N cameras (all in this process, reading everything); the difference is
+   what the viewers cost, in cores.
+Prints one JSON object. Targets (issue 5): first frame <= 150 ms p95; 64 viewers <= 0.30 of
+one core.
+
+Run: `python -m bench.delivery [--count 64] [--seconds 20] [--connects 50]`.
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench.cameras import issue4_cameras
+from bench.proc import cpu_seconds
+from tests.servers import ServerProcess
+from tests.testcamera.process import TestCameraProcess
+from tests.waiting import wait_for
+
+WARM_UP_S = 8.0
+
+
+def _live_url(server: ServerProcess, camera_id: str, stream: str) -> str:
+    return f"ws://127.0.0.1:{server.port}/api/v1/cameras/{camera_id}/live?stream={stream}"
+
+
+async def _first_frame_ms(url: str, token: str) -> float:
+    started = time.perf_counter()
+    headers = {"Authorization": f"Bearer {token}"}
+    async with connect(url, additional_headers=headers, max_size=None) as websocket:
+        binaries = 0
+        while binaries < 2:  # the init segment, then the first fragment
+            binaries += isinstance(await websocket.recv(), bytes)
+        return (time.perf_counter() - started) * 1000
+
+
+async def _read_all(websocket: ClientConnection) -> int:
+    received = 0
+    async for message in websocket:
+        received += len(message)
+    return received
+
+
+async def _viewers_cost(
+    server: ServerProcess, token: str, camera_ids: list[str], seconds: float
+) -> dict[str, Any]:
+    """Server CPU without viewers, then with one viewer per camera's sub stream."""
+    pid = server.pid
+    start = cpu_seconds(pid)
+    await asyncio.sleep(seconds)
+    idle = (cpu_seconds(pid) - start) / seconds
+    headers = {"Authorization": f"Bearer {token}"}
+    sockets = [
+        await connect(_live_url(server, c, "sub"), additional_headers=headers, max_size=None)
+        for c in camera_ids
+    ]
+    readers = [asyncio.create_task(_read_all(websocket)) for websocket in sockets]
+    try:
+        await asyncio.sleep(2.0)  # past every viewer's first burst
+        start = cpu_seconds(pid)
+        await asyncio.sleep(seconds)
+        viewing = (cpu_seconds(pid) - start) / seconds
+    finally:
+        for websocket in sockets:
+            await websocket.close()
+        received = await asyncio.gather(*readers, return_exceptions=True)
+    return {
+        "viewers": len(sockets),
+        "server_cores_without_viewers": round(idle, 3),
+        "server_cores_with_viewers": round(viewing, 3),
+        "viewers_cores": round(viewing - idle, 3),
+        "received_mib": round(sum(r for r in received if isinstance(r, int)) / 2**20, 1),
+    }
+
+
+async def _measure(
+    server: ServerProcess, token: str, camera_ids: list[str], seconds: float, connects: int
+) -> dict[str, Any]:
+    times = []
+    for n in range(connects):
+        url = _live_url(server, camera_ids[n % len(camera_ids)], "main")
+        times.append(await _first_frame_ms(url, token))
+    times.sort()
+    first_frame = {
+        "connects": connects,
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+        "max_ms": round(times[-1], 1),
+    }
+    return {"first_frame": first_frame, **await _viewers_cost(server, token, camera_ids, seconds)}
+
+
+def _serve(server: ServerProcess, cameras: TestCameraProcess, count: int) -> tuple[str, list[str]]:
+    """The server recording the cameras, all online: the owner's token and the camera ids."""
+    server.start()
+    server.create_system()
+    with server.login() as owner:
+        for n in range(count):
+            stream = f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}"
+            answer = owner.post("/cameras", json={"name": f"Camera {n + 1}",
+                                                  "main_url": f"{stream}/main",
+                                                  "sub_url": f"{stream}/sub"})  # fmt: skip
+            answer.raise_for_status()
+
+        def all_online() -> bool:
+            found = owner.get("/cameras").json()["cameras"]
+            return all(s["stats"] for c in found for s in c["streams"].values())
+
+        wait_for(all_online, 120, "every stream online")
+        time.sleep(WARM_UP_S)  # sound started, GOPs kept
+        token = owner.headers["authorization"].removeprefix("Bearer ")
+        return token, [c["id"] for c in owner.get("/cameras").json()["cameras"]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--connects", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        cameras = issue4_cameras(folder, args.count)
+        try:
+            with ServerProcess(folder / "server") as server:
+                token, camera_ids = _serve(server, cameras, args.count)
+                figures = asyncio.run(
+                    _measure(server, token, camera_ids, args.seconds, args.connects)
+                )
+        finally:
+            cameras.stop()
+    print(
+        json.dumps(
+            {
+                "bench": "delivery",
+                "cameras": args.count,
+                "seconds": args.seconds,
+                **figures,
+                "targets": "first frame p95 <= 150 ms; 64 viewers <= 0.30 cores",
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
