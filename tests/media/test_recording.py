@@ -86,11 +86,14 @@ def _frame_numbers(path: Path, *, skip_unreadable: bool = False) -> list[int]:
 
 
 def _probe_duration_ms(path: Path) -> int:
+    """How long the picture lasts, as ffprobe reads it (the name gives the picture's span;
+    the sound may run on by part of an audio frame)."""
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "stream=duration", "-of", "json", str(path)],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    return int(float(json.loads(out)["format"]["duration"]) * 1000)
+    return int(float(json.loads(out)["streams"][0]["duration"]) * 1000)
 
 
 def test_recorded_file_plays_with_every_frame_and_shows_on_the_timeline(
