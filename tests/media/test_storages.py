@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.media.test_recording import _add, _timeline, recording
+from tests.media.test_recording_settings import _recording_state
 from tests.mounts import read_only, tmpfs, unmount
 from tests.servers import ServerProcess
 from tests.testcamera.ffmpeg import decode_errors
@@ -313,16 +314,7 @@ def test_removing_a_storage_while_it_records_moves_recording_to_another(
             assert _recordings(first)
             # The server still follows changes: recording pauses when told to.
             owner.patch(f"/cameras/{camera_id}", json={"recording": {"mode": "off"}})
-            wait_for(
-                lambda: (
-                    owner.get(f"/cameras/{camera_id}").json()["streams"]["main"]["recording"][
-                        "state"
-                    ]
-                    == "paused"
-                ),
-                20,
-                "recording to pause",
-            )
+            wait_for(lambda: _recording_state(owner, camera_id)["state"] == "paused", 20, "a pause")
         server.stop()
         assert "Traceback" not in server.logs()
     for path in _recordings(first) + _recordings(second):
