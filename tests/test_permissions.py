@@ -52,6 +52,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("DELETE", "/cameras/{camera_id}"): ADMINS,
     ("GET", "/cameras/{camera_id}/timeline"): EVERYONE,
     ("GET", "/cameras/{camera_id}/recordings"): EVERYONE,
+    ("GET", "/timeline"): EVERYONE,
+    # Previews: a picture now is live view, a recorded one playback (tests/media/test_snapshot).
+    ("GET", "/cameras/{camera_id}/snapshot"): EVERYONE,
+    ("GET", "/cameras/{camera_id}/archive/snapshot"): EVERYONE,
     # What a camera's events say now: event log material (tests/cameras/test_events).
     ("GET", "/cameras/{camera_id}/events/state"): OPERATORS,
     # PTZ: the function right `ptz`, which viewers lack; presets are part of it

@@ -18,7 +18,9 @@ from vigil.api import ptz as ptz_api
 from vigil.api import roles as roles_api
 from vigil.api import server as server_api
 from vigil.api import session as session_api
+from vigil.api import snapshots as snapshots_api
 from vigil.api import storages as storages_api
+from vigil.api import timeline as timeline_api
 from vigil.api import users as users_api
 from vigil.api.access import RULES, Access, check_every_route_has_a_rule
 from vigil.api.context import ApiContext
@@ -44,6 +46,7 @@ from vigil.config import ServerConfig
 from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.retention import Retention
 from vigil.media.service import MediaService
+from vigil.media.snapshot import Snapshots
 from vigil.media.storage.models import StorageRecord
 from vigil.media.storage.pool import StoragePool
 from vigil.media.storage.service import StorageService
@@ -184,6 +187,7 @@ async def _build(
         storages=storages,
         discovery=Discovery(config.discovery_addresses),
         media=media,
+        snapshots=Snapshots(media.cursor, media.stream_now),
         camera_events=events,
         ptz=ptz,
         accounts=Accounts(
@@ -224,6 +228,8 @@ async def _build(
         cameras_api,
         live_api,
         playback_api,
+        timeline_api,
+        snapshots_api,
         camera_events_api,
         ptz_api,
         storages_api,

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.media.recorded_site import Site, recording_site
 from tests.testcamera.process import TestCameraProcess
 
 
@@ -12,3 +13,10 @@ def camera(tmp_path: Path) -> Iterator[TestCameraProcess]:
     with TestCameraProcess(tmp_path, count=1) as process:
         process.start(timeout_s=120)
         yield process
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A server recording two simulated cameras, one per test module (tests/media/recorded_site)."""
+    with recording_site(tmp_path_factory.mktemp("recorded")) as recording:
+        yield recording

@@ -7,7 +7,6 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -19,54 +18,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.media.test_recording import _timeline
-from tests.servers import ServerProcess, add_user
-from tests.testcamera.process import TestCameraProcess
+from tests.media.recorded_site import WAIT_S, Site, recorded_s
+from tests.servers import add_user
 from tests.waiting import wait_for
 from vigil.testcamera.video.caption import read_caption
-
-WAIT_S = 30.0
-RECORDED_S = 12  # recorded before the first test
-
-
-@dataclass
-class Site:
-    server: ServerProcess
-    owner: httpx.Client
-    cameras: list[str]
-    started_ms: int
-    camera: TestCameraProcess
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """One server recording two simulated cameras, shared by the module's tests (each test
-    plays what was recorded before it)."""
-    folder = tmp_path_factory.mktemp("playback")
-    with (
-        TestCameraProcess(folder, count=2) as camera,
-        ServerProcess(folder / "server") as server,
-    ):
-        camera.start(timeout_s=120)
-        server.start()
-        server.create_system()
-        with server.login() as owner:
-            started_ms = int(time.time() * 1000)
-            ids = []
-            for n in (1, 2):
-                url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam{n}/main"
-                answer = owner.post("/cameras", json={"name": f"Cam {n}", "main_url": url})
-                assert answer.status_code == 201, answer.text
-                ids.append(answer.json()["id"])
-            for camera_id in ids:
-                wait_for(lambda c=camera_id: _recorded_s(owner, c, started_ms) >= RECORDED_S,
-                         RECORDED_S + WAIT_S, "recordings")  # fmt: skip
-            yield Site(server, owner, ids, started_ms, camera)
-
-
-def _recorded_s(owner: httpx.Client, camera_id: str, since_ms: int) -> float:
-    spans = _timeline(owner, camera_id, since_ms)
-    return sum(s["end_ms"] - s["start_ms"] for s in spans) / 1000
 
 
 @dataclass
@@ -291,7 +246,7 @@ def test_a_gap_is_told_with_its_length_and_skipped(site: Site) -> None:
 
 
 def _recorded_after(site: Site, since_ms: int) -> float:
-    return _recorded_s(site.owner, site.cameras[0], since_ms + 8_000)
+    return recorded_s(site.owner, site.cameras[0], since_ms + 8_000)
 
 
 def test_two_cameras_on_one_clock_show_the_same_instant(site: Site) -> None:

@@ -141,6 +141,21 @@ class StreamSpan:
             raise InvalidInput(f"ask for at most {days} days at a time", field="to_ms")
 
 
+# A comma-separated list of up to 64 camera ids (`camera_ids` checks it).
+CameraIds = Annotated[str, Query(min_length=1, max_length=64 * 65)]
+
+
+def camera_ids(cameras: str, most: int) -> list[str]:
+    """The ids of a `cameras` query: 1 to `most`, each once."""
+    ids = [part.strip() for part in cameras.split(",") if part.strip()]
+    if not ids or len(ids) > most or len(set(ids)) != len(ids):
+        raise InvalidInput(
+            f"cameras: a comma-separated list of 1 to {most} different camera ids",
+            field="cameras",
+        )
+    return ids
+
+
 def visible_camera(ctx: ApiContext, caller: Caller, camera_id: str) -> Camera:
     # A camera the role may not see answers as if it did not exist.
     if not caller.role.rights.may_see_camera(camera_id):

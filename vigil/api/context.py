@@ -13,6 +13,7 @@ from vigil.cameras.ptz import PtzControl
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.media.service import MediaService
+from vigil.media.snapshot import Snapshots
 from vigil.media.storage.service import StorageService
 from vigil.system.service import SystemService
 
@@ -30,5 +31,6 @@ class ApiContext:
     storages: StorageService
     discovery: Discovery
     media: MediaService
+    snapshots: Snapshots
     camera_events: CameraEvents
     ptz: PtzControl

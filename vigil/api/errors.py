@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from vigil import errors
 from vigil.cameras import errors as camera_errors
 from vigil.cameras import ptz
+from vigil.media import snapshot
 from vigil.media.live import UnsupportedCodec
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,11 @@ STATUS: dict[type[errors.VigilError], int] = {
     ptz.PtzUnsupported: 409,
     ptz.PtzRefused: 502,
     UnsupportedCodec: 415,
+    snapshot.NoRecording: 404,
+    # A damaged recording: no picture there, as far as a client can tell.
+    snapshot.UndecodablePicture: 404,
+    # The camera's stream is down for now; asking again later may work.
+    snapshot.NoLivePicture: 503,
 }
 CLOSE_CODE_BASE = 4000  # WebSocket close codes 4000-4999 are the application's
 

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocketDisconnect
 
 from vigil.api.access import CallerDep
-from vigil.api.cameras import visible_camera
+from vigil.api.cameras import CameraIds, camera_ids, visible_camera
 from vigil.api.context import ApiContext
 from vigil.api.errors import error_message
 from vigil.api.live import playable_codecs
@@ -50,7 +50,7 @@ def router(ctx: ApiContext) -> APIRouter:
     async def playback(
         websocket: WebSocket,
         caller: CallerDep,
-        cameras: Annotated[str, Query(min_length=1, max_length=64 * 65)],
+        cameras: CameraIds,
         time_ms: Annotated[int, Query(ge=0, le=MAX_TIME_MS)],
         stream: StreamName = "main",
         codecs: Annotated[str, Query(max_length=100)] = "h264",
@@ -58,7 +58,7 @@ def router(ctx: ApiContext) -> APIRouter:
     ) -> None:
         """Recorded video of one camera or many in sync: text messages (init, gap, end,
         state, error) and binaries (a camera's index byte, then fMP4)."""
-        ids = _camera_ids(cameras)
+        ids = camera_ids(cameras, MAX_CAMERAS)
         for camera_id in ids:
             visible_camera(ctx, caller, camera_id)
         playable = playable_codecs(codecs)
@@ -83,16 +83,6 @@ def router(ctx: ApiContext) -> APIRouter:
                 raise error  # type: ignore[misc]
 
     return api
-
-
-def _camera_ids(cameras: str) -> list[str]:
-    ids = [part.strip() for part in cameras.split(",") if part.strip()]
-    if not ids or len(ids) > MAX_CAMERAS or len(set(ids)) != len(ids):
-        raise InvalidInput(
-            f"cameras: a comma-separated list of 1 to {MAX_CAMERAS} different camera ids",
-            field="cameras",
-        )
-    return ids
 
 
 async def _obey(

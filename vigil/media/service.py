@@ -228,13 +228,25 @@ class MediaService:
         self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
     ) -> list[tuple[int, int]]:
         """Recorded intervals of one stream, including the file being written."""
-        recordings = await self._archive.overlapping(camera_id, stream, from_ms, to_ms)
-        spans = [(r.start_ms, r.end_ms) for r in recordings]
-        pipeline = self._ingests.get((camera_id, stream))
-        writing = pipeline.recorder.writing() if pipeline else None
+        spans = await self._archive.spans(camera_id, stream, from_ms, to_ms)
+        writing = self._writing(camera_id, stream)
         if writing is not None:
             spans.append(writing)
         return timeline.merge(spans, from_ms, to_ms)
+
+    async def recorded_ms(
+        self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int, bucket_ms: int
+    ) -> list[int]:
+        """Milliseconds recorded of one stream in each bucket of `bucket_ms` from `from_ms`,
+        including the file being written; summed by the index, not listed."""
+        groups = await self._archive.bucket_groups(camera_id, stream, from_ms, to_ms, bucket_ms)
+        writing = self._writing(camera_id, stream)
+        spans = [writing] if writing is not None else []
+        return timeline.buckets(groups, spans, from_ms, to_ms, bucket_ms)
+
+    def _writing(self, camera_id: str, stream: StreamName) -> tuple[int, int] | None:
+        pipeline = self._ingests.get((camera_id, stream))
+        return pipeline.recorder.writing() if pipeline else None
 
     def _camera_event(self, camera_id: str, active: bool) -> None:
         now = self._clock.now_ms()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from vigil.media import snapshot
 from vigil.testcamera.audio import encode as audio_encode
 from vigil.testcamera.audio.signal import SAMPLE_RATE
 from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera, StreamName
@@ -26,7 +27,6 @@ from vigil.testcamera.rtsp.stream import Encoded, LiveStream, Pacer
 from vigil.testcamera.video.bitstream import ParameterSets, split_annexb
 from vigil.testcamera.video.caption import captioned
 from vigil.testcamera.video.encode import load_or_encode
-from vigil.testcamera.video.snapshot import decode_jpeg
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class StreamingService:
         while not encoded.frames[key].keyframe:
             key -= 1
         unit = encoded.caption.access_unit(key, live.caption_text(live.frame_number()))
-        return await asyncio.to_thread(decode_jpeg, encoded.profile.codec, [unit])
+        return await asyncio.to_thread(snapshot.jpeg, encoded.profile.codec, [unit])
 
     def _profile_changer(
         self, camera: SimulatedCamera

@@ -51,6 +51,20 @@ class ArchiveIndex:
             lambda conn: store.overlapping(conn, camera_id, stream, from_ms, to_ms)
         )
 
+    async def spans(
+        self, camera_id: str, stream: str, from_ms: int, to_ms: int
+    ) -> list[tuple[int, int]]:
+        """(start_ms, end_ms) of the files overlapping a range."""
+        return await self._db.run(lambda conn: store.spans(conn, camera_id, stream, from_ms, to_ms))
+
+    async def bucket_groups(
+        self, camera_id: str, stream: str, from_ms: int, to_ms: int, bucket_ms: int
+    ) -> list[store.BucketGroup]:
+        """The files overlapping a range, summed by bucket (`store.bucket_groups`)."""
+        return await self._db.run(
+            lambda conn: store.bucket_groups(conn, camera_id, stream, from_ms, to_ms, bucket_ms)
+        )
+
     async def neighbour(
         self, camera_id: str, stream: str, time_ms: int, *, later: bool
     ) -> Recording | None:

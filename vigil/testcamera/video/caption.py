@@ -54,3 +54,23 @@ def read_caption(luma: "np.ndarray[tuple[int, int], np.dtype[np.uint8]]") -> str
         key = cell_samples[:16].tobytes() + cell_samples[16:].tobytes()
         chars.append(lookup.get(key, "?"))
     return "".join(chars).rstrip()
+
+
+# Mean difference per sample of a cell from its character's, at most, after lossy coding.
+NEAR = 6
+
+
+def read_caption_nearest(luma: "np.ndarray[tuple[int, int], np.dtype[np.uint8]]") -> str:
+    """As `read_caption`, for a picture that went through lossy coding since (a JPEG): each
+    cell is the character whose cell it is nearest to, '?' when it is near none."""
+    lookup = _cell_lookup()
+    chars = list(lookup.values())
+    cells = np.frombuffer(b"".join(lookup), dtype=np.uint8).reshape(len(lookup), -1)
+    cells = cells.astype(np.int32)
+    found = []
+    for left in range(0, luma.shape[1] - CELL_WIDTH + 1, CELL_WIDTH):
+        cell_samples = luma[:BAND_HEIGHT, left : left + CELL_WIDTH].astype(np.int32).reshape(-1)
+        distances = np.abs(cells - cell_samples).mean(axis=1)
+        best = int(np.argmin(distances))
+        found.append(chars[best] if distances[best] <= NEAR else "?")
+    return "".join(found).rstrip()
