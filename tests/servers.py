@@ -90,3 +90,14 @@ def add_user(
     assert answer.status_code == 201, answer.text
     user_id: str = answer.json()["id"]
     return user_id
+
+
+def login_with_rights(
+    server: ServerProcess, owner: httpx.Client, name: str, rights: dict[str, Any]
+) -> httpx.Client:
+    """A client of a new user `name`, whose new role (named after them) has `rights`:
+    `functions`, `operations`, `resources` as the roles API takes them."""
+    role = owner.post("/roles", json={"name": f"Role of {name}", **rights})
+    assert role.status_code == 201, role.text
+    add_user(owner, name, role.json()["id"])
+    return server.login(name, "user password 1")

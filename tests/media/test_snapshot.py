@@ -14,7 +14,7 @@ import numpy as np
 from tests.media.recorded_site import WAIT_S, Site
 from tests.media.test_playback import CLOSE_MS, _of_day, _recorded_after
 from tests.media.test_recording import _timeline
-from tests.servers import add_user
+from tests.servers import login_with_rights
 from tests.waiting import wait_for
 from vigil.testcamera.video.caption import read_caption_nearest
 
@@ -119,13 +119,9 @@ def test_refusals(site: Site) -> None:
         "lobby": {"functions": ["live_view", "playback"],
                   "resources": {"cameras": [site.cameras[1]]}},
     }  # fmt: skip
-    for name, rights in roles.items():
-        role = owner.post("/roles", json={"name": name.title(), **rights})
-        assert role.status_code == 201, role.text
-        add_user(owner, f"snap-{name}", role.json()["id"])
     answers = {}
-    for name in roles:
-        with site.server.login(f"snap-{name}", "user password 1") as client:
+    for name, rights in roles.items():
+        with login_with_rights(site.server, owner, f"snap-{name}", rights) as client:
             answers[name] = (
                 _snapshot(site, client=client).status_code,
                 _snapshot(site, client=client, time_ms=site.started_ms + 3_000).status_code,

@@ -58,9 +58,11 @@ async def test_recorded_ms_per_bucket_counts_every_millisecond_of_every_file(
     # From inside the first file to past the last, ending mid-bucket.
     from_ms = START_MS + 12_345
     to_ms = min(writing[1] + 45_678, from_ms + 10_000 * bucket_ms - 1)
-    groups = await index.bucket_groups("cam", "main", from_ms, to_ms, bucket_ms)
-    recorded = timeline.buckets(groups, [writing], from_ms, to_ms, bucket_ms)
-    assert recorded == _counted([*files, writing], from_ms, to_ms, bucket_ms)
+    recorded = await index.recorded_per_bucket("cam", "main", from_ms, to_ms, bucket_ms)
+    assert recorded == _counted(files, from_ms, to_ms, bucket_ms)
+    with_writing = timeline.add_to_buckets(recorded, [writing], from_ms, to_ms, bucket_ms)
+    assert with_writing == _counted([*files, writing], from_ms, to_ms, bucket_ms)
     # Another stream and another camera have nothing here.
-    assert await index.bucket_groups("cam", "sub", from_ms, to_ms, bucket_ms) == []
-    assert await index.bucket_groups("other", "main", from_ms, to_ms, bucket_ms) == []
+    nothing = [0] * len(recorded)
+    assert await index.recorded_per_bucket("cam", "sub", from_ms, to_ms, bucket_ms) == nothing
+    assert await index.recorded_per_bucket("other", "main", from_ms, to_ms, bucket_ms) == nothing

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from tests.media.recorded_site import WAIT_S, Site, recorded_s
-from tests.servers import add_user
+from tests.servers import login_with_rights
 from tests.waiting import wait_for
 
 DAY_MS = 86_400_000
@@ -115,13 +115,9 @@ def test_refusals(site: Site) -> None:
         "guard": {"functions": ["live_view"], "resources": {"cameras": "all"}},
         "lobby": {"functions": ["playback"], "resources": {"cameras": [site.cameras[1]]}},
     }
-    for name, rights in roles.items():
-        role = owner.post("/roles", json={"name": name.title(), **rights})
-        assert role.status_code == 201, role.text
-        add_user(owner, f"timeline-{name}", role.json()["id"])
     answers = {}
-    for name in roles:
-        with site.server.login(f"timeline-{name}", "user password 1") as client:
+    for name, rights in roles.items():
+        with login_with_rights(site.server, owner, f"timeline-{name}", rights) as client:
             answers[name] = (
                 _timeline(site, client, **day).status_code,
                 _timeline(site, client, cameras=site.cameras[1], **day).status_code,

@@ -239,10 +239,12 @@ class MediaService:
     ) -> list[int]:
         """Milliseconds recorded of one stream in each bucket of `bucket_ms` from `from_ms`,
         including the file being written; summed by the index, not listed."""
-        groups = await self._archive.bucket_groups(camera_id, stream, from_ms, to_ms, bucket_ms)
+        recorded = await self._archive.recorded_per_bucket(
+            camera_id, stream, from_ms, to_ms, bucket_ms
+        )
         writing = self._writing(camera_id, stream)
         spans = [writing] if writing is not None else []
-        return timeline.buckets(groups, spans, from_ms, to_ms, bucket_ms)
+        return timeline.add_to_buckets(recorded, spans, from_ms, to_ms, bucket_ms)
 
     def _writing(self, camera_id: str, stream: StreamName) -> tuple[int, int] | None:
         pipeline = self._ingests.get((camera_id, stream))

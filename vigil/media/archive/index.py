@@ -57,12 +57,14 @@ class ArchiveIndex:
         """(start_ms, end_ms) of the files overlapping a range."""
         return await self._db.run(lambda conn: store.spans(conn, camera_id, stream, from_ms, to_ms))
 
-    async def bucket_groups(
+    async def recorded_per_bucket(
         self, camera_id: str, stream: str, from_ms: int, to_ms: int, bucket_ms: int
-    ) -> list[store.BucketGroup]:
-        """The files overlapping a range, summed by bucket (`store.bucket_groups`)."""
+    ) -> list[int]:
+        """Milliseconds recorded in each bucket (`store.recorded_per_bucket`)."""
         return await self._db.run(
-            lambda conn: store.bucket_groups(conn, camera_id, stream, from_ms, to_ms, bucket_ms)
+            lambda conn: store.recorded_per_bucket(
+                conn, camera_id, stream, from_ms, to_ms, bucket_ms
+            )
         )
 
     async def neighbour(

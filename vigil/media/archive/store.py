@@ -209,27 +209,32 @@ def spans(
     return rows.fetchall()
 
 
-# Recordings grouped by the buckets their first and last millisecond fall in: (first bucket,
-# last bucket, how many, the sum of their starts, the sum of their ends), clipped to the range.
-BucketGroup = tuple[int, int, int, int, int]
+# For each bucket [s, e) of the range, the length of the recordings within it, summed in one
+# search of the index (covering: no look at the table).
+_PER_BUCKET = f"""
+WITH RECURSIVE numbers(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM numbers WHERE n + 1 < ?),
+buckets(n, s, e) AS (SELECT n, ? + n * ?, MIN(? + (n + 1) * ?, ?) FROM numbers)
+SELECT n, (SELECT COALESCE(SUM(MIN(end_ms, e) - MAX(start_ms, s)), 0) FROM recordings
+           WHERE camera_id = ? AND stream = ? AND start_ms >= s - {MAX_RECORDING_MS}
+             AND start_ms < e AND end_ms > s)
+FROM buckets
+"""  # noqa: S608
 
 
-def bucket_groups(
+def recorded_per_bucket(
     conn: sqlite3.Connection,
     camera_id: str,
     stream: str,
     from_ms: int,
     to_ms: int,
     bucket_ms: int,
-) -> list[BucketGroup]:
-    """The recordings overlapping [from_ms, to_ms) in groups (`BucketGroup`) of buckets of
-    `bucket_ms` from `from_ms`: summed in SQL, one pass of the index, as a year of a camera
-    is half a million rows; what comes back is a few rows a bucket."""
-    query = (
-        "SELECT (s - ?) / ? AS first, (e - 1 - ?) / ? AS last, COUNT(*), SUM(s), SUM(e) FROM ("  # noqa: S608
-        f" SELECT MAX(start_ms, ?) AS s, MIN(end_ms, ?) AS e FROM recordings WHERE {_OVERLAPPING}"
-        ") GROUP BY first, last"
-    )
-    clipping = (from_ms, bucket_ms, from_ms, bucket_ms, from_ms, to_ms)
-    rows = conn.execute(query, clipping + _overlap(camera_id, stream, from_ms, to_ms))
-    return rows.fetchall()
+) -> list[int]:
+    """Milliseconds recorded in each bucket of `bucket_ms` from `from_ms` (the last one ends
+    at `to_ms`), in one statement: a year of a camera is half a million rows, each read once
+    and none listed."""
+    count = -(-(to_ms - from_ms) // bucket_ms)
+    recorded = [0] * count
+    edges = (count, from_ms, bucket_ms, from_ms, bucket_ms, to_ms)
+    for n, ms in conn.execute(_PER_BUCKET, (*edges, camera_id, stream)):
+        recorded[n] = ms
+    return recorded

@@ -2,8 +2,6 @@
 
 from collections.abc import Iterable
 
-from vigil.media.archive.store import BucketGroup
-
 # Files of one stream follow each other with a frame's length between them at most; anything
 # longer is a gap a user should see (camera offline, not recording).
 JOIN_MS = 1_000
@@ -23,39 +21,22 @@ def merge(spans: Iterable[tuple[int, int]], from_ms: int, to_ms: int) -> list[tu
     return merged
 
 
-def buckets(
-    groups: Iterable[BucketGroup],
+def add_to_buckets(
+    recorded: list[int],
     spans: Iterable[tuple[int, int]],
     from_ms: int,
     to_ms: int,
     bucket_ms: int,
 ) -> list[int]:
-    """Milliseconds recorded in each bucket of `bucket_ms` from `from_ms` (the last one ends
-    at `to_ms`), from the index's groups (`store.bucket_groups`) and further spans."""
-    count = -(-(to_ms - from_ms) // bucket_ms)
-    recorded = [0] * count
-    # Buckets covered whole, as differences: +n where a run of them starts, -n past its end.
-    whole = [0] * (count + 1)
-
-    def add(first: int, last: int, n: int, starts: int, ends: int) -> None:
-        if first == last:
-            recorded[first] += ends - starts
-            return
-        recorded[first] += n * (from_ms + (first + 1) * bucket_ms) - starts
-        recorded[last] += ends - n * (from_ms + last * bucket_ms)
-        whole[first + 1] += n
-        whole[last] -= n
-
-    for group in groups:
-        add(*group)
+    """`recorded` (milliseconds in each bucket of `bucket_ms` from `from_ms`, the last one
+    ending at `to_ms`) with `spans` added."""
+    recorded = list(recorded)
     for start, end in spans:
         start, end = max(start, from_ms), min(end, to_ms)
-        if start < end:
-            add((start - from_ms) // bucket_ms, (end - 1 - from_ms) // bucket_ms, 1, start, end)
-    running = 0
-    for n in range(count):
-        running += whole[n]
-        length = min(bucket_ms, to_ms - from_ms - n * bucket_ms)
-        # A file that has just closed may be in the index and still in `spans` for a moment.
-        recorded[n] = min(recorded[n] + running * bucket_ms, length)
+        for n in range((start - from_ms) // bucket_ms, -(-(end - from_ms) // bucket_ms)):
+            edge = from_ms + n * bucket_ms
+            recorded[n] += min(end, edge + bucket_ms) - max(start, edge)
+    for n in range(len(recorded)):
+        # A file that has just closed may be in the index and still among `spans` for a moment.
+        recorded[n] = min(recorded[n], bucket_ms, to_ms - from_ms - n * bucket_ms)
     return recorded
