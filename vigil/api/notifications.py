@@ -10,7 +10,13 @@ from starlette.websockets import WebSocketDisconnect
 from vigil.api.access import Caller, CallerDep
 from vigil.api.context import ApiContext
 from vigil.api.errors import close_with_error
-from vigil.api.schemas.notifications import LostData, LostOut, NotificationOut
+from vigil.api.schemas.notifications import (
+    LostData,
+    LostOut,
+    NotificationOut,
+    ReadyData,
+    ReadyOut,
+)
 from vigil.api.sockets import send_until_closed
 from vigil.notifications import Audience, Listener, Notification
 
@@ -27,6 +33,10 @@ def router(ctx: ApiContext) -> APIRouter:
         """Notifications for the caller, one JSON text message each; nothing to send back."""
         await websocket.accept()
         with ctx.notifications.listen(lambda audience: _may_see(ctx, caller, audience)) as inbox:
+            # From here on nothing meant for the caller is missed: a client that must not miss
+            # what follows its own request waits for this before making it.
+            ready = ReadyOut(time_ms=ctx.clock.now_ms(), data=ReadyData(user_id=caller.user.id))
+            await websocket.send_text(ready.model_dump_json())
             sending = await send_until_closed(websocket, _send(ctx, caller, inbox, websocket))
         if sending is None:
             return  # the client left

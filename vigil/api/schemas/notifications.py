@@ -11,6 +11,18 @@ class NotificationOut(BaseModel):
     data: dict[str, Any]
 
 
+class ReadyData(BaseModel):
+    user_id: str
+
+
+class ReadyOut(BaseModel):
+    """The first message: the client gets every notification for it from now on."""
+
+    type: Literal["ready"] = "ready"
+    time_ms: int
+    data: ReadyData
+
+
 class LostData(BaseModel):
     count: int
 

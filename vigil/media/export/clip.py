@@ -15,20 +15,12 @@ into a fragment; `init` gives the init segment. The clip
   segment is asked for, when streamed); sound of another config is left out.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from vigil.media import mp4
 from vigil.media.archive.cursor import Gap
 from vigil.media.archive.reader import Chunk
 from vigil.media.frames import AudioConfig, Frame, StreamConfig
-
-
-@dataclass(frozen=True)
-class Hole:
-    """Time of the range with nothing recorded, left out of the clip."""
-
-    from_ms: int
-    to_ms: int
 
 
 class Clip:
@@ -40,7 +32,7 @@ class Clip:
         self.start_ms: int | None = None  # of the first picture
         self.end_ms: int | None = None  # where the last fragment ends
         self.duration_ms = 0
-        self.gaps: list[Hole] = []
+        self.gaps: list[Gap] = []  # within the range, left out
         self.done = False  # the range's end is reached
         self._removed_ms = 0  # of gaps (and stitches) so far
         self._sequence = 0
@@ -48,7 +40,7 @@ class Clip:
     def skip(self, gap: Gap) -> None:
         """Nothing was recorded for a while; only a gap within the clip is noted."""
         if self.end_ms is not None and gap.from_ms < self._to_ms:
-            self.gaps.append(Hole(gap.from_ms, min(gap.to_ms, self._to_ms)))
+            self.gaps.append(Gap(gap.from_ms, min(gap.to_ms, self._to_ms)))
 
     def add(self, chunk: Chunk) -> bytes:
         """The chunk's part of the clip as a fragment (nothing before the first keyframe)."""

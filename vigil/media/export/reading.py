@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 
 from vigil.cameras.models import StreamName
-from vigil.media.archive.cursor import ArchiveCursor, Gap
+from vigil.media.archive.cursor import Gap
 from vigil.media.export.clip import Clip
 from vigil.media.service import MediaService
 
@@ -13,7 +13,7 @@ async def fragments(
 ) -> AsyncIterator[bytes]:
     """The clip's fragments, from the keyframe at or before `from_ms` until the clip is done
     or the archive ends."""
-    cursor = ArchiveCursor(media, camera_id, stream)
+    cursor = media.cursor(camera_id, stream)
     if await cursor.seek(from_ms) is None:
         return
     while not clip.done:

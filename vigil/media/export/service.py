@@ -218,11 +218,13 @@ class ExportService:
 
     def _progress(self, entry: _Entry, fraction: float, started: float, written: int) -> None:
         now = asyncio.get_running_loop().time()
-        if now - entry.published_at < PUBLISH_EVERY_S:
+        percent = round(fraction * 100, 1)
+        # At most a hundred steps, and a word on bytes and time left now and then.
+        if percent < entry.job.percent + 1 and now - entry.published_at < PUBLISH_EVERY_S:
             return
         elapsed = now - started
         eta_s = round(elapsed * (1 - fraction) / fraction) if fraction > 0 else None
-        self._set(entry, percent=round(fraction * 100, 1), eta_s=eta_s, bytes=written)
+        self._set(entry, percent=percent, eta_s=eta_s, bytes=written)
 
     async def _fail(self, entry: _Entry, folder: Path, error: str) -> None:
         await asyncio.to_thread(shutil.rmtree, folder, True)
