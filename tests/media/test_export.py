@@ -18,6 +18,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.media.test_recording import recording
 from tests.servers import ServerProcess, add_user
 from tests.testcamera.ffmpeg import decode_errors
 from tests.testcamera.process import TestCameraProcess
@@ -336,3 +337,36 @@ def test_the_notifications_socket_closes_when_its_session_ends(recorded: Recorde
     assert error["code"] == "unauthenticated"
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4401
+
+
+def test_gaps_are_left_out_and_listed(tmp_path: Path, camera: TestCameraProcess) -> None:
+    with ServerProcess(tmp_path / "server") as server, recording(server, camera) as (owner, cid):
+        time.sleep(4)
+        answer = httpx.post(f"{camera.url()}/control/fault/offline", json={"seconds": 5})
+        assert answer.status_code == 200, answer.text
+
+        def two_intervals() -> list[dict[str, int]] | None:
+            intervals = _timeline(owner, cid)
+            long_enough = len(intervals) == 2 and intervals[1]["end_ms"] - intervals[1][
+                "start_ms"
+            ] >= 3000  # fmt: skip
+            return intervals if long_enough else None
+
+        first, second = wait_for(two_intervals, 60, "recording before and after a gap")
+        body = {"cameras": [cid], "from_ms": first["start_ms"], "to_ms": second["end_ms"]}
+        job = owner.post("/exports", json=body).json()
+        done = _wait_done(owner, job["id"])
+        path = tmp_path / done["file_name"]
+        path.write_bytes(owner.get(f"/exports/{job['id']}/file").content)
+    assert done["state"] == "done", done
+    (clip,) = done["clips"]
+    (gap,) = clip["gaps"]
+    assert abs(gap["from_ms"] - first["end_ms"]) <= 1000
+    assert abs(gap["to_ms"] - second["start_ms"]) <= 1000
+    recorded_ms = (first["end_ms"] - first["start_ms"]) + (second["end_ms"] - second["start_ms"])
+    assert abs(clip["duration_ms"] - recorded_ms) <= 200
+    assert clip["duration_ms"] == clip["end_ms"] - clip["start_ms"] - (
+        gap["to_ms"] - gap["from_ms"]
+    )
+    assert decode_errors(path) == ""
+    assert abs(_video_ms(_probe(path)) - clip["duration_ms"]) <= 100
