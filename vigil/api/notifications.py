@@ -33,10 +33,6 @@ def router(ctx: ApiContext) -> APIRouter:
         """Notifications for the caller, one JSON text message each; nothing to send back."""
         await websocket.accept()
         with ctx.notifications.listen(lambda audience: _may_see(ctx, caller, audience)) as inbox:
-            # From here on nothing meant for the caller is missed: a client that must not miss
-            # what follows its own request waits for this before making it.
-            ready = ReadyOut(time_ms=ctx.clock.now_ms(), data=ReadyData(user_id=caller.user.id))
-            await websocket.send_text(ready.model_dump_json())
             sending = await send_until_closed(websocket, _send(ctx, caller, inbox, websocket))
         if sending is None:
             return  # the client left
@@ -61,6 +57,10 @@ def _may_see(ctx: ApiContext, caller: Caller, audience: Audience) -> bool:
 
 async def _send(ctx: ApiContext, caller: Caller, inbox: Listener, websocket: WebSocket) -> None:
     """Sends until the session ends (returns) or the client leaves (WebSocketDisconnect)."""
+    # `inbox` listens already: a client that must not miss what follows a request of its own
+    # waits for this before making it.
+    ready = ReadyOut(time_ms=ctx.clock.now_ms(), data=ReadyData(user_id=caller.user.id))
+    await websocket.send_text(ready.model_dump_json())
     while ctx.sessions.alive(caller.session.id):
         taken: list[Notification] = []
         lost = 0
