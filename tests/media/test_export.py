@@ -173,6 +173,7 @@ def test_an_export_job_reports_progress_and_gives_an_mp4_of_the_range(
         assert answer.status_code == 202, answer.text
         job = answer.json()
         assert job["state"] in ("queued", "running")
+        assert answer.headers["location"] == f"/api/v1/exports/{job['id']}"
         updates = _updates(_until_finished(websocket, job["id"]), job["id"])
         done = owner.get(f"/exports/{job['id']}").json()
         download = owner.get(f"/exports/{job['id']}/file")

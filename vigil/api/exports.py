@@ -4,7 +4,7 @@
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import FileResponse, StreamingResponse
 
 from vigil.api.access import Caller, CallerDep
@@ -35,7 +35,7 @@ def router(ctx: ApiContext) -> APIRouter:
         return bool(await ctx.media.timeline(camera_id, stream, from_ms, to_ms))
 
     @api.post("/exports", status_code=202)
-    async def create_export(body: ExportCreate, caller: CallerDep) -> ExportJob:
+    async def create_export(body: ExportCreate, caller: CallerDep, response: Response) -> ExportJob:
         """Queues an export; it is followed by GET or on the notifications WebSocket."""
         check_span(body.from_ms, body.to_ms, MAX_EXPORT_MS)
         if len(set(body.cameras)) != len(body.cameras):
@@ -58,6 +58,7 @@ def router(ctx: ApiContext) -> APIRouter:
         )
         details = body.model_dump(mode="json")
         await ctx.audit.record(caller.actor, "export.start", target=job.id, details=details)
+        response.headers["Location"] = f"/api/v1/exports/{job.id}"
         return job
 
     @api.get("/exports")
