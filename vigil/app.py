@@ -16,6 +16,7 @@ from vigil.api import cameras as cameras_api
 from vigil.api import exports as exports_api
 from vigil.api import live as live_api
 from vigil.api import notifications as notifications_api
+from vigil.api import playback as playback_api
 from vigil.api import ptz as ptz_api
 from vigil.api import roles as roles_api
 from vigil.api import server as server_api
@@ -232,6 +233,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         audit_api,
         cameras_api,
         live_api,
+        playback_api,
         exports_api,
         notifications_api,
         camera_events_api,

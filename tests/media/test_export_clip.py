@@ -36,7 +36,7 @@ def _chunk(config: StreamConfig, start_ms: int, count: int, *, keyframe: bool = 
               config, 2)
         for n in range(count)
     ]  # fmt: skip
-    return Chunk(frames, [], start_ms, start_ms + 40 * count)
+    return Chunk(frames, [], start_ms, start_ms + 40 * count, None)
 
 
 def _read_back(path: Path, clip: Clip, fragments: list[bytes]) -> list[Frame]:

@@ -80,6 +80,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}/go"): Rule(function=Function.PTZ),
     ("DELETE", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}"): Rule(function=Function.PTZ),
     (WEBSOCKET, f"{API}/cameras/{{camera_id}}/live"): Rule(function=Function.LIVE_VIEW),
+    (WEBSOCKET, f"{API}/playback"): Rule(function=Function.PLAYBACK),
     # Seeing the cameras is checked by the exports router; each user sees their own jobs.
     ("POST", f"{API}/exports"): Rule(function=Function.EXPORT),
     ("GET", f"{API}/exports"): Rule(function=Function.EXPORT),

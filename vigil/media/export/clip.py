@@ -11,8 +11,8 @@ into a fragment; `init` gives the init segment. The clip
 - keeps the picture across a change of the stream's parameters (another resolution, say):
   keyframes of another config than the first carry their parameter sets in-band, as
   decoders expect when parameters change mid-stream;
-- has sound when the stream has it: that of the first sound config met (before the init
-  segment is asked for, when streamed); sound of another config is left out.
+- has sound when the stream has it: the sound track of the first file with one met (before
+  the init segment is asked for, when streamed); sound of another config is left out.
 """
 
 from dataclasses import replace
@@ -63,7 +63,7 @@ class Clip:
         self._removed_ms += frames[0].time_ms - self.end_ms
         origin_ms = self.start_ms + self._removed_ms
         if self.audio is None and not self._settled:
-            self.audio = next((sound.config for sound in chunk.sound), None)
+            self.audio = chunk.audio
         sound = [s for s in chunk.sound if s.config == self.audio and s.time_ms < end_ms]
         self._sequence += 1
         fragment = mp4.fragment(
