@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.media.test_recording import recording
-from tests.servers import ServerProcess, add_user
+from tests.servers import ServerProcess, add_user, system_with_cameras
 from tests.testcamera.ffmpeg import decode_errors
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
@@ -40,14 +40,7 @@ class Recorded:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
-    folder = tmp_path_factory.mktemp("export")
-    with (
-        TestCameraProcess(folder, count=1) as camera,
-        ServerProcess(folder / "server") as server,
-    ):
-        camera.start(timeout_s=120)
-        server.start()
-        server.create_system()
+    with system_with_cameras(tmp_path_factory.mktemp("export")) as (server, camera):
         with server.login() as owner:
             cameras = [
                 _add(owner, "Yard", camera.rtsp_url("/cam1/main")),
