@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.media.test_recording import _timeline
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, system_with_cameras
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
 
@@ -31,24 +31,20 @@ class Site:
 @contextmanager
 def recording_site(folder: Path) -> Iterator[Site]:
     with (
-        TestCameraProcess(folder, count=2) as camera,
-        ServerProcess(folder / "server") as server,
+        system_with_cameras(folder, 2) as (server, camera),
+        server.login() as owner,
     ):
-        camera.start(timeout_s=120)
-        server.start()
-        server.create_system()
-        with server.login() as owner:
-            started_ms = int(time.time() * 1000)
-            ids = []
-            for n in (1, 2):
-                url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam{n}/main"
-                answer = owner.post("/cameras", json={"name": f"Cam {n}", "main_url": url})
-                assert answer.status_code == 201, answer.text
-                ids.append(answer.json()["id"])
-            for camera_id in ids:
-                wait_for(lambda c=camera_id: recorded_s(owner, c, started_ms) >= RECORDED_S,
-                         RECORDED_S + WAIT_S, "recordings")  # fmt: skip
-            yield Site(server, owner, ids, started_ms, camera)
+        started_ms = int(time.time() * 1000)
+        ids = []
+        for n in (1, 2):
+            url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam{n}/main"
+            answer = owner.post("/cameras", json={"name": f"Cam {n}", "main_url": url})
+            assert answer.status_code == 201, answer.text
+            ids.append(answer.json()["id"])
+        for camera_id in ids:
+            wait_for(lambda c=camera_id: recorded_s(owner, c, started_ms) >= RECORDED_S,
+                     RECORDED_S + WAIT_S, "recordings")  # fmt: skip
+        yield Site(server, owner, ids, started_ms, camera)
 
 
 def recorded_s(owner: httpx.Client, camera_id: str, since_ms: int) -> float:

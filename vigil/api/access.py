@@ -85,6 +85,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/cameras/{{camera_id}}/archive/snapshot"): Rule(function=Function.PLAYBACK),
     ("GET", f"{API}/timeline"): Rule(function=Function.PLAYBACK),
     (WEBSOCKET, f"{API}/playback"): Rule(function=Function.PLAYBACK),
+    # Seeing the cameras is checked by the exports router; each user sees their own jobs.
+    ("POST", f"{API}/exports"): Rule(function=Function.EXPORT),
+    ("GET", f"{API}/exports"): Rule(function=Function.EXPORT),
+    ("GET", f"{API}/exports/{{export_id}}"): Rule(function=Function.EXPORT),
+    ("GET", f"{API}/exports/{{export_id}}/file"): Rule(function=Function.EXPORT),
+    ("DELETE", f"{API}/exports/{{export_id}}"): Rule(function=Function.EXPORT),
+    ("GET", f"{API}/cameras/{{camera_id}}/export"): Rule(function=Function.EXPORT),
+    # What each user is sent is filtered per notification (vigil/notifications.py).
+    (WEBSOCKET, f"{API}/notifications"): LOGGED_IN,
     ("GET", f"{API}/storages"): Rule(function=Function.SETTINGS),
     ("POST", f"{API}/storages"): Rule(operation=Operation.STORAGE_EDIT),
     ("GET", f"{API}/storages/{{storage_id}}"): Rule(function=Function.SETTINGS),

@@ -6,15 +6,18 @@ from vigil.auth.accounts import Accounts
 from vigil.auth.audit import AuditTrail
 from vigil.auth.login import LoginService
 from vigil.auth.roles import RoleService
+from vigil.auth.sessions import Sessions
 from vigil.auth.users import UserService
 from vigil.cameras.discovery import Discovery
 from vigil.cameras.events import CameraEvents
 from vigil.cameras.ptz import PtzControl
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
+from vigil.media.export.service import ExportService
 from vigil.media.service import MediaService
 from vigil.media.snapshot import Snapshots
 from vigil.media.storage.service import StorageService
+from vigil.notifications import NotificationHub
 from vigil.system.service import SystemService
 
 
@@ -26,6 +29,7 @@ class ApiContext:
     roles: RoleService
     accounts: Accounts
     login: LoginService
+    sessions: Sessions
     audit: AuditTrail
     cameras: CameraService
     storages: StorageService
@@ -34,3 +38,5 @@ class ApiContext:
     snapshots: Snapshots
     camera_events: CameraEvents
     ptz: PtzControl
+    notifications: NotificationHub
+    exports: ExportService

@@ -20,6 +20,7 @@ from vigil import errors
 from vigil.cameras import errors as camera_errors
 from vigil.cameras import ptz
 from vigil.media import snapshot
+from vigil.media.export.service import NothingRecorded
 from vigil.media.live import UnsupportedCodec
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ STATUS: dict[type[errors.VigilError], int] = {
     snapshot.UndecodablePicture: 404,
     # The camera's stream is down for now; asking again later may work.
     snapshot.NoLivePicture: 503,
+    NothingRecorded: 404,
 }
 CLOSE_CODE_BASE = 4000  # WebSocket close codes 4000-4999 are the application's
 
