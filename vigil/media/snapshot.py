@@ -84,17 +84,20 @@ async def _frames_until(cursor: ArchiveCursor, time_ms: int) -> list[Frame]:
     frames: list[Frame] = []
     end_ms = landed
     while isinstance(item := await cursor.next(), Chunk):
-        if item.keyframe:
+        if item.keyframe and item.start_ms <= time_ms:
             frames = []  # a later keyframe: decoding can start there
         frames += [f for f in item.frames if f.time_ms <= time_ms]
         end_ms = item.end_ms
         if end_ms > time_ms:
-            return frames
-    # The recording stops before `time_ms`. Its last picture shows on until a frame's gap
-    # later when a gap follows; at the end of the archive more may yet be written.
-    if item is not None and time_ms < end_ms + JOIN_MS and frames:
-        return frames
-    raise NoRecording("nothing was recorded at time_ms", field="time_ms")
+            break
+    else:
+        # The recording stops before `time_ms`. Its last picture shows on until a frame's
+        # gap later when a gap follows; at the end of the archive more may yet be written.
+        if item is None or time_ms >= end_ms + JOIN_MS:
+            frames = []
+    if not frames:  # also when the file at `time_ms` could not be read
+        raise NoRecording("nothing was recorded at time_ms", field="time_ms")
+    return frames
 
 
 def _still(frames: Sequence[Frame], width: int | None) -> bytes:
