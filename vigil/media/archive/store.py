@@ -9,6 +9,31 @@ from dataclasses import dataclass
 
 from vigil.state import Migration
 
+HOUR_MS = 3_600_000
+# Recordings are at most a few minutes long, so those overlapping a range start at most this
+# much before it; the bound lets the index answer from a range scan. A recording touches two
+# hours at most (`recorded_hours`).
+MAX_RECORDING_MS = 15 * 60 * 1000
+
+
+def _hours(row: str, sign: str) -> str:
+    """Statements of a trigger that add (`sign` +) or take away (-) a recording's time in
+    the hours it touches (`row`: NEW or OLD), dropping hours left with none."""
+    first = f"{row}.start_ms / {HOUR_MS} * {HOUR_MS}"
+    upsert = "ON CONFLICT DO UPDATE SET recorded_ms = recorded_ms + excluded.recorded_ms;"
+    return f"""
+        INSERT INTO recorded_hours
+        SELECT {row}.camera_id, {row}.stream, {first},
+               {sign}(MIN({row}.end_ms, {first} + {HOUR_MS}) - {row}.start_ms) WHERE true
+        {upsert}
+        INSERT INTO recorded_hours
+        SELECT {row}.camera_id, {row}.stream, {first} + {HOUR_MS},
+               {sign}({row}.end_ms - {first} - {HOUR_MS}) WHERE {row}.end_ms > {first} + {HOUR_MS}
+        {upsert}
+        DELETE FROM recorded_hours WHERE camera_id = {row}.camera_id AND stream = {row}.stream
+            AND hour_ms IN ({first}, {first} + {HOUR_MS}) AND recorded_ms <= 0;"""  # noqa: S608
+
+
 MIGRATIONS = [
     Migration(
         "the archive index",
@@ -63,6 +88,40 @@ MIGRATIONS = [
         CREATE INDEX recordings_by_time ON recordings (camera_id, stream, start_ms, end_ms);
         """,
     ),
+    Migration(
+        "recorded time per hour",
+        f"""
+        CREATE TABLE recorded_hours (
+            camera_id TEXT NOT NULL,
+            stream TEXT NOT NULL,
+            hour_ms INTEGER NOT NULL,       -- the hour's start (UTC)
+            recorded_ms INTEGER NOT NULL,   -- how much of it the recordings cover
+            PRIMARY KEY (camera_id, stream, hour_ms)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER recorded_hours_insert AFTER INSERT ON recordings BEGIN
+            {_hours("NEW", "+")}
+        END;
+        CREATE TRIGGER recorded_hours_delete AFTER DELETE ON recordings BEGIN
+            {_hours("OLD", "-")}
+        END;
+        CREATE TRIGGER recorded_hours_update
+        AFTER UPDATE OF camera_id, stream, start_ms, end_ms ON recordings BEGIN
+            {_hours("OLD", "-")}
+            {_hours("NEW", "+")}
+        END;
+        -- What was recorded before (3600000: an hour in ms).
+        WITH touched(camera_id, stream, start_ms, end_ms, hour_ms) AS (
+            SELECT camera_id, stream, start_ms, end_ms, start_ms / 3600000 * 3600000
+            FROM recordings
+            UNION ALL
+            SELECT camera_id, stream, start_ms, end_ms, start_ms / 3600000 * 3600000 + 3600000
+            FROM recordings WHERE end_ms > start_ms / 3600000 * 3600000 + 3600000)
+        INSERT INTO recorded_hours
+        SELECT camera_id, stream, hour_ms,
+               SUM(MIN(end_ms, hour_ms + 3600000) - MAX(start_ms, hour_ms))
+        FROM touched GROUP BY camera_id, stream, hour_ms;
+        """,  # noqa: S608
+    ),
 ]
 
 
@@ -84,7 +143,11 @@ _COLUMNS = "storage_id, camera_id, stream, path, start_ms, end_ms, size, fragmen
 
 def insert(conn: sqlite3.Connection, recordings: list[Recording]) -> None:
     conn.executemany(
-        f"INSERT OR REPLACE INTO recordings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        f"INSERT INTO recordings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
+        # Not OR REPLACE: a replaced row is deleted without its triggers firing.
+        "ON CONFLICT (storage_id, path) DO UPDATE SET camera_id = excluded.camera_id, "
+        "stream = excluded.stream, start_ms = excluded.start_ms, end_ms = excluded.end_ms, "
+        "size = excluded.size, fragments = excluded.fragments",
         [
             (
                 r.storage_id,
@@ -173,11 +236,6 @@ def usage(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
     return result
 
 
-# Recordings are at most a few minutes long, so those overlapping a range start at most this
-# much before it; the bound lets the index answer from a range scan.
-MAX_RECORDING_MS = 15 * 60 * 1000
-
-
 # Those of a stream overlapping [from_ms, to_ms): parameters `_overlap(...)`.
 _OVERLAPPING = "camera_id = ? AND stream = ? AND start_ms >= ? AND start_ms < ? AND end_ms > ?"
 
@@ -209,15 +267,26 @@ def spans(
     return rows.fetchall()
 
 
-# For each bucket [s, e) of the range, the length of the recordings within it, summed in one
-# search of the index (covering: no look at the table).
+# For each bucket [s, e) of the range, the time recorded in it: the whole hours within it
+# [hs, he) from `recorded_hours`, the rest before and after them summed from the recordings
+# (an index search each; covering: no look at the table).
 _PER_BUCKET = f"""
-WITH RECURSIVE numbers(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM numbers WHERE n + 1 < ?),
-buckets(n, s, e) AS (SELECT n, ? + n * ?, MIN(? + (n + 1) * ?, ?) FROM numbers)
-SELECT n, (SELECT COALESCE(SUM(MIN(end_ms, e) - MAX(start_ms, s)), 0) FROM recordings
-           WHERE camera_id = ? AND stream = ? AND start_ms >= s - {MAX_RECORDING_MS}
-             AND start_ms < e AND end_ms > s)
-FROM buckets
+WITH RECURSIVE numbers(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM numbers WHERE n + 1 < :count),
+buckets(n, s, e) AS (
+    SELECT n, :from + n * :bucket, MIN(:from + (n + 1) * :bucket, :to) FROM numbers),
+hours(n, s, e, hs) AS (
+    SELECT n, s, e, MIN(e, (s + {HOUR_MS - 1}) / {HOUR_MS} * {HOUR_MS}) FROM buckets),
+parts(n, s, e, hs, he) AS (SELECT n, s, e, hs, MAX(hs, e / {HOUR_MS} * {HOUR_MS}) FROM hours)
+SELECT n,
+    (SELECT COALESCE(SUM(recorded_ms), 0) FROM recorded_hours
+     WHERE camera_id = :camera AND stream = :stream AND hour_ms >= hs AND hour_ms < he)
+    + (SELECT COALESCE(SUM(MIN(end_ms, hs) - MAX(start_ms, s)), 0) FROM recordings
+       WHERE camera_id = :camera AND stream = :stream AND start_ms >= s - {MAX_RECORDING_MS}
+         AND start_ms < hs AND end_ms > s)
+    + (SELECT COALESCE(SUM(MIN(end_ms, e) - MAX(start_ms, he)), 0) FROM recordings
+       WHERE camera_id = :camera AND stream = :stream AND start_ms >= he - {MAX_RECORDING_MS}
+         AND start_ms < e AND end_ms > he)
+FROM parts
 """  # noqa: S608
 
 
@@ -230,11 +299,12 @@ def recorded_per_bucket(
     bucket_ms: int,
 ) -> list[int]:
     """Milliseconds recorded in each bucket of `bucket_ms` from `from_ms` (the last one ends
-    at `to_ms`), in one statement: a year of a camera is half a million rows, each read once
-    and none listed."""
+    at `to_ms`), in one statement: a year of a camera is half a million recordings, but 8,760
+    hours."""
     count = -(-(to_ms - from_ms) // bucket_ms)
     recorded = [0] * count
-    edges = (count, from_ms, bucket_ms, from_ms, bucket_ms, to_ms)
-    for n, ms in conn.execute(_PER_BUCKET, (*edges, camera_id, stream)):
+    query = {"count": count, "from": from_ms, "to": to_ms, "bucket": bucket_ms,
+             "camera": camera_id, "stream": stream}  # fmt: skip
+    for n, ms in conn.execute(_PER_BUCKET, query):
         recorded[n] = ms
     return recorded
