@@ -11,8 +11,8 @@ from vigil.api.context import ApiContext
 from vigil.api.schemas.cameras import Interval
 from vigil.api.schemas.timeline import CameraTimelineOut, TimelinesOut
 from vigil.errors import InvalidInput
+from vigil.media.playback.session import MAX_CAMERAS  # the timeline under a playback grid
 
-MAX_CAMERAS = 64  # a full playback grid
 # Intervals are listed from the index's rows (about one a minute of archive per camera);
 # further out, buckets are summed by the index instead.
 MAX_INTERVALS_MS = 7 * 86_400_000
