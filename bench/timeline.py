@@ -6,9 +6,9 @@ inserted directly (making and indexing 33 million files, as bench/archive_rebuil
 for one camera, would take hours and say nothing more here), and the two indexes retention
 reads are dropped first to keep the build short: the timeline does not use them. Then times
 what `GET /api/v1/timeline` runs for each camera (the media service's `recorded_ms` and
-`timeline`, minus HTTP): a year in days and in hours, 6 days in minutes, a day and a week of
-intervals. Each twice: the first after the build (pages in the OS cache), then again.
-Prints one JSON object.
+`timeline`, minus HTTP): a year in days (UTC, and local days half an hour off UTC) and in
+hours, 6 days in minutes, a day and a week of intervals. Each twice: the first right after
+the build, then again. Prints one JSON object.
 
 Run: `python -m bench.timeline [--cameras 64] [--days 365]`.
 """
@@ -67,13 +67,16 @@ def _insert(conn: sqlite3.Connection, rows: list[Recording]) -> None:
     conn.execute("COMMIT")
 
 
-async def _buckets(index: ArchiveIndex, cameras: list[str], span_ms: int, bucket_ms: int) -> int:
+async def _buckets(
+    index: ArchiveIndex, cameras: list[str], span_ms: int, bucket_ms: int, offset_ms: int = 0
+) -> int:
     """The bucketed timeline of every camera, as the API asks for it: one camera at a time."""
-    to_ms = START_MS + span_ms
+    from_ms = START_MS + offset_ms
+    to_ms = from_ms + span_ms
     total = 0
     for camera_id in cameras:
-        recorded = await index.recorded_per_bucket(camera_id, "main", START_MS, to_ms, bucket_ms)
-        total += len(timeline.add_to_buckets(recorded, [], START_MS, to_ms, bucket_ms))
+        recorded = await index.recorded_per_bucket(camera_id, "main", from_ms, to_ms, bucket_ms)
+        total += len(timeline.add_to_buckets(recorded, [], from_ms, to_ms, bucket_ms))
     return total
 
 
@@ -100,6 +103,10 @@ async def _measure(database: Path, camera_count: int, days: int) -> dict[str, An
         asks = {
             f"{days} days in 1-day buckets": lambda: _buckets(index, cameras, year_ms, DAY_MS),
             f"{days} days in 1-hour buckets": lambda: _buckets(index, cameras, year_ms, HOUR_MS),
+            # Days of a time zone half an hour off UTC: every bucket cuts two hours.
+            f"{days} days in 1-day buckets from XX:30": lambda: _buckets(
+                index, cameras, year_ms, DAY_MS, HOUR_MS // 2
+            ),
             "6 days in 1-minute buckets": lambda: _buckets(index, cameras, 6 * DAY_MS, MINUTE_MS),
             "1 day of intervals": lambda: _intervals(index, cameras, DAY_MS),
             "7 days of intervals": lambda: _intervals(index, cameras, 7 * DAY_MS),

@@ -269,7 +269,7 @@ def spans(
 
 # For each bucket [s, e) of the range, the time recorded in it: the whole hours within it
 # [hs, he) from `recorded_hours`, the rest before and after them summed from the recordings
-# (an index search each; covering: no look at the table).
+# (an index search each, skipped when the part is empty; covering: no look at the table).
 _PER_BUCKET = f"""
 WITH RECURSIVE numbers(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM numbers WHERE n + 1 < :count),
 buckets(n, s, e) AS (
@@ -279,13 +279,14 @@ hours(n, s, e, hs) AS (
 parts(n, s, e, hs, he) AS (SELECT n, s, e, hs, MAX(hs, e / {HOUR_MS} * {HOUR_MS}) FROM hours)
 SELECT n,
     (SELECT COALESCE(SUM(recorded_ms), 0) FROM recorded_hours
-     WHERE camera_id = :camera AND stream = :stream AND hour_ms >= hs AND hour_ms < he)
+     WHERE hs < he AND camera_id = :camera AND stream = :stream
+       AND hour_ms >= hs AND hour_ms < he)
     + (SELECT COALESCE(SUM(MIN(end_ms, hs) - MAX(start_ms, s)), 0) FROM recordings
-       WHERE camera_id = :camera AND stream = :stream AND start_ms >= s - {MAX_RECORDING_MS}
-         AND start_ms < hs AND end_ms > s)
+       WHERE s < hs AND camera_id = :camera AND stream = :stream
+         AND start_ms >= s - {MAX_RECORDING_MS} AND start_ms < hs AND end_ms > s)
     + (SELECT COALESCE(SUM(MIN(end_ms, e) - MAX(start_ms, he)), 0) FROM recordings
-       WHERE camera_id = :camera AND stream = :stream AND start_ms >= he - {MAX_RECORDING_MS}
-         AND start_ms < e AND end_ms > he)
+       WHERE he < e AND camera_id = :camera AND stream = :stream
+         AND start_ms >= he - {MAX_RECORDING_MS} AND start_ms < e AND end_ms > he)
 FROM parts
 """  # noqa: S608
 
