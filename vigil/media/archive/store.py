@@ -18,10 +18,10 @@ MAX_RECORDING_MS = 15 * 60 * 1000
 
 def _hours(row: str, sign: str) -> str:
     """Statements of a trigger that add (`sign` +) or take away (-) a recording's time in
-    the hours it touches (`row`: NEW or OLD), dropping hours left with none."""
+    the hours it touches (`row`: NEW or OLD); taking away drops hours left with none."""
     first = f"{row}.start_ms / {HOUR_MS} * {HOUR_MS}"
     upsert = "ON CONFLICT DO UPDATE SET recorded_ms = recorded_ms + excluded.recorded_ms;"
-    return f"""
+    statements = f"""
         INSERT INTO recorded_hours
         SELECT {row}.camera_id, {row}.stream, {first},
                {sign}(MIN({row}.end_ms, {first} + {HOUR_MS}) - {row}.start_ms) WHERE true
@@ -29,7 +29,10 @@ def _hours(row: str, sign: str) -> str:
         INSERT INTO recorded_hours
         SELECT {row}.camera_id, {row}.stream, {first} + {HOUR_MS},
                {sign}({row}.end_ms - {first} - {HOUR_MS}) WHERE {row}.end_ms > {first} + {HOUR_MS}
-        {upsert}
+        {upsert}"""
+    if sign == "+":
+        return statements
+    return f"""{statements}
         DELETE FROM recorded_hours WHERE camera_id = {row}.camera_id AND stream = {row}.stream
             AND hour_ms IN ({first}, {first} + {HOUR_MS}) AND recorded_ms <= 0;"""  # noqa: S608
 
