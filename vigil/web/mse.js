@@ -1,0 +1,178 @@
+// fMP4 into a <video> through Media Source Extensions.
+//
+// A SourceBuffer takes one append (or removal) at a time, so what comes is queued and appended
+// in order as each append ends. An init segment with the same MIME type as before (another
+// resolution, say) goes into the same SourceBuffer; another MIME type means other tracks
+// (sound starting or stopping, another codec), which a SourceBuffer cannot switch to once it
+// has media, so a new MediaSource takes over. What lies further behind the playing position
+// than `keepS` is removed, and a live feed jumps to the newest picture when playback falls
+// behind it or stops at a gap.
+
+const LIVE_TARGET_S = 0.2; // how far behind the newest picture live plays
+const CATCH_UP_RATE = 1.1;
+
+/** What the server may send, as `codecs=` names, and a MIME type that tells whether we play it. */
+const PROBES = {
+  h264: 'video/mp4; codecs="avc1.42E01E"',
+  h265: 'video/mp4; codecs="hvc1.1.6.L93.B0"',
+};
+
+/** The codecs this browser plays through Media Source Extensions (`codecs=` of the API). */
+export function playableCodecs() {
+  if (typeof MediaSource === 'undefined') return [];
+  return Object.entries(PROBES)
+    .filter(([, mime]) => MediaSource.isTypeSupported(mime))
+    .map(([name]) => name);
+}
+
+/**
+ * @typedef {object} FeedOptions
+ * @property {boolean} live  follow the newest picture (live view) rather than play what comes
+ * @property {number} [keepS]  seconds kept behind the playing position
+ * @property {number} [maxLatencyS]  live: how far behind the newest picture playback may fall
+ * @property {(error: Error) => void} onError  the feed cannot go on (it has stopped)
+ */
+
+export class MediaFeed {
+  /** @type {HTMLVideoElement} */ #video;
+  /** @type {FeedOptions} */ #options;
+  /** @type {number} */ #keepS;
+  /** @type {number} */ #maxLatencyS;
+  /** @type {MediaSource | null} */ #source = null;
+  /** @type {SourceBuffer | null} */ #buffer = null;
+  /** @type {string} */ #mime = '';
+  /** @type {ArrayBuffer[]} init segments and fragments not appended yet */ #queue = [];
+  /** @type {boolean} */ #closed = false;
+
+  /**
+   * @param {HTMLVideoElement} video
+   * @param {FeedOptions} options
+   */
+  constructor(video, options) {
+    this.#video = video;
+    this.#options = options;
+    this.#keepS = options.keepS ?? 30;
+    this.#maxLatencyS = options.maxLatencyS ?? 1;
+  }
+
+  /** The MIME type of the init segment that comes next (`init` message of the API). */
+  init(/** @type {string} */ mime) {
+    if (this.#closed || (mime === this.#mime && this.#source)) return;
+    if (!MediaSource.isTypeSupported(mime)) {
+      this.#fail(new Error(`this browser cannot play ${mime}`));
+      return;
+    }
+    this.#mime = mime;
+    this.#queue = []; // what was left for the old tracks is not played
+    this.#open(mime);
+  }
+
+  /** An init segment or a fragment, in the order received. */
+  append(/** @type {ArrayBuffer} */ bytes) {
+    if (this.#closed || !this.#source) return;
+    this.#queue.push(bytes);
+    this.#pump();
+  }
+
+  /** Drops what is buffered and queued, for a new start (a seek): the next init opens anew. */
+  reset() {
+    this.#detach();
+    this.#mime = '';
+    this.#queue = [];
+  }
+
+  close() {
+    this.#closed = true;
+    this.reset();
+  }
+
+  #open(/** @type {string} */ mime) {
+    this.#detach();
+    const source = new MediaSource();
+    const url = URL.createObjectURL(source);
+    source.addEventListener(
+      'sourceopen',
+      () => {
+        URL.revokeObjectURL(url);
+        if (source !== this.#source) return; // replaced meanwhile
+        try {
+          const buffer = source.addSourceBuffer(mime);
+          buffer.mode = 'segments'; // the fragments carry their times
+          buffer.addEventListener('updateend', () => this.#pump());
+          this.#buffer = buffer;
+        } catch (error) {
+          this.#fail(asError(error));
+          return;
+        }
+        this.#pump();
+      },
+      { once: true },
+    );
+    this.#source = source;
+    this.#video.src = url;
+  }
+
+  #detach() {
+    this.#source = null;
+    this.#buffer = null;
+    if (this.#video.src) {
+      this.#video.removeAttribute('src');
+      this.#video.load(); // lets go of the old MediaSource
+    }
+  }
+
+  /** Appends or removes the next thing when the SourceBuffer is free. */
+  #pump() {
+    const buffer = this.#buffer;
+    if (this.#closed || !buffer || buffer.updating) return;
+    if (this.#options.live) this.#followLiveEdge();
+    if (this.#trim(buffer, this.#keepS)) return; // `updateend` pumps again
+    const next = this.#queue.shift();
+    if (!next) return;
+    try {
+      buffer.appendBuffer(next);
+    } catch (error) {
+      if (asError(error).name === 'QuotaExceededError' && this.#trim(buffer, 1)) {
+        this.#queue.unshift(next); // room is being made: append it after that
+        return;
+      }
+      this.#fail(asError(error));
+    }
+  }
+
+  /** Removes what lies more than `keepS` behind the playing position; true if it began. */
+  #trim(/** @type {SourceBuffer} */ buffer, /** @type {number} */ keepS) {
+    const ranges = buffer.buffered;
+    const until = this.#video.currentTime - keepS;
+    if (!ranges.length || ranges.start(0) >= until) return false;
+    buffer.remove(0, until);
+    return true;
+  }
+
+  /** Live: plays from near the newest picture when too far behind it or stopped at a gap
+   * (a camera back online, a viewer the server skipped to a keyframe), and catches up a
+   * little faster when slightly behind (a first GOP sent at once, a network hiccup). */
+  #followLiveEdge() {
+    const ranges = this.#video.buffered;
+    if (!ranges.length) return;
+    const last = ranges.length - 1;
+    const start = ranges.start(last);
+    const end = ranges.end(last);
+    const now = this.#video.currentTime;
+    const behindS = end - now;
+    if (now < start || behindS < 0 || behindS > this.#maxLatencyS) {
+      this.#video.currentTime = Math.max(start, end - LIVE_TARGET_S);
+    }
+    this.#video.playbackRate = behindS > 2 * LIVE_TARGET_S ? CATCH_UP_RATE : 1;
+  }
+
+  #fail(/** @type {Error} */ error) {
+    this.close();
+    this.#options.onError(error);
+  }
+}
+
+/** @returns {Error} */
+function asError(/** @type {unknown} */ error) {
+  return error instanceof Error ? error : new Error(String(error));
+}
