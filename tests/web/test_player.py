@@ -1,11 +1,14 @@
 """The web client's player in Chromium: live video from simulated cameras through Media
-Source Extensions advances at the camera's size, near the newest picture; a codec the
-browser cannot play is refused with the server's reason."""
+Source Extensions advances at the camera's size, near the newest picture, through a change
+of resolution, a camera offline and a server restart; a codec the browser cannot play is
+refused with the server's reason."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page
 
@@ -17,19 +20,33 @@ WAIT_MS = 30_000
 H265 = 'video/mp4; codecs="hvc1.1.6.L93.B0"'
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """A server recording one simulated camera, both its streams, for the module's tests."""
-    folder = tmp_path_factory.mktemp("web")
+@contextmanager
+def camera_served(folder: Path) -> Iterator[tuple[TestCameraProcess, Served]]:
+    """A simulated camera, and a server recording it, online."""
     with TestCameraProcess(folder, count=1) as camera:
         camera.start(timeout_s=120)
         with serving(folder, camera) as served:
-            _, owner, camera_id = served
-            sub_url = camera.rtsp_url("/cam1/sub")
-            sub = owner.patch(f"/cameras/{camera_id}", json={"sub_url": sub_url})
-            assert sub.status_code == 200, sub.text
-            _online(owner, camera_id, "sub")
-            yield served
+            yield camera, served
+
+
+@pytest.fixture(scope="module")
+def camera_and_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TestCameraProcess, Served]]:
+    """The module's camera, both its streams recorded; a test that upsets either waits
+    until it is back."""
+    with camera_served(tmp_path_factory.mktemp("web")) as (camera, served):
+        _, owner, camera_id = served
+        sub_url = camera.rtsp_url("/cam1/sub")
+        sub = owner.patch(f"/cameras/{camera_id}", json={"sub_url": sub_url})
+        assert sub.status_code == 200, sub.text
+        _online(owner, camera_id, "sub")
+        yield camera, served
+
+
+@pytest.fixture
+def served(camera_and_server: tuple[TestCameraProcess, Served]) -> Served:
+    return camera_and_server[1]
 
 
 def _open_player(page: Page, url: str, camera_id: str, stream: str = "main") -> None:
@@ -47,6 +64,14 @@ def _open_player(page: Page, url: str, camera_id: str, stream: str = "main") -> 
     assert status == 200
     page.reload()
     page.wait_for_selector("vigil-video video")
+
+
+def _wait_for_state(page: Page, state: str) -> None:
+    page.wait_for_function(
+        "(state) => document.querySelector('vigil-video').state === state",
+        arg=state,
+        timeout=WAIT_MS,
+    )
 
 
 def _video(page: Page) -> dict[str, Any]:
@@ -117,10 +142,77 @@ def test_h265_plays_only_if_the_browser_can_and_is_otherwise_refused_with_the_re
             _wait_until_time_passes(page, 2.0)
             assert (_video(page)["width"], _video(page)["height"]) == (320, 240)
             return
-        page.wait_for_function(
-            "() => document.querySelector('vigil-video').state === 'error'", timeout=WAIT_MS
-        )
+        _wait_for_state(page, "error")
         shown = _video(page)
     assert shown["error"]["code"] == "unsupported_codec"
     assert "H265" in shown["line"]  # the server's message, shown to the user
     assert shown["time"] == 0
+
+
+def test_the_player_follows_the_camera_to_another_resolution(page: Page, tmp_path: Path) -> None:
+    with camera_served(tmp_path) as (camera, (server, _, camera_id)):
+        _open_player(page, server.url, camera_id)
+        _wait_until_time_passes(page, 1.0)
+        answer = httpx.post(
+            f"{camera.url()}/control/resolution",
+            json={"stream": "main", "profile": "640x480@25:600k"},
+            timeout=60,
+        )
+        assert answer.status_code == 200, answer.text
+        page.wait_for_function(
+            "() => document.querySelector('vigil-video video').videoWidth === 640", timeout=WAIT_MS
+        )
+        _wait_until_time_passes(page, 2.0)
+        shown = _video(page)
+    assert (shown["width"], shown["height"]) == (640, 480)
+    assert shown["state"] == "playing"
+
+
+def test_an_offline_camera_is_said_and_plays_again_when_back(
+    page: Page, camera_and_server: tuple[TestCameraProcess, Served]
+) -> None:
+    camera, (server, _, camera_id) = camera_and_server
+    _open_player(page, server.url, camera_id)
+    _wait_until_time_passes(page, 1.0)
+    answer = httpx.post(f"{camera.url()}/control/fault/offline", json={"seconds": 5}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    _wait_for_state(page, "offline")
+    offline = _video(page)
+    _wait_for_state(page, "playing")
+    _wait_until_time_passes(page, 2.0)  # past the gap
+    assert offline["line"].startswith("camera offline: ")
+    assert _video(page)["line"] == ""
+
+
+def test_the_player_connects_again_after_a_server_restart(page: Page, served: Served) -> None:
+    server, owner, camera_id = served
+    _open_player(page, server.url, camera_id)
+    _wait_until_time_passes(page, 1.0)
+    server.stop()
+    _wait_for_state(page, "connecting")
+    lost = _video(page)
+    server.start()
+    _online(owner, camera_id)
+    _wait_for_state(page, "playing")
+    _wait_until_time_passes(page, 2.0)
+    assert "connecting again" in lost["line"]
+    assert (_video(page)["width"], _video(page)["height"]) == (320, 240)
+
+
+def test_the_login_form_says_what_is_wrong_then_shows_the_cameras(
+    page: Page, served: Served
+) -> None:
+    server, _, camera_id = served
+    page.goto(f"{server.url}/")
+    page.fill("input[name=name]", OWNER)
+    page.fill("input[name=password]", "not the password")
+    page.click("#login button")
+    problem = page.wait_for_selector("#problem:visible")
+    assert problem is not None
+    refused = problem.text_content()
+    page.fill("input[name=password]", OWNER_PASSWORD)
+    page.click("#login button")
+    page.wait_for_selector("#viewer:visible")
+    assert refused == "wrong user name or password"
+    assert page.eval_on_selector("#camera", "select => select.value") == camera_id
+    assert page.is_hidden("#login")

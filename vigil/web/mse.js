@@ -9,7 +9,7 @@
 // behind it or stops at a gap.
 
 const LIVE_TARGET_S = 0.2; // how far behind the newest picture live plays
-const CATCH_UP_RATE = 1.1;
+const CATCH_UP_RATE = 1.25;
 
 /** What the server may send, as `codecs=` names, and a MIME type that tells whether we play it. */
 const PROBES = {
