@@ -2,23 +2,11 @@
 context (cookies, storage) per test."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Error, Page, sync_playwright
 
-# Debian's build, not a browser Playwright downloads: the one users of the distribution have.
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",  # the tests may run as root, which Chromium's sandbox refuses
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    # Nothing but the page under test talks to the network.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.web.browser import CHROMIUM, launch
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +14,7 @@ def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: `apt-get install chromium` (CI installs it)")
     with sync_playwright() as playwright:
-        # Playwright gives the browser a fresh, temporary profile of its own.
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
+        browser = launch(playwright)
         yield browser
         browser.close()
 

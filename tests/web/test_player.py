@@ -15,6 +15,7 @@ from playwright.sync_api import Page
 from tests.media.test_live import Served, _online, serving, serving_own_camera
 from tests.servers import OWNER, OWNER_PASSWORD
 from tests.testcamera.process import TestCameraProcess
+from tests.web.browser import open_player
 
 WAIT_MS = 30_000
 H265 = 'video/mp4; codecs="hvc1.1.6.L93.B0"'
@@ -47,23 +48,6 @@ def camera_and_server(
 @pytest.fixture
 def served(camera_and_server: tuple[TestCameraProcess, Served]) -> Served:
     return camera_and_server[1]
-
-
-def _open_player(page: Page, url: str, camera_id: str, stream: str = "main") -> None:
-    """The page at `url`, logged in as the owner through the API, showing `camera_id`."""
-    page.goto(f"{url}/#camera={camera_id}&stream={stream}")
-    page.wait_for_selector("#login", state="visible")  # not logged in yet
-    status = page.evaluate(
-        """async ([name, password]) => {
-            const { login } = await import('/app/api.js');
-            await login(name, password);
-            return (await fetch('/api/v1/me')).status;
-        }""",
-        [OWNER, OWNER_PASSWORD],
-    )
-    assert status == 200
-    page.reload()
-    page.wait_for_selector("vigil-video video")
 
 
 def _wait_for_state(page: Page, state: str) -> None:
@@ -111,7 +95,7 @@ def test_live_video_plays_at_the_camera_size_near_the_newest_picture(
     page: Page, served: Served
 ) -> None:
     server, _, camera_id = served
-    _open_player(page, server.url, camera_id)
+    open_player(page, server.url, camera_id)
     page.wait_for_function(
         "() => document.querySelector('vigil-video video').videoWidth > 0", timeout=WAIT_MS
     )
@@ -126,7 +110,7 @@ def test_live_video_plays_at_the_camera_size_near_the_newest_picture(
 
 def test_the_sub_stream_plays_at_its_own_size(page: Page, served: Served) -> None:
     server, _, camera_id = served
-    _open_player(page, server.url, camera_id, stream="sub")
+    open_player(page, server.url, camera_id, stream="sub")
     _wait_until_time_passes(page, 2.0)
     shown = _video(page)
     assert (shown["width"], shown["height"]) == (160, 120)
@@ -136,7 +120,7 @@ def test_h265_plays_only_if_the_browser_can_and_is_otherwise_refused_with_the_re
     page: Page, tmp_path: Path
 ) -> None:
     with serving_own_camera(tmp_path, "--codec", "h265") as (server, _, camera_id):
-        _open_player(page, server.url, camera_id)
+        open_player(page, server.url, camera_id)
         plays_h265 = page.evaluate("(mime) => MediaSource.isTypeSupported(mime)", H265)
         if plays_h265:
             _wait_until_time_passes(page, 2.0)
@@ -151,7 +135,7 @@ def test_h265_plays_only_if_the_browser_can_and_is_otherwise_refused_with_the_re
 
 def test_the_player_follows_the_camera_to_another_resolution(page: Page, tmp_path: Path) -> None:
     with camera_served(tmp_path) as (camera, (server, _, camera_id)):
-        _open_player(page, server.url, camera_id)
+        open_player(page, server.url, camera_id)
         _wait_until_time_passes(page, 1.0)
         answer = httpx.post(
             f"{camera.url()}/control/resolution",
@@ -172,7 +156,7 @@ def test_an_offline_camera_is_said_and_plays_again_when_back(
     page: Page, camera_and_server: tuple[TestCameraProcess, Served]
 ) -> None:
     camera, (server, _, camera_id) = camera_and_server
-    _open_player(page, server.url, camera_id)
+    open_player(page, server.url, camera_id)
     _wait_until_time_passes(page, 1.0)
     answer = httpx.post(f"{camera.url()}/control/fault/offline", json={"seconds": 5}, timeout=10)
     assert answer.status_code == 200, answer.text
@@ -186,7 +170,7 @@ def test_an_offline_camera_is_said_and_plays_again_when_back(
 
 def test_the_player_connects_again_after_a_server_restart(page: Page, served: Served) -> None:
     server, owner, camera_id = served
-    _open_player(page, server.url, camera_id)
+    open_player(page, server.url, camera_id)
     _wait_until_time_passes(page, 1.0)
     server.stop()
     _wait_for_state(page, "connecting")

@@ -8,7 +8,8 @@
 // than `keepS` is removed, and a live feed jumps to the newest picture when playback falls
 // behind it or stops at a gap.
 
-const LIVE_TARGET_S = 0.2; // how far behind the newest picture live plays
+const LIVE_TARGET_S = 0.2; // how far behind the newest picture a jump lands
+const CATCH_UP_ABOVE_S = 0.3; // further behind than this, live plays a little faster
 const CATCH_UP_RATE = 1.25;
 
 /** What the server may send, as `codecs=` names, and a MIME type that tells whether we play it. */
@@ -163,7 +164,7 @@ export class MediaFeed {
     if (now < start || behindS < 0 || behindS > this.#maxLatencyS) {
       this.#video.currentTime = Math.max(start, end - LIVE_TARGET_S);
     }
-    this.#video.playbackRate = behindS > 2 * LIVE_TARGET_S ? CATCH_UP_RATE : 1;
+    this.#video.playbackRate = behindS > CATCH_UP_ABOVE_S ? CATCH_UP_RATE : 1;
   }
 
   #fail(/** @type {Error} */ error) {
