@@ -133,7 +133,7 @@ export class MediaFeed {
     try {
       buffer.appendBuffer(next);
     } catch (error) {
-      if (asError(error).name === 'QuotaExceededError' && this.#trim(buffer, 1)) {
+      if (asError(error).name === 'QuotaExceededError' && this.#trim(buffer, 2)) {
         this.#queue.unshift(next); // room is being made: append it after that
         return;
       }
@@ -141,12 +141,13 @@ export class MediaFeed {
     }
   }
 
-  /** Removes what lies more than `keepS` behind the playing position; true if it began. */
+  /** Once more than `keepS` lies behind the playing position, removes all but `keepS / 2`
+   * of it (in one go rather than a sliver before every append); true if it began. */
   #trim(/** @type {SourceBuffer} */ buffer, /** @type {number} */ keepS) {
     const ranges = buffer.buffered;
-    const until = this.#video.currentTime - keepS;
-    if (!ranges.length || ranges.start(0) >= until) return false;
-    buffer.remove(0, until);
+    const now = this.#video.currentTime;
+    if (!ranges.length || ranges.start(0) >= now - keepS) return false;
+    buffer.remove(0, now - keepS / 2);
     return true;
   }
 
