@@ -80,6 +80,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}/go"): Rule(function=Function.PTZ),
     ("DELETE", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}"): Rule(function=Function.PTZ),
     (WEBSOCKET, f"{API}/cameras/{{camera_id}}/live"): Rule(function=Function.LIVE_VIEW),
+    (WEBSOCKET, f"{API}/playback"): Rule(function=Function.PLAYBACK),
     ("GET", f"{API}/storages"): Rule(function=Function.SETTINGS),
     ("POST", f"{API}/storages"): Rule(operation=Operation.STORAGE_EDIT),
     ("GET", f"{API}/storages/{{storage_id}}"): Rule(function=Function.SETTINGS),
