@@ -1,8 +1,10 @@
 """The web client's player in Chromium: live video from simulated cameras through Media
 Source Extensions advances at the camera's size, near the newest picture, through a change
-of resolution, a camera offline and a server restart; a codec the browser cannot play is
+of resolution, a camera offline and a server restart; recorded video plays from the time
+sought, forwards and backwards, and back to live; a codec the browser cannot play is
 refused with the server's reason."""
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,11 +15,14 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.media.test_live import Served, _online, serving, serving_own_camera
+from tests.media.test_recording import _timeline
 from tests.servers import OWNER, OWNER_PASSWORD
 from tests.testcamera.process import TestCameraProcess
+from tests.waiting import wait_for
 from tests.web.browser import open_player
 
 WAIT_MS = 30_000
+RECORDED_MS = 8_000  # recorded without a break before a playback test seeks into it
 H265 = 'video/mp4; codecs="hvc1.1.6.L93.B0"'
 
 
@@ -70,6 +75,8 @@ def _video(page: Page) -> dict[str, Any]:
                 width: video.videoWidth,
                 height: video.videoHeight,
                 behind: ranges.length ? ranges.end(ranges.length - 1) - video.currentTime : null,
+                archive_ms: player.timeMs,
+                still: video.paused && !video.seeking,  // a picture held on screen
                 state: player.state,
                 error: player.error,
                 line: player.querySelector('[role=status]').textContent,
@@ -114,6 +121,109 @@ def test_the_sub_stream_plays_at_its_own_size(page: Page, served: Served) -> Non
     _wait_until_time_passes(page, 2.0)
     shown = _video(page)
     assert (shown["width"], shown["height"]) == (160, 120)
+
+
+def _open_with_recording(page: Page, served: Served, back_ms: int) -> int:
+    """The player showing the camera live, once its latest recording is RECORDED_MS long;
+    returns the archive time `back_ms` before that recording's end."""
+    server, owner, camera_id = served
+
+    def look() -> int | None:
+        latest = _timeline(owner, camera_id, int(time.time() * 1000) - 3_600_000)[-1]
+        long_enough = latest["end_ms"] - latest["start_ms"] >= RECORDED_MS
+        return int(latest["end_ms"]) if long_enough else None
+
+    end_ms = wait_for(look, RECORDED_MS / 1000 + 30, "a recording long enough")
+    open_player(page, server.url, camera_id)
+    return end_ms - back_ms
+
+
+def _seek(page: Page, time_ms: int) -> None:
+    page.evaluate("(time) => document.querySelector('vigil-video').seek(time)", time_ms)
+    page.wait_for_function(
+        "() => document.querySelector('vigil-video').timeMs !== null", timeout=WAIT_MS
+    )
+
+
+def test_playback_shows_the_time_sought_and_plays_on_at_the_camera_size(
+    page: Page, served: Served
+) -> None:
+    sought = _open_with_recording(page, served, 5_000)
+    _wait_until_time_passes(page, 0.5)  # live first
+    _seek(page, sought)
+    _wait_until_time_passes(page, 2.0)
+    shown = _video(page)
+    assert (shown["width"], shown["height"]) == (320, 240)
+    assert shown["state"] == "playing"
+    assert sought + 1_000 <= shown["archive_ms"] <= sought + 5_000
+
+
+def test_playback_plays_backwards_then_goes_back_to_live(page: Page, served: Served) -> None:
+    sought = _open_with_recording(page, served, 1_000)
+    _seek(page, sought)
+    page.evaluate("() => document.querySelector('vigil-video').play(-2)")
+    page.wait_for_function(
+        "(sought) => document.querySelector('vigil-video').timeMs < sought - 1000",
+        arg=sought,
+        timeout=WAIT_MS,
+    )
+    _wait_until_time_passes(page, 1.0)  # the video goes on, the archive time goes back
+    backwards = _video(page)
+    page.evaluate("() => document.querySelector('vigil-video').live()")
+    page.wait_for_function(
+        "() => document.querySelector('vigil-video').timeMs === null", timeout=WAIT_MS
+    )
+    _wait_until_time_passes(page, 1.0)
+    live = _video(page)
+    assert backwards["archive_ms"] < sought - 2_000
+    assert (backwards["width"], backwards["height"]) == (320, 240)
+    assert live["state"] == "playing"
+    assert live["behind"] < 2.0
+
+
+def test_the_page_plays_from_a_time_pauses_steps_a_picture_plays_on_and_goes_live(
+    page: Page, served: Served
+) -> None:
+    sought = _open_with_recording(page, served, 5_000)
+    local = page.evaluate(
+        """(time) => {
+            const local = new Date(time - new Date(time).getTimezoneOffset() * 60000);
+            return local.toISOString().slice(0, 19);
+        }""",
+        sought,
+    )
+    page.fill("#when", local)
+    page.click("#seek")
+    page.wait_for_function("() => document.querySelector('#clock').value !== 'live'")
+    _wait_until_time_passes(page, 1.0)
+    page.click("#pause")
+    _wait_for_state(page, "paused")
+    paused = _video(page)
+    page.click("#forward")
+    page.wait_for_function(
+        """(time) => {
+            const player = document.querySelector('vigil-video');
+            return player.timeMs > time && !player.video.seeking;  // the picture is shown
+        }""",
+        arg=paused["archive_ms"],
+        timeout=WAIT_MS,
+    )
+    stepped = _video(page)
+    page.click("#play")
+    _wait_for_state(page, "playing")
+    _wait_until_time_passes(page, 1.0)
+    played_on = _video(page)
+    page.click("#live")
+    page.wait_for_function("() => document.querySelector('#clock').value === 'live'")
+    _wait_until_time_passes(page, 1.0)
+    assert sought < paused["archive_ms"] < sought + 5_000
+    assert stepped["state"] == "paused"
+    assert paused["still"]
+    assert stepped["still"]
+    # The next picture the server had not sent yet: it sends up to 0.2 s ahead of the clock.
+    assert stepped["archive_ms"] - paused["archive_ms"] <= 500
+    assert played_on["archive_ms"] > stepped["archive_ms"] + 500
+    assert _video(page)["state"] == "playing"
 
 
 def test_h265_plays_only_if_the_browser_can_and_is_otherwise_refused_with_the_reason(

@@ -5,12 +5,13 @@
 // resolution, say) goes into the same SourceBuffer; another MIME type means other tracks
 // (sound starting or stopping, another codec), which a SourceBuffer cannot switch to once it
 // has media, so a new MediaSource takes over. What lies further behind the playing position
-// than `keepS` is removed, and a live feed jumps to the newest picture when playback falls
-// behind it or stops at a gap.
+// than `keepS` is removed. A live feed jumps to the newest picture when playback falls behind
+// it or stops at a gap; a recorded one plays on over holes in its timeline.
 
 const LIVE_TARGET_S = 0.2; // how far behind the newest picture a jump lands
 const CATCH_UP_ABOVE_S = 0.3; // further behind than this, live plays a little faster
 const CATCH_UP_RATE = 1.25;
+const HOLE_S = 0.1; // this close to the end of a range, a later range is played next
 
 /** What the server may send, as `codecs=` names, and a MIME type that tells whether we play it. */
 const PROBES = {
@@ -42,8 +43,9 @@ export class MediaFeed {
   /** @type {MediaSource | null} */ #source = null;
   /** @type {SourceBuffer | null} */ #buffer = null;
   /** @type {string} */ #mime = '';
-  /** @type {ArrayBuffer[]} init segments and fragments not appended yet */ #queue = [];
+  /** @type {BufferSource[]} init segments and fragments not appended yet */ #queue = [];
   /** @type {boolean} */ #closed = false;
+  /** @type {boolean} nothing more comes for now (see `settle`) */ #settling = false;
 
   /**
    * @param {HTMLVideoElement} video
@@ -69,9 +71,19 @@ export class MediaFeed {
   }
 
   /** An init segment or a fragment, in the order received. */
-  append(/** @type {ArrayBuffer} */ bytes) {
+  append(/** @type {BufferSource} */ bytes) {
     if (this.#closed || !this.#source) return;
+    this.#settling = false;
     this.#queue.push(bytes);
+    this.#pump();
+  }
+
+  /** Nothing more comes for now (a paused clock, a step): once what is queued is appended,
+   * the stream is ended, so that the browser shows a picture at the very end of what it
+   * holds. Without it, Chromium does not finish a seek there when the media has sound: it
+   * waits for sound beyond. The next append opens the stream again. */
+  settle() {
+    this.#settling = true;
     this.#pump();
   }
 
@@ -80,6 +92,7 @@ export class MediaFeed {
     this.#detach();
     this.#mime = '';
     this.#queue = [];
+    this.#settling = false;
   }
 
   close() {
@@ -127,9 +140,13 @@ export class MediaFeed {
     const buffer = this.#buffer;
     if (this.#closed || !buffer || buffer.updating) return;
     if (this.#options.live) this.#followLiveEdge();
+    else this.#skipHoles();
     if (this.#trim(buffer, this.#keepS)) return; // `updateend` pumps again
     const next = this.#queue.shift();
-    if (!next) return;
+    if (!next) {
+      if (this.#settling && this.#source?.readyState === 'open') this.#source.endOfStream();
+      return;
+    }
     try {
       buffer.appendBuffer(next);
     } catch (error) {
@@ -166,6 +183,20 @@ export class MediaFeed {
       this.#video.currentTime = Math.max(start, end - LIVE_TARGET_S);
     }
     this.#video.playbackRate = behindS > CATCH_UP_ABOVE_S ? CATCH_UP_RATE : 1;
+  }
+
+  /** Recorded: plays on from the next buffered range when stopped before one (the start of a
+   * timeline, a camera whose gap ended while the others of its clock played on). */
+  #skipHoles() {
+    const ranges = this.#video.buffered;
+    const now = this.#video.currentTime;
+    for (let n = 0; n < ranges.length; n += 1) {
+      if (now < ranges.start(n)) {
+        this.#video.currentTime = ranges.start(n);
+        return;
+      }
+      if (now < ranges.end(n) - HOLE_S) return; // within this range: plays on
+    }
   }
 
   #fail(/** @type {Error} */ error) {

@@ -1,19 +1,21 @@
-// <vigil-video camera="ID" stream="main|sub">: a camera's live video.
+// <vigil-video camera="ID" stream="main|sub" [time="MS" speed="1"]>: a camera's video, live,
+// or recorded from `time` (ms since 1970) on when that is set.
 //
 // The element holds a <video> and a line saying what is going on (connecting, offline, a
-// refusal). Transport (socket.js) and buffering (mse.js) are apart from it.
+// gap, a refusal). Where pictures come from (sources.js, over socket.js) and how they are
+// buffered (mse.js) are apart from it.
 
 import { MediaFeed, playableCodecs } from './mse.js';
-import { MediaSocket } from './socket.js';
+import { LiveSource, PlaybackSource } from './sources.js';
 
 /**
- * @typedef {'idle' | 'connecting' | 'playing' | 'offline' | 'ended' | 'error'} PlayerState
- * @typedef {import('./socket.js').Refusal} Refusal
- * @typedef {import('./socket.js').Tracks} Tracks
+ * @typedef {'idle' | import('./sources.js').SourceState} PlayerState
+ * @typedef {import('./sources.js').Refusal} Refusal
+ * @typedef {import('./sources.js').Tracks} Tracks
  */
 
 export class VideoPlayer extends HTMLElement {
-  static observedAttributes = ['camera', 'stream'];
+  static observedAttributes = ['camera', 'stream', 'time', 'speed'];
 
   /** @type {HTMLVideoElement} */ video;
   /** @type {PlayerState} */ state = 'idle';
@@ -22,7 +24,7 @@ export class VideoPlayer extends HTMLElement {
   /** @type {Tracks | null} what the server said it sends */ tracks = null;
   /** @type {HTMLElement} */ #line;
   /** @type {MediaFeed | null} */ #feed = null;
-  /** @type {MediaSocket | null} */ #socket = null;
+  /** @type {LiveSource | PlaybackSource | null} */ #source = null;
   /** @type {boolean} */ #restarting = false;
 
   constructor() {
@@ -55,6 +57,37 @@ export class VideoPlayer extends HTMLElement {
     });
   }
 
+  /** The archive time showing (ms since 1970); null when live or not known yet. */
+  get timeMs() {
+    return this.#source instanceof PlaybackSource
+      ? this.#source.timeAt(this.video.currentTime)
+      : null;
+  }
+
+  /** Recorded video from `timeMs` on (from live too). */
+  seek(/** @type {number} */ timeMs) {
+    if (this.#source instanceof PlaybackSource) this.#source.seek(timeMs);
+    else this.setAttribute('time', String(Math.round(timeMs)));
+  }
+
+  /** Recorded video at `speed` (-16 to 16, not 0), from where it is. */
+  play(/** @type {number} */ speed = 1) {
+    if (this.#source instanceof PlaybackSource) this.#source.play(speed);
+  }
+
+  pause() {
+    if (this.#source instanceof PlaybackSource) this.#source.pause();
+  }
+
+  step(/** @type {1 | -1} */ frames) {
+    if (this.#source instanceof PlaybackSource) this.#source.step(frames);
+  }
+
+  /** Back to live video. */
+  live() {
+    this.removeAttribute('time');
+  }
+
   #start() {
     this.#stop();
     const camera = this.getAttribute('camera');
@@ -64,39 +97,63 @@ export class VideoPlayer extends HTMLElement {
       this.#fail({ code: 'unsupported_browser', message: 'this browser cannot play H.264 or H.265' });
       return;
     }
+    const time = this.getAttribute('time');
     const feed = new MediaFeed(this.video, {
-      live: true,
+      live: time === null,
       onError: (error) => this.#fail({ code: 'media_error', message: error.message }),
     });
-    const query = new URLSearchParams({
-      stream: this.getAttribute('stream') || 'main',
-      codecs: codecs.join(','),
-    });
     this.#feed = feed;
-    this.#set('connecting', 'connecting…');
-    this.#socket = new MediaSocket(`/api/v1/cameras/${encodeURIComponent(camera)}/live?${query}`, {
-      onOpen: () => feed.reset(), // a new session's times start again from 0
-      onInit: (tracks) => {
+    /** @type {import('./sources.js').Sink} */
+    const sink = {
+      reset: () => feed.reset(),
+      init: (tracks) => {
         this.tracks = tracks;
         feed.init(tracks.mime);
       },
-      onMedia: (bytes) => {
-        feed.append(bytes);
-        if (this.state !== 'playing') this.#set('playing', '');
+      media: (bytes) => feed.append(bytes),
+      hold: (atS) => {
+        if (atS !== null) feed.settle();
+        this.#hold(atS);
       },
-      onStatus: (state, reason) => {
-        if (state === 'offline') this.#set('offline', `camera offline: ${reason}`);
-        else if (state === 'ended') this.#set('ended', `ended: ${reason}`);
-        else if (state === 'connecting') this.#set('connecting', `${reason}; connecting again…`);
-      },
-      onRefused: (refusal) => this.#fail(refusal),
-    });
+      say: (state, line) => this.#set(state, line),
+      refused: (refusal) => this.#fail(refusal),
+    };
+    const stream = this.getAttribute('stream') || 'main';
+    this.#set('connecting', 'connecting…');
+    this.#source =
+      time === null
+        ? new LiveSource({ camera, stream, codecs }, sink)
+        : new PlaybackSource(
+            {
+              cameras: [camera],
+              timeMs: Number(time),
+              speed: Number(this.getAttribute('speed') || 1),
+              stream,
+              codecs,
+            },
+            [sink],
+          );
+  }
+
+  #hold(/** @type {number | null} */ atS) {
+    const video = this.video;
+    if (atS === null) {
+      if (video.paused) {
+        // An AbortError only says a new timeline replaced the media meanwhile.
+        video.play().catch((error) => {
+          if (error.name !== 'AbortError') this.#fail({ code: 'media_error', message: error.message });
+        });
+      }
+      return;
+    }
+    video.pause();
+    if (Math.abs(video.currentTime - atS) > 0.001) video.currentTime = atS;
   }
 
   #stop() {
-    this.#socket?.close();
+    this.#source?.close();
     this.#feed?.close();
-    this.#socket = null;
+    this.#source = null;
     this.#feed = null;
     this.error = null;
     this.tracks = null;
@@ -104,13 +161,14 @@ export class VideoPlayer extends HTMLElement {
   }
 
   #fail(/** @type {Refusal} */ refusal) {
-    this.#socket?.close();
+    this.#source?.close();
     this.#feed?.close();
     this.error = refusal;
     this.#set('error', refusal.message);
   }
 
   #set(/** @type {PlayerState} */ state, /** @type {string} */ line) {
+    if (state === this.state && line === this.#line.textContent) return;
     this.state = state;
     this.#line.textContent = line;
     this.#line.hidden = !line;
