@@ -1,5 +1,5 @@
-"""Live in the browser: how soon the web client's player shows a camera, and how far behind
-the newest picture it plays.
+"""Live and playback in the browser: how soon the web client's player shows a camera, how far
+behind the newest picture it plays, and how soon a seek into the archive shows.
 
 Starts one of issue 4's cameras (main 1080p25 4 Mbit/s, sub 360p15, with sound) and a
 `vigil server` recording it, opens the web client in Debian's headless Chromium (software
@@ -9,6 +9,9 @@ decoding) and measures, per stream:
 2. how far behind the newest picture received the video plays (the end of what is buffered
    less the playing position), sampled every 100 ms for `--seconds` after 3 s of play; p50,
    p95 and the worst. The server's own delay is bench/delivery.py's.
+3. playback (main stream), `--opens` seeks to random times of the last 20 s recorded: from
+   `seek()` to the video's `playing` event (the keyframe before the time sought), and to the
+   picture sought (media time 250 ms, after the pictures between squeezed before it).
 Prints one JSON object.
 
 Run: `python -m bench.browser [--opens 20] [--seconds 10]`.
@@ -16,16 +19,20 @@ Run: `python -m bench.browser [--opens 20] [--seconds 10]`.
 
 import argparse
 import json
+import random
 import statistics
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from playwright.sync_api import Page, sync_playwright
 
 from bench.cameras import issue4_cameras
 from bench.delivery import serve
 from tests.servers import ServerProcess
+from tests.waiting import wait_for
 from tests.web.browser import launch, open_player
 
 FIRST_PICTURE_MS = """async ([camera, stream]) => {
@@ -54,6 +61,20 @@ BEHIND_S = """async (seconds) => {
 }"""
 
 
+SEEK_MS = """async (time) => {
+    const player = document.querySelector('vigil-video');
+    const started = performance.now();
+    const playing = new Promise((resolve) =>
+        player.video.addEventListener('playing', resolve, { once: true }));
+    player.seek(time);
+    await playing;
+    const first = performance.now() - started;
+    while (player.video.currentTime < 0.25) await new Promise(requestAnimationFrame);
+    return [first, performance.now() - started];
+}"""
+RECORDED_S = 25
+
+
 def _spread(values: list[float], digits: int) -> dict[str, float]:
     values = sorted(values)
     return {
@@ -76,6 +97,25 @@ def _measure(page: Page, camera_id: str, stream: str, opens: int, seconds: float
     }
 
 
+def _seeks(page: Page, owner: httpx.Client, camera_id: str, opens: int) -> Any:
+    def recorded_until() -> int | None:
+        now_ms = int(time.time() * 1000)
+        answer = owner.get(f"/cameras/{camera_id}/timeline",
+                           params={"from_ms": now_ms - 3_600_000, "to_ms": now_ms})  # fmt: skip
+        latest = answer.json()["intervals"][-1]
+        recorded = latest["end_ms"] - latest["start_ms"] >= RECORDED_S * 1000
+        return int(latest["end_ms"]) if recorded else None
+
+    end_ms = wait_for(recorded_until, RECORDED_S + 60, "a long enough recording")
+    page.evaluate("() => document.querySelector('vigil-video').setAttribute('stream', 'main')")
+    times = [page.evaluate(SEEK_MS, end_ms - random.randint(2_000, 20_000)) for _ in range(opens)]
+    page.evaluate("() => document.querySelector('vigil-video').live()")
+    return {
+        "first_picture_ms": _spread([first for first, _ in times], 1),
+        "picture_sought_ms": _spread([sought for _, sought in times], 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--opens", type=int, default=20)
@@ -86,7 +126,7 @@ def main() -> None:
         cameras = issue4_cameras(folder, 1)
         try:
             with ServerProcess(folder / "server") as server, sync_playwright() as playwright:
-                _, (camera_id,) = serve(server, cameras, 1)
+                token, (camera_id,) = serve(server, cameras, 1)
                 browser = launch(playwright)
                 page = browser.new_page()
                 open_player(page, server.url, camera_id)
@@ -94,6 +134,8 @@ def main() -> None:
                     stream: _measure(page, camera_id, stream, args.opens, args.seconds)
                     for stream in ("main", "sub")
                 }
+                with server.client(token) as owner:
+                    figures["playback_seek"] = _seeks(page, owner, camera_id, args.opens)
                 browser.close()
         finally:
             cameras.stop()

@@ -70,6 +70,8 @@ export class PlaybackSource {
   /** @type {ClockState | null} the last `state`: which archive time shows at which media time */
   clock = null;
   /** @type {number} */ #speed;
+  /** @type {number} where a session opened again starts: the archive time last known */
+  #resumeMs;
   /** @type {({state: SourceState, line: string} | null)[]} per camera, what it says until
    * its pictures come again (a gap) or a new timeline starts (the end) */
   #notes;
@@ -82,12 +84,12 @@ export class PlaybackSource {
   constructor({ cameras, timeMs, speed, stream, codecs }, sinks) {
     this.#sinks = sinks;
     this.#speed = speed;
+    this.#resumeMs = timeMs;
     this.#notes = sinks.map(() => null);
-    // Opened again, the session starts where the last one was.
     const path = () => {
       const query = new URLSearchParams({
         cameras: cameras.join(','),
-        time_ms: String(Math.round(this.clock?.time_ms ?? timeMs)),
+        time_ms: String(Math.round(this.#resumeMs)),
         speed: String(this.#speed),
         stream,
         codecs: codecs.join(','),
@@ -106,6 +108,8 @@ export class PlaybackSource {
 
   /** Shows the archive from `timeMs` (ms since 1970) on. */
   seek(/** @type {number} */ timeMs) {
+    this.clock = null; // unknown until the new timeline's first `state`
+    this.#resumeMs = timeMs;
     this.#socket.send({ command: 'seek', time_ms: Math.round(timeMs) });
   }
 
@@ -154,6 +158,7 @@ export class PlaybackSource {
     } else if (message.type === 'state') {
       this.clock = message;
       this.#speed = message.speed;
+      this.#resumeMs = message.time_ms;
       // A browser plays a SourceBuffer only with enough ahead: a paused clock's picture (or a
       // step's) is shown by holding the video at its media time.
       const holdS = message.playing ? null : message.media_ms / 1000;
