@@ -181,7 +181,7 @@ def test_playback_plays_backwards_then_goes_back_to_live(page: Page, served: Ser
     assert live["behind"] < 2.0
 
 
-def test_the_page_plays_from_a_time_pauses_steps_a_picture_plays_on_and_goes_live(
+def test_the_page_plays_from_a_time_pauses_steps_both_ways_plays_on_and_goes_live(
     page: Page, served: Served
 ) -> None:
     sought = _open_with_recording(page, served, 5_000)
@@ -209,6 +209,16 @@ def test_the_page_plays_from_a_time_pauses_steps_a_picture_plays_on_and_goes_liv
         timeout=WAIT_MS,
     )
     stepped = _video(page)
+    page.click("#back")
+    page.wait_for_function(
+        """(time) => {
+            const player = document.querySelector('vigil-video');
+            return player.timeMs < time && !player.video.seeking;
+        }""",
+        arg=stepped["archive_ms"],
+        timeout=WAIT_MS,
+    )
+    stepped_back = _video(page)
     page.click("#play")
     _wait_for_state(page, "playing")
     _wait_until_time_passes(page, 1.0)
@@ -220,9 +230,12 @@ def test_the_page_plays_from_a_time_pauses_steps_a_picture_plays_on_and_goes_liv
     assert stepped["state"] == "paused"
     assert paused["still"]
     assert stepped["still"]
+    assert stepped_back["still"]
+    assert stepped_back["state"] == "paused"
+    assert stepped["archive_ms"] - stepped_back["archive_ms"] <= 500
     # The next picture the server had not sent yet: it sends up to 0.2 s ahead of the clock.
     assert stepped["archive_ms"] - paused["archive_ms"] <= 500
-    assert played_on["archive_ms"] > stepped["archive_ms"] + 500
+    assert played_on["archive_ms"] > stepped_back["archive_ms"] + 500
     assert _video(page)["state"] == "playing"
 
 

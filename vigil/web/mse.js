@@ -45,7 +45,8 @@ export class MediaFeed {
   /** @type {string} */ #mime = '';
   /** @type {BufferSource[]} init segments and fragments not appended yet */ #queue = [];
   /** @type {boolean} */ #closed = false;
-  /** @type {boolean} nothing more comes for now (see `settle`) */ #settling = false;
+  /** @type {number | null} recorded: the media time held on screen, paused (see `hold`) */
+  #holdS = null;
 
   /**
    * @param {HTMLVideoElement} video
@@ -53,6 +54,7 @@ export class MediaFeed {
    */
   constructor(video, options) {
     this.#video = video;
+    this.#video.autoplay = true; // plays as soon as it can (unless held)
     this.#options = options;
     this.#keepS = options.keepS ?? 30;
     this.#maxLatencyS = options.maxLatencyS ?? 1;
@@ -73,18 +75,32 @@ export class MediaFeed {
   /** An init segment or a fragment, in the order received. */
   append(/** @type {BufferSource} */ bytes) {
     if (this.#closed || !this.#source) return;
-    this.#settling = false;
     this.#queue.push(bytes);
     this.#pump();
   }
 
-  /** Nothing more comes for now (a paused clock, a step): once what is queued is appended,
-   * the stream is ended, so that the browser shows a picture at the very end of what it
-   * holds. Without it, Chromium does not finish a seek there when the media has sound: it
-   * waits for sound beyond. The next append opens the stream again. */
-  settle() {
-    this.#settling = true;
-    this.#pump();
+  /**
+   * Recorded: holds the video paused on the picture at media time `atS` (a paused clock, a
+   * step), or plays on (null). The hold outlasts a new timeline, whose media arrive after it.
+   *
+   * While held, the stream is ended each time what is queued has been appended (the next
+   * append opens it again, as MSE says): Chromium plays a SourceBuffer only with enough ahead,
+   * and with sound it does not even finish a seek to the last picture it holds, waiting for
+   * sound beyond; an ended stream has nothing beyond.
+   */
+  hold(/** @type {number | null} */ atS) {
+    this.#holdS = atS;
+    const video = this.#video;
+    video.autoplay = atS === null; // a new MediaSource does not start by itself while held
+    if (atS !== null) {
+      video.pause();
+      this.#pump();
+    } else if (video.paused && video.src) {
+      // An AbortError only says a new timeline replaced the media meanwhile.
+      video.play().catch((error) => {
+        if (asError(error).name !== 'AbortError') this.#fail(asError(error));
+      });
+    }
   }
 
   /** Drops what is buffered and queued, for a new start (a seek): the next init opens anew. */
@@ -92,7 +108,6 @@ export class MediaFeed {
     this.#detach();
     this.#mime = '';
     this.#queue = [];
-    this.#settling = false;
   }
 
   close() {
@@ -140,11 +155,12 @@ export class MediaFeed {
     const buffer = this.#buffer;
     if (this.#closed || !buffer || buffer.updating) return;
     if (this.#options.live) this.#followLiveEdge();
+    else if (this.#holdS !== null) this.#showHeld();
     else this.#skipHoles();
     if (this.#trim(buffer, this.#keepS)) return; // `updateend` pumps again
     const next = this.#queue.shift();
     if (!next) {
-      if (this.#settling && this.#source?.readyState === 'open') this.#source.endOfStream();
+      if (this.#holdS !== null && this.#source?.readyState === 'open') this.#source.endOfStream();
       return;
     }
     try {
@@ -183,6 +199,18 @@ export class MediaFeed {
       this.#video.currentTime = Math.max(start, end - LIVE_TARGET_S);
     }
     this.#video.playbackRate = behindS > CATCH_UP_ABOVE_S ? CATCH_UP_RATE : 1;
+  }
+
+  /** Recorded, held: shows the picture held once it is there. */
+  #showHeld() {
+    const ranges = this.#video.buffered;
+    const atS = this.#holdS ?? 0;
+    for (let n = 0; n < ranges.length; n += 1) {
+      if (ranges.start(n) <= atS && atS < ranges.end(n)) {
+        if (Math.abs(this.#video.currentTime - atS) > 0.001) this.#video.currentTime = atS;
+        return;
+      }
+    }
   }
 
   /** Recorded: plays on from the next buffered range when stopped before one (the start of a

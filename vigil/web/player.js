@@ -32,7 +32,6 @@ export class VideoPlayer extends HTMLElement {
     this.video = document.createElement('video');
     // Muted: browsers let a page start muted video by itself.
     this.video.muted = true;
-    this.video.autoplay = true;
     this.video.playsInline = true;
     this.#line = document.createElement('p');
     this.#line.setAttribute('role', 'status');
@@ -111,10 +110,7 @@ export class VideoPlayer extends HTMLElement {
         feed.init(tracks.mime);
       },
       media: (bytes) => feed.append(bytes),
-      hold: (atS) => {
-        if (atS !== null) feed.settle();
-        this.#hold(atS);
-      },
+      hold: (atS) => feed.hold(atS),
       say: (state, line) => this.#set(state, line),
       refused: (refusal) => this.#fail(refusal),
     };
@@ -133,21 +129,6 @@ export class VideoPlayer extends HTMLElement {
             },
             [sink],
           );
-  }
-
-  #hold(/** @type {number | null} */ atS) {
-    const video = this.video;
-    if (atS === null) {
-      if (video.paused) {
-        // An AbortError only says a new timeline replaced the media meanwhile.
-        video.play().catch((error) => {
-          if (error.name !== 'AbortError') this.#fail({ code: 'media_error', message: error.message });
-        });
-      }
-      return;
-    }
-    video.pause();
-    if (Math.abs(video.currentTime - atS) > 0.001) video.currentTime = atS;
   }
 
   #stop() {
