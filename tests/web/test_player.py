@@ -256,6 +256,24 @@ def test_h265_plays_only_if_the_browser_can_and_is_otherwise_refused_with_the_re
     assert shown["time"] == 0
 
 
+def test_a_camera_turning_to_a_codec_the_browser_cannot_play_stops_with_the_reason(
+    page: Page, tmp_path: Path
+) -> None:
+    with camera_served(tmp_path) as (camera, (server, _, camera_id)):
+        open_player(page, server.url, camera_id)
+        _wait_until_time_passes(page, 1.0)
+        if page.evaluate("(mime) => MediaSource.isTypeSupported(mime)", H265):
+            pytest.skip("this Chromium plays H.265: nothing is refused")
+        answer = httpx.post(
+            f"{camera.url()}/control/codec", json={"stream": "main", "codec": "h265"}, timeout=60
+        )
+        assert answer.status_code == 200, answer.text
+        _wait_for_state(page, "error")
+        shown = _video(page)
+    assert shown["error"]["code"] == "unsupported_codec"
+    assert "H265" in shown["line"]
+
+
 def test_the_player_follows_the_camera_to_another_resolution(page: Page, tmp_path: Path) -> None:
     with camera_served(tmp_path) as (camera, (server, _, camera_id)):
         open_player(page, server.url, camera_id)
