@@ -156,6 +156,7 @@ def test_play_starts_at_the_picture_of_the_time_sought_and_runs_at_normal_speed(
         player.until(_fragments(1), what="the first fragment")
         init = player.tracks[0].inits[0]
         assert init["mime"].startswith('video/mp4; codecs="avc1.')
+        assert init["mime"].endswith(',mp4a.40.2"')  # the camera's sound, at normal speed
         assert init["reset"] is True
         assert (init["width"], init["height"]) == (320, 240)
         took = player.until(_fragments(100), what="100 fragments")
@@ -199,6 +200,7 @@ def test_fast_forward_and_reverse_send_keyframes_only(site: Site) -> None:
                      what="keyframes in reverse")  # fmt: skip
         backward = pictures(player.tracks[0].timelines[1])
     assert all(p.keyframe for p in forward + backward)
+    assert all("mp4a" not in init["mime"] for init in player.tracks[0].inits)  # no sound
     clocks = [p.clock_ms for p in forward]
     assert clocks == sorted(clocks)
     # 5 GOPs of archive (a keyframe a second) went by in well under 5 s.
