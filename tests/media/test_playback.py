@@ -243,9 +243,10 @@ def test_pause_stops_and_steps_move_one_picture(site: Site) -> None:
     # Each step moves on by one picture (25 fps), whether the client held it already (the
     # first few: sent ahead of the pause) or the server sent it for the step.
     line = [paused, *forward, back]
-    moves = [b["media_ms"] - a["media_ms"] for a, b in itertools.pairwise(line)]
+    showing = [_shown_at(shown, state["media_ms"]).clock_ms for state in line]
+    moves = [b - a for a, b in itertools.pairwise(showing)]
     assert all(30 <= move <= 50 for move in moves[:-1]), moves
-    assert -50 <= moves[-1] <= -30
+    assert -50 <= moves[-1] <= -30, moves
     assert player.tracks[0].fragments > sent  # the later steps needed pictures not yet sent
     for state in line:
         assert not state["playing"]
