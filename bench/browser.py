@@ -30,7 +30,7 @@ import httpx
 from playwright.sync_api import Page, sync_playwright
 
 from bench.cameras import issue4_cameras
-from bench.delivery import _serve as serve
+from bench.delivery import serve
 from tests.servers import ServerProcess
 from tests.waiting import wait_for
 from tests.web.browser import launch, open_player

@@ -110,7 +110,7 @@ async def _measure(
     return {"first_frame": first_frame, **await _viewers_cost(server, token, camera_ids, seconds)}
 
 
-def _serve(server: ServerProcess, cameras: TestCameraProcess, count: int) -> tuple[str, list[str]]:
+def serve(server: ServerProcess, cameras: TestCameraProcess, count: int) -> tuple[str, list[str]]:
     """The server recording the cameras, all online: the owner's token and the camera ids."""
     server.start()
     server.create_system()
@@ -193,7 +193,7 @@ def main() -> None:
         cameras = issue4_cameras(folder, args.count)
         try:
             with ServerProcess(folder / "server") as server:
-                token, camera_ids = _serve(server, cameras, args.count)
+                token, camera_ids = serve(server, cameras, args.count)
                 figures = asyncio.run(_sections(server, token, camera_ids, args))
         finally:
             cameras.stop()
