@@ -74,6 +74,17 @@ class _File:
         self.handle: BinaryIO | None = None
         self.fragments: list[FragmentInfo] = []  # on disk, for the index's seek table
         self.failed = False
+        self.renamed: Path | None = None  # closed, under its final name, not yet indexed
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """The file being written, as far as it is on disk, for reading while it grows."""
+
+    storage: ActiveStorage
+    path: Path
+    start_ms: int
+    fragments: tuple[FragmentInfo, ...]
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,7 @@ class Recorder:
         self._index = index
         self._storages = storages
         self._file: _File | None = None
+        self._on_disk: _File | None = None  # on disk, not yet in the index: see written_file
         self._pending: list[Frame] = []
         self._last: Frame | None = None
         self._sound: deque[AudioFrame] = deque(maxlen=MAX_SOUND_FRAMES)  # not yet handed over
@@ -162,6 +174,15 @@ class Recorder:
         if file is None or file.written_until_ms <= file.start_ms:
             return None
         return file.start_ms, file.written_until_ms
+
+    def written_file(self) -> WrittenFile | None:
+        """The file on disk that the index does not list yet: the one being written, or the
+        one just closed until its row is in."""
+        file = self._on_disk
+        if file is None or not file.fragments:
+            return None
+        path = file.renamed or file.path
+        return WrittenFile(file.storage, path, file.start_ms, tuple(file.fragments))
 
     def __call__(self, frame: AnyFrame) -> None:
         """A frame from the hub: picture or sound."""
@@ -335,6 +356,8 @@ class Recorder:
             finally:
                 if isinstance(operation, _Close) or file.failed:
                     file.storage.done_writing(file.path)
+                    if self._on_disk is file:
+                        self._on_disk = None
                 self._operations.popleft()
                 if isinstance(operation, _Append):
                     self._unwritten -= len(operation.fragment.data)
@@ -348,6 +371,7 @@ class Recorder:
         if isinstance(operation, _Open):
             file.storage.writing.add(file.path)
             file.handle = await _on(file.storage, _create, file.path, operation.init)
+            self._on_disk = file
             file.size = len(operation.init)
         elif isinstance(operation, _Append):
             assert file.handle is not None
@@ -368,6 +392,7 @@ class Recorder:
         final = naming.closed_path(root, self._camera_id, self._stream, file.start_ms, duration)
         await _on(file.storage, _finish, file.handle, file.path, final, duration > 0)
         file.handle = None
+        file.renamed = final
         if duration > 0:
             recording = Recording(file.storage.id, self._camera_id, self._stream,
                                   str(final.relative_to(root)), file.start_ms,

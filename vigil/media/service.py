@@ -6,17 +6,22 @@ connect to changed.
 """
 
 import asyncio
+import errno
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
 
 from vigil.cameras.events import CameraEvents
 from vigil.cameras.models import Camera, CameraRecord, StreamName, Transport
 from vigil.cameras.notifications import CameraEvent
 from vigil.cameras.recording import RecordingSettings
 from vigil.clock import Clock
-from vigil.media.archive import seek, timeline
+from vigil.media.archive import reader, seek, timeline
+from vigil.media.archive.cursor import ArchiveCursor, Segment
 from vigil.media.archive.index import ArchiveIndex, Reconciled
+from vigil.media.archive.reader import Chunk
 from vigil.media.archive.retention import Retention
 from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
@@ -160,6 +165,42 @@ class MediaService:
         for recording in await self._archive.overlapping(camera_id, stream, from_ms, to_ms):
             found.append((recording, await self._fragments_of(recording)))
         return found
+
+    def cursor(self, camera_id: str, stream: StreamName) -> ArchiveCursor:
+        """For reading a stream's archive (playback, export, RTSP)."""
+        return ArchiveCursor(self, camera_id, stream)
+
+    async def segment(
+        self, camera_id: str, stream: str, time_ms: int, *, later: bool
+    ) -> Segment | None:
+        """The recorded file starting first after `time_ms` (`later`), or last at or before
+        it: from the index, or the file being written (which starts after every indexed one)."""
+        found = await self._archive.neighbour(camera_id, stream, time_ms, later=later)
+        pipeline = self._ingests.get((camera_id, cast(StreamName, stream)))
+        written = pipeline.recorder.written_file() if pipeline is not None else None
+        if written is not None:
+            start = written.start_ms
+            on_side = start > time_ms if later else start <= time_ms
+            nearer = found is None or (start < found.start_ms if later else start >= found.start_ms)
+            if on_side and nearer:
+                return Segment(written.storage.id, written.path, start, list(written.fragments),
+                               writing=True)  # fmt: skip
+        if found is None:
+            return None
+        storage = self._storages.get(found.storage_id)
+        fragments = await self._fragments_of(found)
+        path = storage.root / found.path if storage is not None else Path(found.path)
+        return Segment(found.storage_id, path, found.start_ms, fragments or [], writing=False)
+
+    async def read(self, segment: Segment, fragment: FragmentInfo, keyframes_only: bool) -> Chunk:
+        """One fragment of a recorded file, read in its storage's threads."""
+        storage = self._storages.get(segment.storage_id)
+        if storage is None or not storage.indexed:
+            raise OSError(errno.ENODEV, "the storage is not online")
+        if segment.tracks is None:
+            segment.tracks = await storage.run(reader.read_tracks, segment.path)
+        return await storage.run(reader.read_chunk, segment.path, segment.tracks,
+                                 segment.start_ms, fragment, keyframes_only)  # fmt: skip
 
     async def _fragments_of(self, recording: Recording) -> list[FragmentInfo] | None:
         duration = recording.end_ms - recording.start_ms

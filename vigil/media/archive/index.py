@@ -51,6 +51,14 @@ class ArchiveIndex:
             lambda conn: store.overlapping(conn, camera_id, stream, from_ms, to_ms)
         )
 
+    async def neighbour(
+        self, camera_id: str, stream: str, time_ms: int, *, later: bool
+    ) -> Recording | None:
+        """The recording starting first after `time_ms` (`later`), or last at or before it."""
+        return await self._db.run(
+            lambda conn: store.neighbour(conn, camera_id, stream, time_ms, later=later)
+        )
+
     async def set_fragments(self, recording: Recording, packed: bytes) -> None:
         await self._db.transaction(
             lambda conn: store.set_fragments(conn, recording.storage_id, recording.path, packed)

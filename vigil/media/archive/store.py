@@ -129,6 +129,20 @@ def ended_before(
     return [Recording(*row) for row in rows]
 
 
+def neighbour(
+    conn: sqlite3.Connection, camera_id: str, stream: str, time_ms: int, *, later: bool
+) -> Recording | None:
+    """The recording of a stream that starts first after `time_ms` (`later`), or last at or
+    before it."""
+    condition, order = ("start_ms > ?", "ASC") if later else ("start_ms <= ?", "DESC")
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM recordings "  # noqa: S608
+        f"WHERE camera_id = ? AND stream = ? AND {condition} ORDER BY start_ms {order} LIMIT 1",
+        (camera_id, stream, time_ms),
+    ).fetchone()
+    return Recording(*row) if row is not None else None
+
+
 def oldest_on(conn: sqlite3.Connection, storage_id: str, limit: int) -> list[Recording]:
     """The oldest recordings of a storage, of all its cameras."""
     rows = conn.execute(
