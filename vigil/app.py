@@ -23,6 +23,7 @@ from vigil.api.access import RULES, Access, check_every_route_has_a_rule
 from vigil.api.context import ApiContext
 from vigil.api.endpoints import VigilApi
 from vigil.api.errors import install_error_handlers
+from vigil.api.rtsp import RtspAccess
 from vigil.auth import store as auth_store
 from vigil.auth.accounts import Accounts
 from vigil.auth.audit import AuditTrail
@@ -42,6 +43,7 @@ from vigil.clock import Clock
 from vigil.config import ServerConfig
 from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.retention import Retention
+from vigil.media.rtsp.service import RtspService
 from vigil.media.service import MediaService
 from vigil.media.storage.models import StorageRecord
 from vigil.media.storage.pool import StoragePool
@@ -77,6 +79,7 @@ class VigilServer:
         media: MediaService,
         events: CameraEvents,
         ptz: PtzControl,
+        rtsp: RtspService | None,
         db: Database,
         lock: TextIO,
     ) -> None:
@@ -84,6 +87,7 @@ class VigilServer:
         self._media = media
         self._events = events
         self._ptz = ptz
+        self._rtsp = rtsp
         self._db = db
         self._lock = lock
 
@@ -94,16 +98,20 @@ class VigilServer:
         db = Database(config.database_path)
         try:
             await db.open()
-            app, media, events, ptz = await _build(config, clock, db)
+            app, media, events, ptz, rtsp = await _build(config, clock, db)
             await media.start()
             await events.start()
+            if rtsp is not None:
+                await rtsp.start()
         except BaseException:
             await db.close()
             lock.close()
             raise
-        return cls(app, media, events, ptz, db, lock)
+        return cls(app, media, events, ptz, rtsp, db, lock)
 
     async def close(self) -> None:
+        if self._rtsp is not None:
+            await self._rtsp.stop()
         await self._ptz.close()
         await self._events.stop()
         await self._media.stop()
@@ -113,7 +121,7 @@ class VigilServer:
 
 async def _build(
     config: ServerConfig, clock: Clock, db: Database
-) -> tuple[FastAPI, MediaService, CameraEvents, PtzControl]:
+) -> tuple[FastAPI, MediaService, CameraEvents, PtzControl, RtspService | None]:
     await db.migrate("auth", auth_store.MIGRATIONS)
     identity = await load_or_create_identity(db)
     document = SystemDocument(db)
@@ -204,6 +212,10 @@ async def _build(
         ),
     )
     access = Access(RULES, system, sessions, users)
+    rtsp = None
+    if config.rtsp_port:
+        gate = RtspAccess(access, ctx.login, sessions, cameras)
+        rtsp = RtspService(config.host, config.rtsp_port, media, gate)
 
     app = VigilApi(
         title="Vigil",
@@ -233,4 +245,4 @@ async def _build(
         "server ready",
         extra={"server_id": identity.id, "state": system.state(), "data": str(config.data_dir)},
     )
-    return app, media, events, ptz
+    return app, media, events, ptz, rtsp

@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=int, default=7001, help="HTTP port (default: 7001)")
     server.add_argument(
+        "--rtsp-port",
+        type=int,
+        default=7554,
+        help="RTSP port for standard players, live and archive (default: 7554; 0: off)",
+    )
+    server.add_argument(
         "--discovery-address",
         type=_ipv4,
         action="append",
@@ -177,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data_dir=args.data,
                 host=args.host,
                 port=args.port,
+                rtsp_port=args.rtsp_port,
                 discovery_addresses=tuple(args.discovery_address),
             )
             asyncio.run(serve(server))
