@@ -1,6 +1,7 @@
 """The server's RTSP out, pulled by Debian's ffprobe and ffmpeg as any player would: live and
 archive of a simulated camera, with its sound, behind the users' passwords and rights."""
 
+import itertools
 import json
 import re
 import subprocess
@@ -16,7 +17,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.media.test_recording import recording
+from tests.media.test_recording import _timeline, recording
 from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user
 from tests.testcamera.ffmpeg import decode_errors, record, record_command
 from tests.testcamera.process import TestCameraProcess
@@ -82,8 +83,9 @@ def serving(
         yield server, owner, camera_id
 
 
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
 def test_live_pull_shows_the_camera_codec_size_and_sound_and_decodes(
-    tmp_path: Path, serving: tuple[ServerProcess, httpx.Client, str]
+    tmp_path: Path, serving: tuple[ServerProcess, httpx.Client, str], transport: str
 ) -> None:
     server, owner, camera_id = serving
     stats = owner.get(f"/cameras/{camera_id}").json()["streams"]["main"]["stats"]
@@ -93,6 +95,139 @@ def test_live_pull_shows_the_camera_codec_size_and_sound_and_decodes(
     assert (audio["codec_type"], audio["codec_name"]) == ("audio", "aac")
     assert stats["audio"].startswith(f"aac {audio['sample_rate']} Hz")
     clip = tmp_path / "live.mkv"
-    record(_url(server, camera_id), clip, seconds=2)
+    record(_url(server, camera_id), clip, seconds=2, transport=transport)
     assert decode_errors(clip) == ""
     assert len(_caption_times_ms(clip)) >= 10
+
+
+def _recorded(owner: httpx.Client, camera_id: str) -> list[dict[str, int]]:
+    return _timeline(owner, camera_id, int(time.time() * 1000) - 3_600_000)
+
+
+def _ms_of_day(time_ms: int) -> int:
+    return time_ms % 86_400_000
+
+
+def _record_for(owner: httpx.Client, camera_id: str, seconds: float) -> None:
+    """Wait until the last recorded interval spans `seconds`."""
+
+    def long_enough() -> bool:
+        intervals = _recorded(owner, camera_id)
+        return bool(intervals) and intervals[-1]["end_ms"] - intervals[-1]["start_ms"] >= (
+            seconds * 1000
+        )
+
+    wait_for(long_enough, WAIT_S, f"{seconds} s of recording")
+
+
+def _pull_archive(
+    tmp_path: Path, server: ServerProcess, camera_id: str, start: str, seconds: float
+) -> Path:
+    """`seconds` of the archive from `start`, copied by ffmpeg; it decodes cleanly."""
+    clip = tmp_path / "archive.mkv"
+    record(_url(server, camera_id, query=f"?start={start}"), clip, seconds)
+    assert decode_errors(clip) == ""
+    return clip
+
+
+def test_archive_pull_starts_at_the_requested_time(
+    tmp_path: Path, serving: tuple[ServerProcess, httpx.Client, str]
+) -> None:
+    server, owner, camera_id = serving
+    _record_for(owner, camera_id, 4)
+    start_ms = _recorded(owner, camera_id)[0]["start_ms"] + 2_000
+    shown = _caption_times_ms(_pull_archive(tmp_path, server, camera_id, str(start_ms), 1.5))
+    start = _ms_of_day(start_ms)
+    # From the keyframe before the time asked for (a GOP is a second), then on from it.
+    assert start - 1_200 <= shown[0] <= start + 100, (shown[0], start)
+    assert any(abs(t - start) <= 100 for t in shown), (shown, start)
+    assert shown == sorted(shown)
+    assert shown[-1] >= start + 1_000
+
+
+def test_archive_pull_goes_on_across_a_gap_with_time_running_on(
+    tmp_path: Path, serving: tuple[ServerProcess, httpx.Client, str]
+) -> None:
+    server, owner, camera_id = serving
+    _record_for(owner, camera_id, 2)
+    # A pause ends the file at once: the archive has a gap, then another file.
+    assert owner.patch(f"/cameras/{camera_id}", json={"recording": {"mode": "off"}}).is_success
+    time.sleep(2)
+    assert owner.patch(f"/cameras/{camera_id}", json={"recording": {"mode": "always"}}).is_success
+    wait_for(lambda: len(_recorded(owner, camera_id)) == 2, WAIT_S, "a second file")
+    _record_for(owner, camera_id, 2)
+    first, second = _recorded(owner, camera_id)
+    start = datetime.fromtimestamp((first["end_ms"] - 1_000) / 1000, UTC).isoformat()
+    clip = _pull_archive(tmp_path, server, camera_id, start, 2.5)
+    shown = _caption_times_ms(clip)
+    jumps = [later - earlier for earlier, later in itertools.pairwise(shown)]
+    # The pictures on both sides of the gap, one after the other…
+    assert max(jumps) >= second["start_ms"] - first["end_ms"] - 200, jumps
+    assert shown[-1] >= _ms_of_day(second["start_ms"])
+    # …and in the clip's own time, no pause between them.
+    with av.open(str(clip)) as container:
+        times_s = [float(f.time) for f in container.decode(video=0) if f.time is not None]
+    assert max(b - a for a, b in itertools.pairwise(times_s)) < 0.2
+
+
+def _answer(server: ServerProcess, url: str, user: str | None, password: str | None) -> str:
+    """The head of the answer to a DESCRIBE of `url` with those credentials."""
+    with closing(Conversation(server.rtsp_port, user, password)) as rtsp:
+        return rtsp.ask(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n").split("\r\n\r\n")[0]
+
+
+def test_refusals_wrong_password_no_right_no_camera(
+    serving: tuple[ServerProcess, httpx.Client, str],
+) -> None:
+    server, owner, camera_id = serving
+    url = _url(server, camera_id, user="")
+    assert _answer(server, url, None, None).startswith("RTSP/1.0 401")
+    wrong = _answer(server, url, OWNER, "not the password")
+    assert wrong.startswith("RTSP/1.0 401")
+    assert 'WWW-Authenticate: Basic realm="Vigil"' in wrong
+    assert "401 Unauthorized" in _probe(_url(server, camera_id, password="wrong")).stderr
+    failed = owner.get("/audit", params={"action": "login.failed"}).json()["entries"]
+    assert failed
+    assert failed[0]["user_name"] == OWNER
+    # A role with the rights but not this camera; one with the camera but no playback.
+    blind = owner.post(
+        "/roles",
+        json={
+            "name": "Blind",
+            "functions": ["live_view", "playback"],
+            "resources": {"cameras": []},
+        },
+    ).json()["id"]
+    add_user(owner, "blind", blind)
+    live_only = owner.post(
+        "/roles", json={"name": "Live", "functions": ["live_view"], "resources": {"cameras": "all"}}
+    ).json()["id"]
+    add_user(owner, "live", live_only)
+    assert _answer(server, url, "blind", USER_PASSWORD).startswith("RTSP/1.0 403")
+    assert _answer(server, url, "live", USER_PASSWORD).startswith("RTSP/1.0 200")
+    archive = _url(server, camera_id, user="", query=f"?start={int(time.time() * 1000)}")
+    assert _answer(server, archive, "live", USER_PASSWORD).startswith("RTSP/1.0 403")
+    assert (
+        "403 Forbidden"
+        in _probe(_url(server, camera_id, user="blind", password=USER_PASSWORD)).stderr
+    )
+    unknown = _url(server, "no-such-camera", user="")
+    assert _answer(server, unknown, OWNER, OWNER_PASSWORD).startswith("RTSP/1.0 404")
+    assert "404 Not Found" in _probe(_url(server, "no-such-camera")).stderr
+
+
+def test_a_client_that_drops_leaves_no_viewer_behind(
+    tmp_path: Path, serving: tuple[ServerProcess, httpx.Client, str]
+) -> None:
+    server, owner, camera_id = serving
+    assert _viewers(owner, camera_id) == 0
+    pulling = subprocess.Popen(
+        record_command(_url(server, camera_id), tmp_path / "dropped.mkv", seconds=60),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: _viewers(owner, camera_id) == 1, WAIT_S, "the RTSP viewer")
+    finally:
+        pulling.kill()  # no TEARDOWN: the connection just ends
+        pulling.wait()
+    wait_for(lambda: _viewers(owner, camera_id) == 0, WAIT_S, "the viewer to be gone")

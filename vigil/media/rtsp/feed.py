@@ -13,8 +13,9 @@ end, owned by the RTSP service (`spawn`). A client that cannot keep up (its unse
 """
 
 import asyncio
+import contextlib
 import secrets
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,7 +46,7 @@ class Source(Protocol):
     async def tracks(self) -> Tracks | Response:
         """What the source will send, or why it has nothing (404, 503…)."""
 
-    def frames(self) -> AsyncIterator[tuple[int, AnyFrame]]:
+    def frames(self) -> AsyncGenerator[tuple[int, AnyFrame], None]:
         """The frames to send, in order, each with its time on the session's timeline (ms),
         when they are due: a paced source sleeps until then."""
 
@@ -96,10 +97,13 @@ class _Sender:
 class Feed:
     """A session's mount: track 0 the video, track 1 the sound (when the source has any)."""
 
-    def __init__(self, source: Source, title: str, spawn: Spawn) -> None:
+    def __init__(
+        self, source: Source, title: str, spawn: Spawn, on_end: Callable[["Feed"], object]
+    ) -> None:
         self._source = source
         self._title = title
         self._spawn = spawn
+        self._on_end = on_end  # the source has no more: the session ends
         self._tracks: Tracks | None = None
         self._video = _Sender(rtp.CLOCK_RATE)
         self._audio: _Sender | None = None
@@ -152,11 +156,13 @@ class Feed:
 
     # --- sending ------------------------------------------------------------------------
     async def _run(self) -> None:
-        async for session_ms, frame in self._source.frames():
-            if type(frame) is Frame:
-                self._send_picture(session_ms, frame)
-            elif type(frame) is AudioFrame:
-                self._send_sound(session_ms, frame)
+        async with contextlib.aclosing(self._source.frames()) as frames:
+            async for session_ms, frame in frames:
+                if type(frame) is Frame:
+                    self._send_picture(session_ms, frame)
+                elif type(frame) is AudioFrame:
+                    self._send_sound(session_ms, frame)
+        self._on_end(self)
 
     def _send_picture(self, session_ms: int, frame: Frame) -> None:
         tracks = self._tracks

@@ -203,7 +203,8 @@ class RtspServer:
         return self._port
 
     def drop_connections(self, mount: Mount | None = None) -> int:
-        """Close the connections of `mount`'s sessions (of all, if None): a fault on demand."""
+        """Close the connections of `mount`'s sessions (of all, if None): a fault on demand,
+        or the end of what a mount had to send."""
         dropped = 0
         for session in list(self._sessions.values()):
             if mount is None or session.mount is mount:

@@ -107,7 +107,8 @@ class RtspService:
             status = _STATUS.get(type(err), 403)
             challenge = [("WWW-Authenticate", f'Basic realm="{REALM}"')] if status == 401 else []
             return Response(status, challenge)
-        feed = Feed(self._source(target), f"{target.camera_id}/{target.stream}", self._spawn)
+        title = f"{target.camera_id}/{target.stream}"
+        feed = Feed(self._source(target), title, self._spawn, self._server.drop_connections)
         if request.method == "DESCRIBE" or (
             request.method == "SETUP" and "session" not in request.headers
         ):

@@ -9,7 +9,7 @@ gap it skips ahead: the timeline goes on one frame interval after the last pictu
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 from vigil.media.archive.cursor import ArchiveCursor, Gap
 from vigil.media.archive.reader import Chunk
@@ -38,7 +38,7 @@ class LiveSource:
         sound = next((f.config for f in gop if type(f) is AudioFrame), None)
         return Tracks(gop[0].config, sound)
 
-    async def frames(self) -> AsyncIterator[tuple[int, AnyFrame]]:
+    async def frames(self) -> AsyncGenerator[tuple[int, AnyFrame], None]:
         """Until the stream is no longer served here; follows a hub that is replaced."""
         loop = asyncio.get_running_loop()
         hub: Hub | None = None
@@ -97,7 +97,7 @@ class ArchiveSource:
                 return item
         return None
 
-    async def frames(self) -> AsyncIterator[tuple[int, AnyFrame]]:
+    async def frames(self) -> AsyncGenerator[tuple[int, AnyFrame], None]:
         loop = asyncio.get_running_loop()
         while True:
             chunk = self._ahead.pop(0) if self._ahead else await self._next_chunk()
