@@ -7,7 +7,9 @@ as issue 4's cameras) and a `vigil server` recording all of them, then measures 
    other; p50, p95 and the worst;
 2. CPU of the server for `--seconds` without viewers, then with one viewer on the sub stream
    of each of the N cameras (all in this process, reading everything); the difference is
-   what the viewers cost, in cores.
+   what the viewers cost, in cores;
+3. the same with one RTSP viewer per camera's sub stream (RTP interleaved on TCP; a bare
+   client in this process that logs in, plays the video track and reads everything).
 Prints one JSON object. Targets (issue 5): first frame <= 150 ms p95; 64 viewers <= 0.30 of
 one core.
 
@@ -16,10 +18,14 @@ Run: `python -m bench.delivery [--count 64] [--seconds 20] [--connects 50]`.
 
 import argparse
 import asyncio
+import base64
 import json
+import re
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +33,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench.cameras import issue4_cameras
 from bench.proc import cpu_seconds
-from tests.servers import ServerProcess
+from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
 
@@ -48,6 +54,12 @@ async def _first_frame_ms(url: str, token: str) -> float:
         return (time.perf_counter() - started) * 1000
 
 
+@dataclass(frozen=True)
+class _Viewer:
+    reading: "asyncio.Task[int]"  # gives the bytes received
+    close: Callable[[], Awaitable[None]]
+
+
 async def _read_all(websocket: ClientConnection) -> int:
     received = 0
     async for message in websocket:
@@ -55,31 +67,66 @@ async def _read_all(websocket: ClientConnection) -> int:
     return received
 
 
-async def _viewers_cost(
-    server: ServerProcess, token: str, camera_ids: list[str], seconds: float
-) -> dict[str, Any]:
-    """Server CPU without viewers, then with one viewer per camera's sub stream."""
-    pid = server.pid
+async def _live_viewer(server: ServerProcess, token: str, camera_id: str) -> _Viewer:
+    headers = {"Authorization": f"Bearer {token}"}
+    url = _live_url(server, camera_id, "sub")
+    websocket = await connect(url, additional_headers=headers, max_size=None)
+    return _Viewer(asyncio.create_task(_read_all(websocket)), websocket.close)
+
+
+async def _rtsp_viewer(server: ServerProcess, camera_id: str) -> _Viewer:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.rtsp_port)
+    credentials = base64.b64encode(f"{OWNER}:{OWNER_PASSWORD}".encode()).decode()
+
+    async def ask(lines: str) -> str:
+        writer.write(f"{lines}Authorization: Basic {credentials}\r\n\r\n".encode())
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        if not head.startswith("RTSP/1.0 200"):
+            raise RuntimeError(head.splitlines()[0])
+        if length := re.search(r"Content-Length: (\d+)", head):
+            await reader.readexactly(int(length[1]))
+        return head
+
+    url = f"rtsp://127.0.0.1:{server.rtsp_port}/cameras/{camera_id}/sub"
+    await ask(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n")
+    setup = await ask(f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\n"
+                      "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n")  # fmt: skip
+    session = re.search(r"Session: ([^;\r]+)", setup)
+    assert session is not None
+    await ask(f"PLAY {url} RTSP/1.0\r\nCSeq: 3\r\nSession: {session[1]}\r\n")
+
+    async def read_all() -> int:
+        received = 0
+        while chunk := await reader.read(65536):
+            received += len(chunk)
+        return received
+
+    async def close() -> None:
+        writer.close()
+        await writer.wait_closed()
+
+    return _Viewer(asyncio.create_task(read_all()), close)
+
+
+async def _cores(pid: int, seconds: float) -> float:
     start = cpu_seconds(pid)
     await asyncio.sleep(seconds)
-    idle = (cpu_seconds(pid) - start) / seconds
-    headers = {"Authorization": f"Bearer {token}"}
-    sockets = [
-        await connect(_live_url(server, c, "sub"), additional_headers=headers, max_size=None)
-        for c in camera_ids
-    ]
-    readers = [asyncio.create_task(_read_all(websocket)) for websocket in sockets]
+    return (cpu_seconds(pid) - start) / seconds
+
+
+async def _viewers_cost(
+    pid: int, idle: float, viewers: list[_Viewer], seconds: float
+) -> dict[str, Any]:
+    """Server CPU with `viewers`, against `idle` (its CPU without any)."""
     try:
         await asyncio.sleep(2.0)  # past every viewer's first burst
-        start = cpu_seconds(pid)
-        await asyncio.sleep(seconds)
-        viewing = (cpu_seconds(pid) - start) / seconds
+        viewing = await _cores(pid, seconds)
     finally:
-        for websocket in sockets:
-            await websocket.close()
-        received = await asyncio.gather(*readers, return_exceptions=True)
+        for viewer in viewers:
+            await viewer.close()
+        received = await asyncio.gather(*(v.reading for v in viewers), return_exceptions=True)
     return {
-        "viewers": len(sockets),
+        "viewers": len(viewers),
         "server_cores_without_viewers": round(idle, 3),
         "server_cores_with_viewers": round(viewing, 3),
         "viewers_cores": round(viewing - idle, 3),
@@ -101,7 +148,12 @@ async def _measure(
         "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
         "max_ms": round(times[-1], 1),
     }
-    return {"first_frame": first_frame, **await _viewers_cost(server, token, camera_ids, seconds)}
+    idle = await _cores(server.pid, seconds)
+    live = [await _live_viewer(server, token, c) for c in camera_ids]
+    live_cost = await _viewers_cost(server.pid, idle, live, seconds)
+    rtsp = [await _rtsp_viewer(server, c) for c in camera_ids]
+    rtsp_cost = await _viewers_cost(server.pid, idle, rtsp, seconds)
+    return {"first_frame": first_frame, **live_cost, "rtsp": rtsp_cost}
 
 
 def _serve(server: ServerProcess, cameras: TestCameraProcess, count: int) -> tuple[str, list[str]]:

@@ -69,8 +69,8 @@ class _Sender:
         return self.base + session_ms * self.clock_rate // 1000
 
     def send(self, payloads: list[bytes], timestamp: int, payload_type: int, at_ms: int) -> None:
-        """`payloads` of one frame at RTP time `timestamp`, which happened at `at_ms` on the
-        server's clock; the last carries the marker bit."""
+        """`payloads` of one frame at RTP time `timestamp`, which is `at_ms` on the server's
+        clock (on the session's timeline); the last carries the marker bit."""
         if self._last_report_ms is None or at_ms - self._last_report_ms >= SENDER_REPORT_EVERY_MS:
             self._last_report_ms = at_ms
             report = rtp.sender_report(
@@ -109,6 +109,9 @@ class Feed:
         self._audio: _Sender | None = None
         self._task: asyncio.Task[None] | None = None
         self._need_key = True
+        # The server's clock at the timeline's 0, for sender reports: they must run on with
+        # the RTP times across a gap the archive skips, or clients would put the gap back.
+        self._wall_origin_ms: int | None = None
 
     async def describe(self, host: str, session_tag: int) -> Response:
         tracks = await self.prepare()
@@ -180,14 +183,20 @@ class Feed:
             nals = (*frame.config.parameter_sets, *nals)
         payloads = list(rtp.packetize_units(codec, nals).payloads)
         timestamp = self._video.timestamp(session_ms)
-        self._video.send(payloads, timestamp, rtp.PAYLOAD_TYPE, frame.time_ms)
+        if self._wall_origin_ms is None:
+            self._wall_origin_ms = frame.time_ms - session_ms
+        wall_ms = self._wall_origin_ms + session_ms
+        self._video.send(payloads, timestamp, rtp.PAYLOAD_TYPE, wall_ms)
 
     def _send_sound(self, session_ms: int, frame: AudioFrame) -> None:
         audio, tracks = self._audio, self._tracks
         if audio is None or tracks is None or frame.config != tracks.audio:
             return
-        if self._need_key or session_ms < 0 or audio.backlog() > MAX_BACKLOG:
-            return  # no sound ahead of the first picture, nor for a client behind
+        wall_origin_ms = self._wall_origin_ms
+        if self._need_key or wall_origin_ms is None or session_ms < 0:
+            return  # no sound ahead of the first picture
+        if audio.backlog() > MAX_BACKLOG:
+            return
         timestamp = audio.timestamp(session_ms)
         follows = audio.last_timestamp
         if follows is not None and abs(timestamp - follows - frame.config.frame_samples) < (
@@ -196,7 +205,8 @@ class Feed:
             # Right after the one before: exactly one frame later, not the server clock's
             # rounding of it.
             timestamp = follows + frame.config.frame_samples
-        audio.send([rtp.aac_payload([frame.data])], timestamp, rtp.AAC_PAYLOAD_TYPE, frame.time_ms)
+        payload = rtp.aac_payload([frame.data])
+        audio.send([payload], timestamp, rtp.AAC_PAYLOAD_TYPE, wall_origin_ms + session_ms)
 
 
 class FeedTrack:

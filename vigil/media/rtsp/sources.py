@@ -99,6 +99,7 @@ class ArchiveSource:
 
     async def frames(self) -> AsyncGenerator[tuple[int, AnyFrame], None]:
         loop = asyncio.get_running_loop()
+        self._anchor = None  # after a PAUSE, on at real time from where it stopped
         while True:
             chunk = self._ahead.pop(0) if self._ahead else await self._next_chunk()
             if chunk is None:  # the end, for now: the stream may still be recording
