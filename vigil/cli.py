@@ -15,6 +15,7 @@ from vigil.app import DataFolderInUse, VigilServer
 from vigil.clock import SystemClock
 from vigil.config import ServerConfig
 from vigil.logs import configure_logging
+from vigil.media.rtsp.service import RtspUnavailable
 from vigil.testcamera.config import TestCameraConfig
 from vigil.testcamera.errors import SimulatorError
 from vigil.testcamera.runner import build_cameras, run
@@ -187,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 discovery_addresses=tuple(args.discovery_address),
             )
             asyncio.run(serve(server))
-        except DataFolderInUse as err:
+        except (DataFolderInUse, RtspUnavailable) as err:
             logger.error("cannot start", extra={"reason": str(err)})
             return 1
     elif args.command == "testcamera":

@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from vigil.media.rtsp.messages import (
     MAX_HEADER_BYTES,
@@ -43,6 +43,7 @@ REQUEST_TIMEOUT_S = 30
 # Bounds against clients that open sessions without end: a real camera serves a handful.
 MAX_SESSIONS_PER_CONNECTION = 8
 MAX_SESSIONS = 4096
+STOP_WAIT_S = 5.0
 METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 
 
@@ -120,6 +121,7 @@ class Session:
 class Connection:
     writer: asyncio.StreamWriter
     address: str  # the client's
+    handler: "asyncio.Task[Any] | None"  # the task reading its requests
     sessions: set[str] = field(default_factory=set)
 
 
@@ -197,6 +199,11 @@ class RtspServer:
                 transport.close()
         if self._server is not None:
             await self._server.wait_closed()
+        # Each connection's handler ends at once on its closed connection; it may still be
+        # telling the catalog (which logs the client out).
+        handlers = [c.handler for c in self._connections if c.handler is not None]
+        if handlers:
+            await asyncio.wait(handlers, timeout=STOP_WAIT_S)
 
     @property
     def port(self) -> int:
@@ -216,7 +223,8 @@ class RtspServer:
     # --- connections ------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
-        connection = Connection(writer, str(peer[0]) if peer else "unknown")
+        address = str(peer[0]) if peer else "unknown"
+        connection = Connection(writer, address, asyncio.current_task())
         self._connections.add(connection)
         try:
             while True:
@@ -245,9 +253,9 @@ class RtspServer:
         finally:
             for session_id in list(connection.sessions):
                 self._end_session(session_id)
-            self._connections.discard(connection)
             writer.close()
             await self._catalog.closed(connection)
+            self._connections.discard(connection)
 
     async def _answer(self, request: Request, connection: Connection) -> Response:
         if request.version != "RTSP/1.0":

@@ -42,6 +42,10 @@ _STATUS: dict[type[VigilError], int] = {
 }
 
 
+class RtspUnavailable(Exception):
+    """The RTSP port cannot be listened on (taken by another program, say)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """What an RTSP URL names."""
@@ -65,6 +69,7 @@ class RtspService:
     def __init__(self, host: str, port: int, media: MediaService, gate: Gate) -> None:
         self._media = media
         self._gate = gate
+        self._port = port
         self._server = RtspServer(host, port, self)
         self._feeds: set[asyncio.Task[None]] = set()
 
@@ -73,7 +78,10 @@ class RtspService:
         return self._server.port
 
     async def start(self) -> None:
-        await self._server.start()
+        try:
+            await self._server.start()
+        except OSError as err:
+            raise RtspUnavailable(f"cannot serve RTSP on port {self._port}: {err}") from err
 
     async def stop(self) -> None:
         await self._server.stop()
