@@ -35,8 +35,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy vigil
 
+# Two workers (the machine has two cores); tests that share a fixed port share a worker.
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck pytest
 

@@ -66,6 +66,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("DELETE", "/cameras/{camera_id}/ptz/presets/{token}"): OPERATORS,
     # WebSockets (method WS), listed by the server under the OpenAPI schema's x-websockets.
     ("WS", "/cameras/{camera_id}/live"): EVERYONE,
+    ("WS", "/playback"): EVERYONE,
     ("GET", "/storages"): ADMINS,
     ("POST", "/storages"): ADMINS,
     ("GET", "/storages/{storage_id}"): ADMINS,

@@ -13,6 +13,7 @@ from vigil.api import audit as audit_api
 from vigil.api import camera_events as camera_events_api
 from vigil.api import cameras as cameras_api
 from vigil.api import live as live_api
+from vigil.api import playback as playback_api
 from vigil.api import ptz as ptz_api
 from vigil.api import roles as roles_api
 from vigil.api import server as server_api
@@ -234,6 +235,7 @@ async def _build(
         audit_api,
         cameras_api,
         live_api,
+        playback_api,
         camera_events_api,
         ptz_api,
         storages_api,

@@ -83,6 +83,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}/go"): Rule(function=Function.PTZ),
     ("DELETE", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}"): Rule(function=Function.PTZ),
     (WEBSOCKET, f"{API}/cameras/{{camera_id}}/live"): Rule(function=Function.LIVE_VIEW),
+    (WEBSOCKET, f"{API}/playback"): Rule(function=Function.PLAYBACK),
     # RTSP (vigil/api/rtsp.py): live and archive of a camera the role may see.
     (RTSP, RTSP_LIVE): Rule(function=Function.LIVE_VIEW),
     (RTSP, RTSP_ARCHIVE): Rule(function=Function.PLAYBACK),

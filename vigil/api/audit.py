@@ -7,10 +7,10 @@ from fastapi import APIRouter, Query
 from vigil.api.access import CallerDep
 from vigil.api.context import ApiContext
 from vigil.api.schemas.audit import AuditEntry, AuditPage
+from vigil.api.schemas.common import MAX_TIME_MS
 from vigil.auth.store import AuditFilter
 
 # Beyond any real time and within SQLite's 64-bit integers.
-MAX_MS = 2**53
 
 
 def router(ctx: ApiContext) -> APIRouter:
@@ -20,14 +20,16 @@ def router(ctx: ApiContext) -> APIRouter:
     async def audit(
         _: CallerDep,
         from_ms: Annotated[
-            int | None, Query(ge=0, le=MAX_MS, description="from (inclusive)")
+            int | None, Query(ge=0, le=MAX_TIME_MS, description="from (inclusive)")
         ] = None,
         to_ms: Annotated[
-            int | None, Query(ge=0, le=MAX_MS, description="until (exclusive)")
+            int | None, Query(ge=0, le=MAX_TIME_MS, description="until (exclusive)")
         ] = None,
         user: Annotated[str | None, Query(max_length=64, description="user name")] = None,
         action: Annotated[str | None, Query(max_length=64, description="e.g. login")] = None,
-        before_id: Annotated[int | None, Query(ge=1, le=MAX_MS, description="next page")] = None,
+        before_id: Annotated[
+            int | None, Query(ge=1, le=MAX_TIME_MS, description="next page")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> AuditPage:
         """Entries newest first, filtered by time range, user and action, a page at a time."""

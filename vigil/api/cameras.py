@@ -23,14 +23,13 @@ from vigil.api.schemas.cameras import (
     discovered_out,
     recording_file_out,
 )
-from vigil.api.schemas.common import changes_of
+from vigil.api.schemas.common import MAX_TIME_MS, changes_of
 from vigil.cameras.models import Camera, StreamName
 from vigil.errors import InvalidInput, NotFound
 from vigil.media.service import STREAMS
 
 MAX_TIMELINE_MS = 400 * 86_400_000
 MAX_RECORDINGS_MS = 86_400_000
-MAX_TIME_MS = 2**53  # beyond what clients' numbers (JavaScript's) hold exactly
 
 
 def router(ctx: ApiContext) -> APIRouter:

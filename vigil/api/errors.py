@@ -64,6 +64,14 @@ async def close_with_error(
         pass  # the client left first
 
 
+def error_message(exc: errors.VigilError) -> dict[str, Any]:
+    """A refusal that leaves a WebSocket open (a bad command): the same body as a closing one."""
+    extra: dict[str, Any] = dict(exc.extra)
+    if exc.field is not None:
+        extra["field"] = exc.field
+    return {"type": "error", "code": exc.code, "message": exc.message, **extra}
+
+
 def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> JSONResponse:

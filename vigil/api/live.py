@@ -33,7 +33,7 @@ def router(ctx: ApiContext) -> APIRouter:
     ) -> None:
         """A stream's live video: text messages (init, status, error) and fMP4 binaries."""
         visible_camera(ctx, caller, camera_id)
-        playable = _playable(codecs)
+        playable = playable_codecs(codecs)
         now = ctx.media.stream_now(camera_id, stream)
         if now.gone is not None:
             raise NotFound(now.gone)
@@ -62,7 +62,7 @@ def router(ctx: ApiContext) -> APIRouter:
     return api
 
 
-def _playable(codecs: str) -> frozenset[Codec]:
+def playable_codecs(codecs: str) -> frozenset[Codec]:
     """The client's `codecs` query: the codecs it can play, e.g. `h264,h265`."""
     names = {name.strip().lower() for name in codecs.split(",") if name.strip()}
     unknown = names - CODECS.keys()

@@ -4,10 +4,13 @@ import unicodedata
 from pathlib import PurePosixPath
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from vigil.auth.users import validate_password
 from vigil.errors import InvalidInput
+
+MAX_TIME_MS = 2**53  # beyond what clients' numbers (JavaScript's) hold exactly
+EpochMs = Annotated[int, Field(ge=0, le=MAX_TIME_MS)]  # a time: milliseconds since 1970, UTC
 
 # Control, format (e.g. bidirectional overrides), private-use and surrogate code points: the
 # last are what undecodable bytes and lone "\ud800" escapes turn into, and cannot be stored.

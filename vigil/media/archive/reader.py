@@ -42,6 +42,7 @@ class Chunk:
     sound: list[AudioFrame]
     start_ms: int
     end_ms: int
+    audio: AudioConfig | None  # the file's sound track (None: it has none)
 
     @property
     def keyframe(self) -> bool:
@@ -119,7 +120,8 @@ def _read_chunk(
     if keyframes_only:
         duration_ticks = video.samples[0][0]
         end_ms = frames[0].time_ms + duration_ticks // TICKS_PER_MS
-    return Chunk(frames, sound, frames[0].time_ms, max(end_ms, frames[0].time_ms + 1))
+    end_ms = max(end_ms, frames[0].time_ms + 1)
+    return Chunk(frames, sound, frames[0].time_ms, end_ms, tracks.audio)
 
 
 def _pictures(

@@ -1,0 +1,372 @@
+"""Playback over a WebSocket, against a server recording simulated cameras: what a Media
+Source Extensions player is sent starts at the time sought, plays at the speed asked (every
+picture, or keyframes only when fast or in reverse), pauses and steps, tells gaps, keeps two
+cameras on one clock, and refuses bad commands without ending the session."""
+
+import io
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import av
+import httpx
+import numpy as np
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from tests.media.test_recording import _timeline
+from tests.servers import ServerProcess, add_user
+from tests.testcamera.process import TestCameraProcess
+from tests.waiting import wait_for
+from vigil.testcamera.video.caption import read_caption
+
+WAIT_S = 30.0
+RECORDED_S = 12  # recorded before the first test
+
+
+@dataclass
+class Site:
+    server: ServerProcess
+    owner: httpx.Client
+    cameras: list[str]
+    started_ms: int
+    camera: TestCameraProcess
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One server recording two simulated cameras, shared by the module's tests (each test
+    plays what was recorded before it)."""
+    folder = tmp_path_factory.mktemp("playback")
+    with (
+        TestCameraProcess(folder, count=2) as camera,
+        ServerProcess(folder / "server") as server,
+    ):
+        camera.start(timeout_s=120)
+        server.start()
+        server.create_system()
+        with server.login() as owner:
+            started_ms = int(time.time() * 1000)
+            ids = []
+            for n in (1, 2):
+                url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam{n}/main"
+                answer = owner.post("/cameras", json={"name": f"Cam {n}", "main_url": url})
+                assert answer.status_code == 201, answer.text
+                ids.append(answer.json()["id"])
+            for camera_id in ids:
+                wait_for(lambda c=camera_id: _recorded_s(owner, c, started_ms) >= RECORDED_S,
+                         RECORDED_S + WAIT_S, "recordings")  # fmt: skip
+            yield Site(server, owner, ids, started_ms, camera)
+
+
+def _recorded_s(owner: httpx.Client, camera_id: str, since_ms: int) -> float:
+    spans = _timeline(owner, camera_id, since_ms)
+    return sum(s["end_ms"] - s["start_ms"] for s in spans) / 1000
+
+
+@dataclass
+class Track:
+    """What one camera of a session was sent: its timelines' data, as a player keeps it."""
+
+    timelines: list[bytearray] = field(default_factory=list)
+    inits: list[dict[str, Any]] = field(default_factory=list)
+    fragments: int = 0
+    counts: list[int] = field(default_factory=list)  # fragments per timeline
+    init_segment_next: bool = False
+
+
+class Player:
+    def __init__(self, websocket: ClientConnection, cameras: int) -> None:
+        self.websocket = websocket
+        self.tracks = [Track() for _ in range(cameras)]
+        self.messages: list[dict[str, Any]] = []
+        self._init_for: int | None = None
+
+    def send(self, **command: Any) -> None:
+        self.websocket.send(json.dumps(command))
+
+    def receive(self, timeout: float = WAIT_S) -> dict[str, Any] | None:
+        """The next message: text decoded (and kept); binaries filed with their camera."""
+        message = self.websocket.recv(timeout=timeout)
+        if isinstance(message, str):
+            decoded: dict[str, Any] = json.loads(message)
+            self.messages.append(decoded)
+            if decoded["type"] == "init":
+                track = self.tracks[decoded["camera"]]
+                track.inits.append(decoded)
+                if decoded["reset"] or not track.timelines:
+                    track.timelines.append(bytearray())
+                    track.counts.append(0)
+                track.init_segment_next = True
+            return decoded
+        track = self.tracks[message[0]]
+        track.timelines[-1] += message[1:]
+        if track.init_segment_next:
+            track.init_segment_next = False
+        else:
+            track.fragments += 1
+            track.counts[-1] += 1
+        return None
+
+    def until(self, done: Any, timeout: float = WAIT_S, what: str = "") -> float:
+        """Receive until `done(player)`; returns the seconds it took."""
+        started = time.monotonic()
+        while not done(self):
+            left = started + timeout - time.monotonic()
+            assert left > 0, f"timed out waiting for {what}; got {self.messages[-5:]}"
+            self.receive(timeout=left)
+        return time.monotonic() - started
+
+    def quiet_for(self, seconds: float) -> int:
+        """How many messages came in `seconds` (binary included)."""
+        count = 0
+        ends = time.monotonic() + seconds
+        while (left := ends - time.monotonic()) > 0:
+            try:
+                self.receive(timeout=left)
+            except TimeoutError:
+                break
+            count += 1
+        return count
+
+
+def _open(site: Site, client: httpx.Client | None = None, **query: Any) -> ClientConnection:
+    client = client or site.owner
+    query.setdefault("cameras", site.cameras[0])
+    url = f"ws://127.0.0.1:{site.server.port}/api/v1/playback?{urlencode(query)}"
+    headers = {"Authorization": client.headers["authorization"]}
+    return connect(url, additional_headers=headers, max_size=None, open_timeout=WAIT_S)
+
+
+@dataclass(frozen=True)
+class Shown:
+    media_ms: int  # on the session's timeline
+    keyframe: bool
+    clock_ms: int  # the camera's wall clock when it sent the picture (its caption), of the day
+
+
+def _pictures(data: bytes) -> list[Shown]:
+    shown = []
+    with av.open(io.BytesIO(bytes(data)), format="mp4") as container:
+        stream = container.streams.video[0]
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                assert isinstance(frame, av.VideoFrame)
+                luma = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height]
+                found = re.match(r"(\d\d):(\d\d):(\d\d)\.(\d{3})", read_caption(luma))
+                assert found is not None, read_caption(luma)
+                h, m, s, ms = (int(part) for part in found.groups())
+                media = round(float(frame.pts * stream.time_base) * 1000)
+                shown.append(Shown(media, frame.key_frame, ((h * 60 + m) * 60 + s) * 1000 + ms))
+    return shown
+
+
+def _of_day(time_ms: int) -> int:
+    return time_ms % 86_400_000
+
+
+def _shown_at(pictures: list[Shown], media_ms: int) -> Shown:
+    """The picture on screen at `media_ms`: the last one starting at or before it."""
+    return [p for p in pictures if p.media_ms <= media_ms][-1]
+
+
+def _fragments(count: int, camera: int = 0) -> Any:
+    return lambda player: player.tracks[camera].fragments >= count
+
+
+# A picture's caption is the camera's clock when it sent it; the server times it on arrival.
+CLOSE_MS = 120
+
+
+def test_play_starts_at_the_picture_of_the_time_sought_and_runs_at_normal_speed(
+    site: Site,
+) -> None:
+    target = site.started_ms + 5_000 + 20
+    with _open(site, time_ms=target) as websocket:
+        player = Player(websocket, 1)
+        player.until(_fragments(1), what="the first fragment")
+        init = player.tracks[0].inits[0]
+        assert init["mime"].startswith('video/mp4; codecs="avc1.')
+        assert init["reset"] is True
+        assert (init["width"], init["height"]) == (320, 240)
+        took = player.until(_fragments(100), what="100 fragments")
+    pictures = _pictures(player.tracks[0].timelines[0])
+    assert pictures[0].keyframe
+    first = _shown_at(pictures, 250)  # the sought picture shows at media time 250 ms
+    assert abs(first.clock_ms - _of_day(target)) <= CLOSE_MS
+    later = pictures[-1]
+    # Every picture, in order, a frame time apart on the media line as on the camera.
+    clocks = [p.clock_ms for p in pictures if p.media_ms >= 250]
+    assert clocks == sorted(clocks)
+    assert abs((later.media_ms - first.media_ms) - (later.clock_ms - first.clock_ms)) <= 80
+    # Sent at the pace of the picture, from the sought one on (the server sends 0.2 s ahead).
+    assert took >= (later.media_ms - 250) / 1000 - 0.3
+
+
+def test_a_seek_starts_a_new_timeline_at_the_picture_sought(site: Site) -> None:
+    with _open(site, time_ms=site.started_ms + 2_000) as websocket:
+        player = Player(websocket, 1)
+        player.until(_fragments(10), what="fragments")
+        target = site.started_ms + 8_000 + 330
+        player.send(command="seek", time_ms=target)
+        started = time.monotonic()
+        player.until(lambda p: p.tracks[0].counts[-1:] == [1] and len(p.tracks[0].counts) == 2,
+                     what="a new timeline")  # fmt: skip
+        assert time.monotonic() - started < 1.0  # the sought picture comes at once
+        player.until(_fragments(player.tracks[0].fragments + 30), what="more fragments")
+    pictures = _pictures(player.tracks[0].timelines[1])
+    assert pictures[0].keyframe
+    assert abs(_shown_at(pictures, 250).clock_ms - _of_day(target)) <= CLOSE_MS
+
+
+def test_fast_forward_and_reverse_send_keyframes_only(site: Site) -> None:
+    start = site.started_ms + 1_000
+    with _open(site, time_ms=start, speed=8) as websocket:
+        player = Player(websocket, 1)
+        took = player.until(_fragments(6), what="keyframes at 8x")
+        forward = _pictures(player.tracks[0].timelines[0])
+        player.send(command="play", speed=-4)
+        player.until(lambda p: len(p.tracks[0].counts) == 2 and p.tracks[0].counts[1] >= 3,
+                     what="keyframes in reverse")  # fmt: skip
+        backward = _pictures(player.tracks[0].timelines[1])
+    assert all(p.keyframe for p in forward + backward)
+    clocks = [p.clock_ms for p in forward]
+    assert clocks == sorted(clocks)
+    # 5 GOPs of archive (a keyframe a second) went by in well under 5 s.
+    assert (clocks[-1] - clocks[0]) >= 4_000
+    assert took < 4.0
+    back = [p.clock_ms for p in backward]
+    assert back == sorted(back, reverse=True)
+    assert [p.media_ms for p in backward] == sorted(p.media_ms for p in backward)
+
+
+def test_pause_stops_and_steps_move_one_picture(site: Site) -> None:
+    with _open(site, time_ms=site.started_ms + 3_000) as websocket:
+        player = Player(websocket, 1)
+        player.until(_fragments(20), what="fragments")
+        player.send(command="pause")
+        player.until(lambda p: any(m["type"] == "state" and not m["playing"]
+                                   for m in p.messages), what="paused")  # fmt: skip
+        player.quiet_for(0.5)  # what was sent ahead of the pause
+        before = player.tracks[0].fragments
+        assert player.quiet_for(1.5) == 0 or player.tracks[0].fragments == before
+        player.send(command="step", frames=1)
+        player.until(_fragments(before + 1), what="one picture")
+        player.quiet_for(0.5)
+        assert player.tracks[0].fragments == before + 1
+        shown = _pictures(player.tracks[0].timelines[0])
+        player.send(command="step", frames=-1)
+        player.until(lambda p: len(p.tracks[0].counts) == 2 and p.tracks[0].counts[1] >= 1,
+                     what="a new timeline")  # fmt: skip
+        player.quiet_for(0.5)
+        stepped_back = _pictures(player.tracks[0].timelines[1])
+    # Back one step: the picture before the last one shown.
+    assert stepped_back[-1].clock_ms == shown[-2].clock_ms
+    assert stepped_back[0].keyframe
+
+
+def test_a_gap_is_told_with_its_length_and_skipped(site: Site) -> None:
+    answer = httpx.post(f"{site.camera.url()}/control/fault/offline", json={"seconds": 5})
+    assert answer.status_code == 200, answer.text
+    went_off = int(time.time() * 1000)
+    wait_for(lambda: _recorded_after(site, went_off) >= 2, WAIT_S, "recording after the gap")
+    with _open(site, time_ms=went_off - 1_500) as websocket:
+        player = Player(websocket, 1)
+        player.until(lambda p: any(m["type"] == "gap" for m in p.messages), what="a gap")
+        gap = next(m for m in player.messages if m["type"] == "gap")
+        before = player.tracks[0].fragments
+        took = player.until(_fragments(before + 10), what="pictures after the gap")
+    assert gap["length_ms"] == gap["to_ms"] - gap["from_ms"]
+    assert 4_000 <= gap["length_ms"] <= 12_000
+    assert took < 3.0  # not waited out in real time
+    pictures = _pictures(player.tracks[0].timelines[0])
+    after = [p for p in pictures if p.clock_ms > _of_day(gap["from_ms"]) + 2_000]
+    assert after
+    assert after[0].keyframe
+
+
+def _recorded_after(site: Site, since_ms: int) -> float:
+    return _recorded_s(site.owner, site.cameras[0], since_ms + 8_000)
+
+
+def test_two_cameras_on_one_clock_show_the_same_instant(site: Site) -> None:
+    cameras = ",".join(site.cameras)
+    with _open(site, cameras=cameras, time_ms=site.started_ms + 4_000) as websocket:
+        player = Player(websocket, 2)
+        player.until(lambda p: _fragments(60, 0)(p) and _fragments(60, 1)(p), what="both")
+    first, second = (_pictures(track.timelines[0]) for track in player.tracks)
+    for media_ms in (250, 1000, 2000):
+        # Both cameras share the testcamera's clock: the pictures showing differ by a frame.
+        assert abs(_shown_at(first, media_ms).clock_ms - _shown_at(second, media_ms).clock_ms) <= 80
+
+
+def test_bad_commands_are_refused_and_the_session_goes_on(site: Site) -> None:
+    with _open(site, time_ms=site.started_ms + 1_000) as websocket:
+        player = Player(websocket, 1)
+        player.until(_fragments(1), what="a fragment")
+        for command, field_name in (
+            ({"command": "play", "speed": 20}, "speed"),
+            ({"command": "play", "speed": 0}, "speed"),
+            ({"command": "seek", "time_ms": int(time.time() * 1000) + 60_000}, "time_ms"),
+            ({"command": "seek"}, "time_ms"),
+            ({"command": "rewind"}, "command"),
+        ):
+            errors = _errors(player)
+            player.send(**command)
+            player.until(lambda p, n=errors: _errors(p) > n, what="an error")
+            error = [m for m in player.messages if m["type"] == "error"][-1]
+            assert (error["code"], error["field"]) == ("invalid_input", field_name), error
+        errors = _errors(player)
+        websocket.send("not json")
+        player.until(lambda p: _errors(p) > errors, what="an error")
+        count = player.tracks[0].fragments
+        player.until(_fragments(count + 10), what="playback going on")
+
+
+def _errors(player: Player) -> int:
+    return sum(1 for m in player.messages if m["type"] == "error")
+
+
+def _refusal(site: Site, client: httpx.Client | None = None, **query: Any) -> tuple[str, int]:
+    with _open(site, client, **query) as websocket:
+        message = json.loads(websocket.recv(timeout=WAIT_S))
+        with pytest.raises(ConnectionClosed) as closed:
+            websocket.recv(timeout=WAIT_S)
+    assert closed.value.rcvd is not None
+    return message["code"], closed.value.rcvd.code
+
+
+def test_refusals(site: Site) -> None:
+    now = int(time.time() * 1000)
+    owner = site.owner
+    live_only = owner.post("/roles", json={"name": "Guard", "functions": ["live_view"]})
+    elsewhere = owner.post(
+        "/roles",
+        json={"name": "Lobby", "functions": ["playback"],
+              "resources": {"cameras": [site.cameras[1]]}},
+    )  # fmt: skip
+    add_user(owner, "guard", live_only.json()["id"])
+    add_user(owner, "lobby", elsewhere.json()["id"])
+    refusals = {
+        "future": _refusal(site, time_ms=now + 60_000),
+        "speed": _refusal(site, time_ms=now, speed=17),
+        "unknown": _refusal(site, time_ms=now, cameras="nope"),
+        "65 cameras": _refusal(site, time_ms=now, cameras=",".join(f"c{n}" for n in range(65))),
+    }
+    for name in ("guard", "lobby"):
+        with site.server.login(name, "user password 1") as client:
+            both = ",".join(site.cameras)
+            refusals[name] = _refusal(site, client, time_ms=now, cameras=both)
+    assert refusals == {
+        "future": ("invalid_input", 4422),
+        "speed": ("invalid_input", 4422),
+        "unknown": ("not_found", 4404),
+        "65 cameras": ("invalid_input", 4422),
+        "guard": ("forbidden", 4403),  # no playback right
+        "lobby": ("not_found", 4404),  # one of the cameras is not the role's to see
+    }

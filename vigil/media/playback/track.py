@@ -1,0 +1,215 @@
+"""One camera of a playback session, along one timeline: recorded frames out as fMP4 fragments,
+each when the session clock says it is due.
+
+Forward at under 4x, every picture goes, with its sound at 1x; at 4x and above, and in
+reverse, only keyframes (one per recorded fragment). A timeline starts at the keyframe the
+sought frame depends on: the pictures before the sought one go out at once, squeezed into
+the last milliseconds before the clock's `START_MS` (decoded, barely shown), so the sought
+picture is on screen at once even while paused.
+
+A picture is held until the next one is read, which gives its duration; it goes out when due.
+"""
+
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from vigil.media import mp4, mse
+from vigil.media.archive.cursor import ArchiveCursor, Gap
+from vigil.media.archive.reader import Chunk
+from vigil.media.codecs import Codec
+from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
+from vigil.media.live import UnsupportedCodec
+from vigil.media.playback.clock import START_MS, SessionClock
+from vigil.media.playback.outputs import End, Fragment, GapOut, Output, TrackInit
+
+FAST = 4.0  # from this speed on, keyframes only
+MAX_PREROLL = 1_000  # pictures before the sought one (a GOP of 40 s at 25 fps)
+FIRST_FRAME_MS = 40  # how long a picture lasts when nothing follows it
+
+Send = Callable[[Output], Awaitable[None]]
+GapHandler = Callable[["PlaybackTrack", int], None]
+
+
+@dataclass(frozen=True)
+class _Tracks:
+    video: StreamConfig
+    audio: AudioConfig | None
+
+
+class PlaybackTrack:
+    def __init__(
+        self,
+        index: int,
+        cursor: ArchiveCursor,
+        clock: SessionClock,
+        codecs: frozenset[Codec],
+        send: Send,
+        on_gap: GapHandler,
+        target_ms: int,
+    ) -> None:
+        self.index = index
+        self._target_ms = target_ms
+        self._cursor = cursor
+        self._clock = clock
+        self._codecs = codecs
+        self._send = send
+        self._on_gap = on_gap
+        self.upcoming_ms: int | None = None  # the next picture, not yet sent (for a step)
+        self.shown_ms: int | None = None  # the last picture sent
+        self.waiting_for: int | None = None  # in a gap: archive time where it resumes
+        self.ended = False
+        self.media_end = 0  # where the last fragment sent ends on the media line
+        self._tracks: _Tracks | None = None
+        self._reset = True  # the first init of a timeline
+        self._sequence = 0
+        self._interval = FIRST_FRAME_MS
+        self._sound: deque[AudioFrame] = deque()
+        self._with_sound = clock.speed == 1.0
+        self._squeezed: deque[int] = deque()
+
+    async def run(self) -> None:
+        """Along the clock's timeline from the target, until the archive ends."""
+        clock, target_ms = self._clock, self._target_ms
+        fast = clock.reverse or abs(clock.speed) >= FAST
+        if await self._cursor.seek(target_ms) is None:
+            return await self._end(target_ms)
+        items = self._items(fast)
+        head = [] if fast else await self._preroll(items, target_ms)
+        preroll = sum(1 for c in head if isinstance(c, Chunk) for f in c.frames
+                      if f.time_ms < target_ms)  # fmt: skip
+        self._squeezed = _squeezed(preroll)
+        held: tuple[Frame, AudioConfig | None] | None = None
+        async for item in _chain(head, items):
+            if isinstance(item, Gap):
+                if held is not None:
+                    await self._out(*held, None)
+                    held = None
+                await self._gap(item)
+                continue
+            if self._with_sound:
+                self._sound.extend(item.sound)
+            for frame in item.frames:
+                if held is not None:
+                    await self._out(*held, frame.time_ms)
+                held = (frame, item.audio)
+                self.upcoming_ms = frame.time_ms
+        if held is not None:
+            await self._out(*held, None)
+        self.upcoming_ms = None
+        return await self._end(self.shown_ms if self.shown_ms is not None else target_ms)
+
+    async def _items(self, fast: bool) -> AsyncIterator[Chunk | Gap]:
+        while True:
+            item = await (self._cursor.previous() if self._clock.reverse
+                          else self._cursor.next(keyframes_only=fast))  # fmt: skip
+            if item is None:
+                return
+            yield item
+
+    async def _preroll(
+        self, items: AsyncIterator[Chunk | Gap], target_ms: int
+    ) -> list[Chunk | Gap]:
+        """The chunks up to the one holding the sought picture."""
+        head: list[Chunk | Gap] = []
+        count = 0
+        async for item in items:
+            head.append(item)
+            if isinstance(item, Gap) or item.frames[-1].time_ms >= target_ms:
+                break
+            count += len(item.frames)
+            if count >= MAX_PREROLL:
+                break
+        return head
+
+    async def _out(self, frame: Frame, audio: AudioConfig | None, next_ms: int | None) -> None:
+        clock = self._clock
+        squeezed = self._squeezed
+        if squeezed:
+            start = squeezed.popleft()
+            if squeezed:
+                end = squeezed[0]
+            else:  # the picture showing at the target: until the next one is due
+                end = START_MS if next_ms is None else max(START_MS, round(clock.media_of(next_ms)))
+        else:
+            await clock.wait_due(frame.time_ms)
+            start = max(0, round(clock.media_of(frame.time_ms)))
+            if next_ms is not None:
+                self._interval = max(1, abs(next_ms - frame.time_ms))
+                end = round(clock.media_of(next_ms))
+            else:
+                end = round(clock.media_of(frame.time_ms + self._interval * _sign(clock.speed)))
+        if frame.keyframe:
+            wanted = _Tracks(frame.config, audio if self._with_sound else None)
+            if wanted != self._tracks:
+                await self._start_tracks(wanted)
+        elif self._tracks is None or frame.config != self._tracks.video:
+            return  # not decodable without its keyframe
+        sound = self._sound_until(next_ms) if self._with_sound and not squeezed else []
+        self._sequence += 1
+        timed = Frame(start, frame.keyframe, frame.nals, frame.config, frame.size)
+        end = max(end, start + 1)
+        fragment = mp4.fragment(self._sequence, [timed], end, 0, sound)
+        self.media_end = max(self.media_end, end)
+        self.waiting_for = None
+        self.shown_ms = frame.time_ms
+        await self._send(Fragment(self.index, fragment.data))
+
+    def _sound_until(self, next_ms: int | None) -> list[AudioFrame]:
+        """The sound heard until the next picture (all that is left, at the last), timed on
+        the media line (1x: the same milliseconds, moved)."""
+        clock, sound, taken = self._clock, self._sound, []
+        while sound and (next_ms is None or sound[0].time_ms < next_ms):
+            frame = sound.popleft()
+            if self._tracks is not None and frame.config == self._tracks.audio:
+                media_ms = round(clock.media_of(frame.time_ms))
+                taken.append(AudioFrame(media_ms, frame.data, frame.config))
+        return taken
+
+    async def _start_tracks(self, tracks: _Tracks) -> None:
+        video = tracks.video
+        if video.codec not in self._codecs:
+            raise UnsupportedCodec(
+                f"camera {self.index}'s recording is {video.codec.upper()}, which this client "
+                "does not play; recordings are not transcoded",
+                codec=video.codec,
+            )
+        self._tracks = tracks
+        segment = mp4.init_segment(video, tracks.audio)
+        mime = mse.mime_type(video, tracks.audio)
+        reset, self._reset = self._reset, False
+        await self._send(TrackInit(self.index, mime, video.width, video.height, segment, reset))
+
+    async def _gap(self, gap: Gap) -> None:
+        await self._send(GapOut(self.index, gap.from_ms, gap.to_ms))
+        resume = gap.from_ms if self._clock.reverse else gap.to_ms
+        self.waiting_for = resume
+        self._sound.clear()
+        self._on_gap(self, resume)
+
+    async def _end(self, time_ms: int) -> None:
+        self.ended = True
+        self.waiting_for = None
+        self._on_gap(self, time_ms)  # the others may be waiting for this one
+        await self._send(End(self.index, time_ms))
+
+
+def _squeezed(count: int) -> deque[int]:
+    """Media times for `count` pictures before START_MS: a millisecond each, closer when
+    there are more of them than milliseconds."""
+    if count <= START_MS:
+        return deque(range(START_MS - count, START_MS))
+    return deque(n * START_MS // count for n in range(count))
+
+
+def _sign(value: float) -> int:
+    return -1 if value < 0 else 1
+
+
+async def _chain(
+    head: list[Chunk | Gap], rest: AsyncIterator[Chunk | Gap]
+) -> AsyncIterator[Chunk | Gap]:
+    for item in head:
+        yield item
+    async for item in rest:
+        yield item
