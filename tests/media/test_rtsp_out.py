@@ -21,8 +21,9 @@ from tests.media.test_recording import _timeline, recording
 from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user
 from tests.testcamera.ffmpeg import decode_errors, record, record_command
 from tests.testcamera.process import TestCameraProcess
-from tests.testcamera.rtsp_client import Conversation
+from tests.testcamera.rtsp_client import Conversation, session_of
 from tests.waiting import wait_for
+from vigil.media.rtsp.rtcp import sender_report
 from vigil.testcamera.video.caption import read_caption
 
 WAIT_S = 30.0
@@ -231,3 +232,32 @@ def test_a_client_that_drops_leaves_no_viewer_behind(
         pulling.kill()  # no TEARDOWN: the connection just ends
         pulling.wait()
     wait_for(lambda: _viewers(owner, camera_id) == 0, WAIT_S, "the viewer to be gone")
+
+
+def test_play_with_a_range_starts_that_far_into_the_archive(
+    serving: tuple[ServerProcess, httpx.Client, str],
+) -> None:
+    server, owner, camera_id = serving
+    _record_for(owner, camera_id, 4)
+    start_ms = _recorded(owner, camera_id)[0]["start_ms"] + 500
+    url = _url(server, camera_id, user="", query=f"?start={start_ms}")
+    with closing(Conversation(server.rtsp_port, OWNER, OWNER_PASSWORD)) as rtsp:
+        rtsp.ask_ok(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n")
+        setup = rtsp.ask_ok(f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\n"
+                            "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n")  # fmt: skip
+        play = rtsp.ask_ok(f"PLAY {url} RTSP/1.0\r\nCSeq: 3\r\n"
+                           f"Session: {session_of(setup)}\r\nRange: npt=2.5-\r\n")  # fmt: skip
+        assert "Range: npt=2.500-" in play
+        rtptime = re.search(r"rtptime=(\d+)", play)
+        assert rtptime is not None
+        packets = iter(rtsp.packet, None)
+        report = next(found for channel, data in packets
+                      if channel == 1 and (found := sender_report(data)) is not None)  # fmt: skip
+        first_rtp = next(data for channel, data in packets if channel == 0)
+    # RTP-Info's time is 2.5 s into the archive, as the report ahead of the first picture
+    # says in UTC…
+    assert report.rtp_timestamp == int(rtptime[1])
+    assert report.wall_us // 1000 == pytest.approx(start_ms + 2_500, abs=1)
+    # …and the first picture is the keyframe at or before it (a GOP is a second).
+    before_ms = (int(rtptime[1]) - int.from_bytes(first_rtp[4:8], "big")) % 2**32 // 90
+    assert 0 <= before_ms <= 1_200

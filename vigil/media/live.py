@@ -57,6 +57,7 @@ class StreamNow:
     online: bool
     reason: str  # why it is not online
     gone: str | None  # why it is no longer served here (deleted, disabled…): the session ends
+    audio: AudioConfig | None = None  # the sound the camera announced, if any
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,22 @@ class Tracks:
 
 
 class Source(Protocol):
+    npt_range: str  # what SDP says of the presentation's range: `now-` (live), `0-`
+
     async def tracks(self) -> Tracks | Response:
         """What the source will send, or why it has nothing (404, 503…)."""
 
     def frames(self) -> AsyncGenerator[tuple[int, AnyFrame], None]:
         """The frames to send, in order, each with its time on the session's timeline (ms),
         when they are due: a paced source sleeps until then."""
+
+    async def seek(self, offset_ms: int) -> bool:
+        """Let the next `frames` start `offset_ms` after the presentation's start; False for
+        a source that cannot (live)."""
+
+    def start_session_ms(self) -> int | None:
+        """Where the presentation's start (or the point sought) falls on the session's
+        timeline, if known."""
 
 
 class _Sender:
@@ -63,21 +73,22 @@ class _Sender:
         self.packets = 0
         self.octets = 0
         self.last_timestamp: int | None = None
-        self._last_report_ms: int | None = None
+        self.last_report_ms: int | None = None  # on the session's timeline; None: none yet
 
     def timestamp(self, session_ms: int) -> int:
         return self.base + session_ms * self.clock_rate // 1000
 
-    def send(self, payloads: list[bytes], timestamp: int, payload_type: int, at_ms: int) -> None:
-        """`payloads` of one frame at RTP time `timestamp`, which is `at_ms` on the server's
-        clock (on the session's timeline); the last carries the marker bit."""
-        if self._last_report_ms is None or at_ms - self._last_report_ms >= SENDER_REPORT_EVERY_MS:
-            self._last_report_ms = at_ms
-            report = rtp.sender_report(
-                self.ssrc, timestamp, self.packets, self.octets, "vigil", at_ms / 1000
-            )
-            for subscriber in self.subscribers:
-                subscriber.send_report(report)
+    def report(self, session_ms: int, wall_ms: int) -> None:
+        """A sender report pairing the RTP time of `session_ms` with `wall_ms`."""
+        report = rtp.sender_report(
+            self.ssrc, self.timestamp(session_ms), self.packets, self.octets, "vigil",
+            wall_ms / 1000,
+        )  # fmt: skip
+        for subscriber in self.subscribers:
+            subscriber.send_report(report)
+
+    def send(self, payloads: list[bytes], timestamp: int, payload_type: int) -> None:
+        """`payloads` of one frame at RTP time `timestamp`; the last carries the marker bit."""
         last = len(payloads) - 1
         packets = []
         for n, payload in enumerate(payloads):
@@ -109,9 +120,9 @@ class Feed:
         self._audio: _Sender | None = None
         self._task: asyncio.Task[None] | None = None
         self._need_key = True
-        # The server's clock at the timeline's 0, for sender reports: they must run on with
-        # the RTP times across a gap the archive skips, or clients would put the gap back.
+        # The server's clock at the timeline's 0, for sender reports.
         self._wall_origin_ms: int | None = None
+        self._run_start_ms: int | None = None  # where the current run of sending starts
 
     async def describe(self, host: str, session_tag: int) -> Response:
         tracks = await self.prepare()
@@ -124,6 +135,7 @@ class Feed:
             session_tag,
             VideoTrack(video.codec, video.parameter_sets, video.width, video.height),
             _audio_track(tracks.audio),
+            self._source.npt_range,
         )
         return Response(200, [("Content-Type", "application/sdp")], sdp.encode())
 
@@ -137,6 +149,12 @@ class Feed:
             if tracks.audio is not None:
                 self._audio = _Sender(tracks.audio.sample_rate)
         return self._tracks
+
+    async def seek(self, npt_s: float) -> float | None:
+        return npt_s if await self._source.seek(round(npt_s * 1000)) else None
+
+    def start_session_ms(self) -> int | None:
+        return self._source.start_session_ms()
 
     def track(self, index: int) -> "FeedTrack | None":
         if index == 0:
@@ -159,6 +177,10 @@ class Feed:
 
     # --- sending ------------------------------------------------------------------------
     async def _run(self) -> None:
+        self._run_start_ms = self._source.start_session_ms()
+        for sender in (self._video, self._audio):
+            if sender is not None:
+                sender.last_report_ms = None
         async with contextlib.aclosing(self._source.frames()) as frames:
             async for session_ms, frame in frames:
                 if type(frame) is Frame:
@@ -182,11 +204,10 @@ class Feed:
             # In band too, for clients that ignore the SDP's, and after a resolution change.
             nals = (*frame.config.parameter_sets, *nals)
         payloads = list(rtp.packetize_units(codec, nals).payloads)
-        timestamp = self._video.timestamp(session_ms)
         if self._wall_origin_ms is None:
             self._wall_origin_ms = frame.time_ms - session_ms
-        wall_ms = self._wall_origin_ms + session_ms
-        self._video.send(payloads, timestamp, rtp.PAYLOAD_TYPE, wall_ms)
+        self._report_if_due(self._video, session_ms, self._wall_origin_ms)
+        self._video.send(payloads, self._video.timestamp(session_ms), rtp.PAYLOAD_TYPE)
 
     def _send_sound(self, session_ms: int, frame: AudioFrame) -> None:
         audio, tracks = self._audio, self._tracks
@@ -205,8 +226,23 @@ class Feed:
             # Right after the one before: exactly one frame later, not the server clock's
             # rounding of it.
             timestamp = follows + frame.config.frame_samples
-        payload = rtp.aac_payload([frame.data])
-        audio.send([payload], timestamp, rtp.AAC_PAYLOAD_TYPE, wall_origin_ms + session_ms)
+        self._report_if_due(audio, session_ms, wall_origin_ms)
+        audio.send([rtp.aac_payload([frame.data])], timestamp, rtp.AAC_PAYLOAD_TYPE)
+
+    def _report_if_due(self, sender: _Sender, session_ms: int, wall_origin_ms: int) -> None:
+        """A sender report before a run's first packet and every SENDER_REPORT_EVERY_MS.
+
+        Its times run on the session's timeline (the server's clock, less the gaps the
+        archive skips), or clients would put the gaps back. The first of a run is of where
+        playing starts, as PLAY's RTP-Info is: ffmpeg places what it gets by the report."""
+        last = sender.last_report_ms
+        if last is not None and session_ms - last < SENDER_REPORT_EVERY_MS:
+            return
+        at_ms = (
+            self._run_start_ms if last is None and self._run_start_ms is not None else session_ms
+        )
+        sender.report(at_ms, wall_origin_ms + at_ms)
+        sender.last_report_ms = session_ms
 
 
 class FeedTrack:
@@ -218,10 +254,17 @@ class FeedTrack:
         self.ssrc = sender.ssrc
 
     def join_point(self) -> JoinPoint:
-        # The session's timeline starts at 0 with its first picture; the first packet sent
-        # carries the next sequence number.
+        """The next sequence number, and the RTP time of where playing starts (RFC 2326
+        §12.33: of the Range's start), as far as it is known: where the archive starts, or
+        the first picture (0 on the timeline) or where the last left off."""
         sender = self._sender
-        timestamp = sender.last_timestamp if sender.last_timestamp is not None else sender.base
+        start_ms = self._feed.start_session_ms()
+        if start_ms is not None:
+            timestamp = sender.timestamp(start_ms)
+        elif sender.last_timestamp is not None:
+            timestamp = sender.last_timestamp
+        else:
+            timestamp = sender.base
         return JoinPoint(0, sender.seq, timestamp & 0xFFFFFFFF)
 
     def add(self, subscriber: Subscriber, join: JoinPoint) -> None:

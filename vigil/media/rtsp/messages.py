@@ -21,6 +21,7 @@ REASONS = {
     455: "Method Not Valid in This State",
     459: "Aggregate Operation Not Allowed",
     461: "Unsupported Transport",
+    500: "Internal Server Error",
     501: "Not Implemented",
     503: "Service Unavailable",
     505: "RTSP Version Not Supported",

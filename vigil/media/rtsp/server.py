@@ -13,6 +13,7 @@ cameras, which free a session a client forgot.
 
 import asyncio
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -78,6 +79,10 @@ class Mount(Protocol):
         """The answer to DESCRIBE: the session description, or why there is none."""
 
     def track(self, index: int) -> Track | None: ...
+
+    async def seek(self, npt_s: float) -> float | None:
+        """PLAY's `Range: npt=S-`: start `npt_s` seconds into the presentation; where it
+        will start, or None for a presentation that cannot seek (live)."""
 
 
 class Catalog(Protocol):
@@ -239,7 +244,14 @@ class RtspServer:
                     continue
                 if not self._catalog.answers(message):
                     break
-                response = await self._answer(message, connection)
+                try:
+                    response = await self._answer(message, connection)
+                except BadRequest:
+                    raise
+                except Exception:
+                    logger.exception("answering an rtsp request failed",
+                                     extra={"method": message.method})  # fmt: skip
+                    response = Response(500)
                 writer.write(response.encode(message.cseq))
                 if response.status == 200 and message.method == "PLAY":
                     # Before any await: the pacer must not send the join frame in between.
@@ -262,7 +274,7 @@ class RtspServer:
             return Response(505)
         if request.method == "OPTIONS":
             return Response(200, [("Public", METHODS)])
-        if request.method not in _SESSION_METHODS and request.method not in ("DESCRIBE", "SETUP"):
+        if request.method not in (*_SESSION_METHODS, "DESCRIBE", "SETUP", "PLAY"):
             return Response(501, [("Public", METHODS)])
         found = await self._catalog.resolve(request, connection)
         if isinstance(found, Response):
@@ -271,6 +283,8 @@ class RtspServer:
             return await self._describe(request, found)
         if request.method == "SETUP":
             return self._setup(request, found, connection)
+        if request.method == "PLAY":
+            return await self._play(request)
         return _SESSION_METHODS[request.method](self, request)
 
     async def _describe(self, request: Request, mount: Mount) -> Response:
@@ -347,21 +361,22 @@ class RtspServer:
             session.last_seen = self._clock()
         return session
 
-    def _play(self, request: Request) -> Response:
+    async def _play(self, request: Request) -> Response:
         session = self._session(request)
         if session is None:
             return Response(454)
         if session.playing:  # already playing: nothing changes, no new starting point
             return Response(200, [("Session", session.id), ("Range", "npt=0.000-")])
+        asked = _npt_start(request.headers.get("range", ""))
+        start_s = await session.mount.seek(asked) if asked is not None else None
         session.joins = {index: track.join_point() for index, track, _ in session.on_air()}
         stream_url = request.stream_url
         rtp_info = ",".join(
             f"url={stream_url}/{track_control(index)};seq={join.seq};rtptime={join.rtp_timestamp}"
             for index, join in session.joins.items()
         )
-        return Response(
-            200, [("Session", session.id), ("Range", "npt=0.000-"), ("RTP-Info", rtp_info)]
-        )
+        npt = f"npt={start_s or 0:.3f}-"
+        return Response(200, [("Session", session.id), ("Range", npt), ("RTP-Info", rtp_info)])
 
     def _start_playing(self, request: Request) -> None:
         session = self._session(request)
@@ -425,8 +440,16 @@ class RtspServer:
                         session.connection.writer.close()
 
 
+_NPT_START = re.compile(r"npt\s*=\s*(\d{1,9}(?:\.\d{1,9})?)\s*-")
+
+
+def _npt_start(header: str) -> float | None:
+    """The start of a `Range: npt=S-[E]` header in seconds (None: none, or `now-`)."""
+    match = _NPT_START.match(header.strip())
+    return float(match[1]) if match else None
+
+
 _SESSION_METHODS: dict[str, Callable[[RtspServer, Request], Response]] = {
-    "PLAY": RtspServer._play,
     "PAUSE": RtspServer._pause,
     "TEARDOWN": RtspServer._teardown,
     "GET_PARAMETER": RtspServer._keep_alive,

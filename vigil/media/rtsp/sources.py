@@ -24,9 +24,17 @@ ARCHIVE_POLL_S = 0.5
 
 
 class LiveSource:
+    npt_range = "now-"
+
     def __init__(self, look: Callable[[], StreamNow]) -> None:
         self._look = look
         self._origin_ms: int | None = None
+
+    async def seek(self, offset_ms: int) -> bool:
+        return False
+
+    def start_session_ms(self) -> int | None:
+        return None
 
     async def tracks(self) -> Tracks | Response:
         now = self._look()
@@ -35,8 +43,9 @@ class LiveSource:
         gop = now.hub.last_gop if now.hub is not None else ()
         if not now.online or not gop or type(gop[0]) is not Frame:
             return Response(503)  # offline, or no keyframe yet: nothing to describe
-        sound = next((f.config for f in gop if type(f) is AudioFrame), None)
-        return Tracks(gop[0].config, sound)
+        # The camera's word for the sound, not the GOP's frames: a GOP may not have any yet,
+        # and DESCRIBE and SETUP must agree on the tracks.
+        return Tracks(gop[0].config, now.audio)
 
     async def frames(self) -> AsyncGenerator[tuple[int, AnyFrame], None]:
         """Until the stream is no longer served here; follows a hub that is replaced."""
@@ -66,9 +75,12 @@ class LiveSource:
 
 
 class ArchiveSource:
+    npt_range = "0-"  # from the time asked for
+
     def __init__(self, cursor: ArchiveCursor, start_ms: int) -> None:
         self._cursor = cursor
-        self._start_ms = start_ms
+        self._asked_ms = start_ms  # the presentation's start: PLAY's npt counts from it
+        self._start_ms = start_ms  # where playing (and pacing) starts
         self._ahead: list[Chunk] = []  # read to describe, not yet sent
         self._origin_ms: int | None = None
         self._skipped_ms = 0  # of gaps left out of the timeline
@@ -96,6 +108,35 @@ class ArchiveSource:
             elif item.frames:
                 return item
         return None
+
+    async def seek(self, offset_ms: int) -> bool:
+        start_ms = self._asked_ms + offset_ms
+        if start_ms == self._start_ms and self._origin_ms is None and self._ahead:
+            return True  # there already (described), and nothing sent yet
+        self._start_ms, self._ahead = start_ms, []
+        # The timeline goes on from the last picture sent, as after a gap.
+        self._after_gap = self._last_picture_ms is not None
+        if await self._cursor.seek(start_ms) is not None:
+            chunk = await self._next_chunk()
+            if chunk is not None:
+                self._ahead.append(chunk)
+        return True
+
+    def start_session_ms(self) -> int | None:
+        """Where the time playing starts from (asked for, or sought) falls on the session's
+        timeline: PLAY's RTP-Info pairs it with the Range's start. None when not known (no
+        chunk read ahead)."""
+        if not self._ahead:
+            return None
+        first_ms = self._ahead[0].frames[0].time_ms
+        origin, last = self._origin_ms, self._last_picture_ms
+        if origin is None or last is None:
+            first_session_ms = 0
+        elif self._after_gap:
+            first_session_ms = last - origin - self._skipped_ms + self._interval_ms
+        else:
+            first_session_ms = first_ms - origin - self._skipped_ms
+        return first_session_ms + self._start_ms - first_ms
 
     async def frames(self) -> AsyncGenerator[tuple[int, AnyFrame], None]:
         loop = asyncio.get_running_loop()

@@ -28,6 +28,9 @@ class Mount:
             return self.stream
         return self.audio if index == 1 else None
 
+    async def seek(self, npt_s: float) -> float | None:
+        return None  # a camera is live
+
     async def describe(self, host: str, session_tag: int) -> Response:
         encoded = self.stream.encoded
         profile = encoded.profile
