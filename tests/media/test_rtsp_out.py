@@ -217,6 +217,26 @@ def test_refusals_wrong_password_no_right_no_camera(
     assert "404 Not Found" in _probe(_url(server, "no-such-camera")).stderr
 
 
+def test_a_right_withdrawn_ends_the_session_at_its_next_request(
+    serving: tuple[ServerProcess, httpx.Client, str],
+) -> None:
+    server, owner, camera_id = serving
+    role_id = owner.post("/roles", json={"name": "Live", "functions": ["live_view"],
+                                         "resources": {"cameras": "all"}}).json()["id"]  # fmt: skip
+    add_user(owner, "live", role_id)
+    url = _url(server, camera_id, user="")
+    with closing(Conversation(server.rtsp_port, "live", USER_PASSWORD)) as rtsp:
+        rtsp.ask_ok(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n")
+        setup = rtsp.ask_ok(f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\n"
+                            "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n")  # fmt: skip
+        session = session_of(setup)
+        rtsp.ask_ok(f"PLAY {url} RTSP/1.0\r\nCSeq: 3\r\nSession: {session}\r\n")
+        wait_for(lambda: _viewers(owner, camera_id) == 1, WAIT_S, "the RTSP viewer")
+        assert owner.patch(f"/roles/{role_id}", json={"functions": []}).is_success
+        rtsp.send(f"GET_PARAMETER {url} RTSP/1.0\r\nCSeq: 4\r\nSession: {session}\r\n")
+        wait_for(lambda: _viewers(owner, camera_id) == 0, WAIT_S, "the session to end")
+
+
 def test_a_client_that_drops_leaves_no_viewer_behind(
     tmp_path: Path, serving: tuple[ServerProcess, httpx.Client, str]
 ) -> None:

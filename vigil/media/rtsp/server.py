@@ -278,6 +278,9 @@ class RtspServer:
             return Response(501, [("Public", METHODS)])
         found = await self._catalog.resolve(request, connection)
         if isinstance(found, Response):
+            session = self._session(request) if "session" in request.headers else None
+            if session is not None and found.status in (401, 403):
+                self._end_session(session.id)  # credentials or rights withdrawn meanwhile
             return found
         if request.method == "DESCRIBE":
             return await self._describe(request, found)
