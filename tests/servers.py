@@ -1,12 +1,15 @@
 """Real `vigil server` processes on free loopback ports, for tests (and later issues) to use."""
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.processes import VigilProcess
+from tests.testcamera.process import TestCameraProcess
 
 OWNER = "owner"
 OWNER_PASSWORD = "owner password 1"
@@ -93,3 +96,19 @@ def add_user(
     assert answer.status_code == 201, answer.text
     user_id: str = answer.json()["id"]
     return user_id
+
+
+@contextmanager
+def system_with_cameras(
+    folder: Path, count: int = 1
+) -> Iterator[tuple[ServerProcess, TestCameraProcess]]:
+    """A one-server system beside `count` simulated cameras (not added to it yet), running
+    until the block ends; data and logs in `folder`."""
+    with (
+        TestCameraProcess(folder, count=count) as cameras,
+        ServerProcess(folder / "server") as server,
+    ):
+        cameras.start(timeout_s=120)
+        server.start()
+        server.create_system()
+        yield server, cameras

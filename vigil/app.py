@@ -3,6 +3,7 @@
 import fcntl
 import logging
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -12,7 +13,9 @@ from vigil import __version__
 from vigil.api import audit as audit_api
 from vigil.api import camera_events as camera_events_api
 from vigil.api import cameras as cameras_api
+from vigil.api import exports as exports_api
 from vigil.api import live as live_api
+from vigil.api import notifications as notifications_api
 from vigil.api import playback as playback_api
 from vigil.api import ptz as ptz_api
 from vigil.api import roles as roles_api
@@ -44,11 +47,13 @@ from vigil.clock import Clock
 from vigil.config import ServerConfig
 from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.retention import Retention
+from vigil.media.export.service import ExportService
 from vigil.media.rtsp.service import RtspService
 from vigil.media.service import MediaService
 from vigil.media.storage.models import StorageRecord
 from vigil.media.storage.pool import StoragePool
 from vigil.media.storage.service import StorageService
+from vigil.notifications import NotificationHub
 from vigil.state import Collection, Database, Singleton, SystemDocument
 from vigil.system.identity import load_or_create_identity
 from vigil.system.models import ServerRecord, SystemRecord
@@ -71,24 +76,23 @@ def _lock_data_folder(data_dir: Path) -> TextIO:
     return lock
 
 
+@dataclass(frozen=True)
+class _Components:
+    """What a server runs besides its HTTP app, started and stopped with it."""
+
+    media: MediaService
+    events: CameraEvents
+    ptz: PtzControl
+    exports: ExportService
+    rtsp: RtspService | None  # None: RTSP off (`--rtsp-port 0`)
+
+
 class VigilServer:
     """All components of one server, opened and closed together, and its HTTP app."""
 
-    def __init__(
-        self,
-        app: FastAPI,
-        media: MediaService,
-        events: CameraEvents,
-        ptz: PtzControl,
-        rtsp: RtspService | None,
-        db: Database,
-        lock: TextIO,
-    ) -> None:
+    def __init__(self, app: FastAPI, parts: _Components, db: Database, lock: TextIO) -> None:
         self.app = app
-        self._media = media
-        self._events = events
-        self._ptz = ptz
-        self._rtsp = rtsp
+        self._parts = parts
         self._db = db
         self._lock = lock
 
@@ -99,30 +103,30 @@ class VigilServer:
         db = Database(config.database_path)
         try:
             await db.open()
-            app, media, events, ptz, rtsp = await _build(config, clock, db)
-            await media.start()
-            await events.start()
-            if rtsp is not None:
-                await rtsp.start()
+            app, parts = await _build(config, clock, db)
+            await parts.media.start()
+            await parts.events.start()
+            await parts.exports.start()
+            if parts.rtsp is not None:
+                await parts.rtsp.start()
         except BaseException:
             await db.close()
             lock.close()
             raise
-        return cls(app, media, events, ptz, rtsp, db, lock)
+        return cls(app, parts, db, lock)
 
     async def close(self) -> None:
-        if self._rtsp is not None:
-            await self._rtsp.stop()
-        await self._ptz.close()
-        await self._events.stop()
-        await self._media.stop()
+        if self._parts.rtsp is not None:
+            await self._parts.rtsp.stop()
+        await self._parts.exports.stop()
+        await self._parts.ptz.close()
+        await self._parts.events.stop()
+        await self._parts.media.stop()
         await self._db.close()
         self._lock.close()
 
 
-async def _build(
-    config: ServerConfig, clock: Clock, db: Database
-) -> tuple[FastAPI, MediaService, CameraEvents, PtzControl, RtspService | None]:
+async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[FastAPI, _Components]:
     await db.migrate("auth", auth_store.MIGRATIONS)
     identity = await load_or_create_identity(db)
     document = SystemDocument(db)
@@ -182,6 +186,8 @@ async def _build(
     document.on_change(events.cameras_changed)
     media.record_events_of(events)
     ptz = PtzControl(audit)
+    notifications = NotificationHub(clock)
+    exports = ExportService(media, config.data_dir / "exports", notifications, clock)
     ctx = ApiContext(
         clock=clock,
         system=system,
@@ -194,6 +200,9 @@ async def _build(
         media=media,
         camera_events=events,
         ptz=ptz,
+        notifications=notifications,
+        exports=exports,
+        sessions=sessions,
         accounts=Accounts(
             document=document,
             users=users,
@@ -236,6 +245,8 @@ async def _build(
         cameras_api,
         live_api,
         playback_api,
+        exports_api,
+        notifications_api,
         camera_events_api,
         ptz_api,
         storages_api,
@@ -247,4 +258,4 @@ async def _build(
         "server ready",
         extra={"server_id": identity.id, "state": system.state(), "data": str(config.data_dir)},
     )
-    return app, media, events, ptz, rtsp
+    return app, _Components(media, events, ptz, exports, rtsp)

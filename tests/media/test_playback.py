@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.media.test_recording import _timeline
-from tests.servers import ServerProcess, add_user
+from tests.servers import ServerProcess, add_user, system_with_cameras
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
 from vigil.testcamera.video.caption import read_caption
@@ -42,26 +42,21 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One server recording two simulated cameras, shared by the module's tests (each test
     plays what was recorded before it)."""
-    folder = tmp_path_factory.mktemp("playback")
     with (
-        TestCameraProcess(folder, count=2) as camera,
-        ServerProcess(folder / "server") as server,
+        system_with_cameras(tmp_path_factory.mktemp("playback"), 2) as (server, camera),
+        server.login() as owner,
     ):
-        camera.start(timeout_s=120)
-        server.start()
-        server.create_system()
-        with server.login() as owner:
-            started_ms = int(time.time() * 1000)
-            ids = []
-            for n in (1, 2):
-                url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam{n}/main"
-                answer = owner.post("/cameras", json={"name": f"Cam {n}", "main_url": url})
-                assert answer.status_code == 201, answer.text
-                ids.append(answer.json()["id"])
-            for camera_id in ids:
-                wait_for(lambda c=camera_id: _recorded_s(owner, c, started_ms) >= RECORDED_S,
-                         RECORDED_S + WAIT_S, "recordings")  # fmt: skip
-            yield Site(server, owner, ids, started_ms, camera)
+        started_ms = int(time.time() * 1000)
+        ids = []
+        for n in (1, 2):
+            url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam{n}/main"
+            answer = owner.post("/cameras", json={"name": f"Cam {n}", "main_url": url})
+            assert answer.status_code == 201, answer.text
+            ids.append(answer.json()["id"])
+        for camera_id in ids:
+            wait_for(lambda c=camera_id: _recorded_s(owner, c, started_ms) >= RECORDED_S,
+                     RECORDED_S + WAIT_S, "recordings")  # fmt: skip
+        yield Site(server, owner, ids, started_ms, camera)
 
 
 def _recorded_s(owner: httpx.Client, camera_id: str, since_ms: int) -> float:

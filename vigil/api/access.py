@@ -84,6 +84,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}"): Rule(function=Function.PTZ),
     (WEBSOCKET, f"{API}/cameras/{{camera_id}}/live"): Rule(function=Function.LIVE_VIEW),
     (WEBSOCKET, f"{API}/playback"): Rule(function=Function.PLAYBACK),
+    # Seeing the cameras is checked by the exports router; each user sees their own jobs.
+    ("POST", f"{API}/exports"): Rule(function=Function.EXPORT),
+    ("GET", f"{API}/exports"): Rule(function=Function.EXPORT),
+    ("GET", f"{API}/exports/{{export_id}}"): Rule(function=Function.EXPORT),
+    ("GET", f"{API}/exports/{{export_id}}/file"): Rule(function=Function.EXPORT),
+    ("DELETE", f"{API}/exports/{{export_id}}"): Rule(function=Function.EXPORT),
+    ("GET", f"{API}/cameras/{{camera_id}}/export"): Rule(function=Function.EXPORT),
+    # What each user is sent is filtered per notification (vigil/notifications.py).
+    (WEBSOCKET, f"{API}/notifications"): LOGGED_IN,
     # RTSP (vigil/api/rtsp.py): live and archive of a camera the role may see.
     (RTSP, RTSP_LIVE): Rule(function=Function.LIVE_VIEW),
     (RTSP, RTSP_ARCHIVE): Rule(function=Function.PLAYBACK),

@@ -134,11 +134,17 @@ class StreamSpan:
     stream: StreamName = "main"
 
     def check(self, longest_ms: int) -> None:
-        if self.to_ms <= self.from_ms:
-            raise InvalidInput("to_ms must be after from_ms", field="to_ms")
-        if self.to_ms - self.from_ms > longest_ms:
-            days = longest_ms // 86_400_000
-            raise InvalidInput(f"ask for at most {days} days at a time", field="to_ms")
+        check_span(self.from_ms, self.to_ms, longest_ms)
+
+
+def check_span(from_ms: int, to_ms: int, longest_ms: int) -> None:
+    """A range of time asked for: `to_ms` after `from_ms`, at most `longest_ms` long."""
+    if to_ms <= from_ms:
+        raise InvalidInput("to_ms must be after from_ms", field="to_ms")
+    if to_ms - from_ms > longest_ms:
+        days, hours = longest_ms / 86_400_000, longest_ms / 3_600_000
+        longest = f"{days:g} days" if days >= 2 else f"{hours:g} hours"
+        raise InvalidInput(f"ask for at most {longest} at a time", field="to_ms")
 
 
 def visible_camera(ctx: ApiContext, caller: Caller, camera_id: str) -> Camera:

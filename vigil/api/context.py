@@ -6,14 +6,17 @@ from vigil.auth.accounts import Accounts
 from vigil.auth.audit import AuditTrail
 from vigil.auth.login import LoginService
 from vigil.auth.roles import RoleService
+from vigil.auth.sessions import Sessions
 from vigil.auth.users import UserService
 from vigil.cameras.discovery import Discovery
 from vigil.cameras.events import CameraEvents
 from vigil.cameras.ptz import PtzControl
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
+from vigil.media.export.service import ExportService
 from vigil.media.service import MediaService
 from vigil.media.storage.service import StorageService
+from vigil.notifications import NotificationHub
 from vigil.system.service import SystemService
 
 
@@ -25,6 +28,7 @@ class ApiContext:
     roles: RoleService
     accounts: Accounts
     login: LoginService
+    sessions: Sessions
     audit: AuditTrail
     cameras: CameraService
     storages: StorageService
@@ -32,3 +36,5 @@ class ApiContext:
     media: MediaService
     camera_events: CameraEvents
     ptz: PtzControl
+    notifications: NotificationHub
+    exports: ExportService

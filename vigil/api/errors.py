@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from vigil import errors
 from vigil.cameras import errors as camera_errors
 from vigil.cameras import ptz
+from vigil.media.export.service import NothingRecorded
 from vigil.media.live import UnsupportedCodec
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ STATUS: dict[type[errors.VigilError], int] = {
     ptz.PtzUnsupported: 409,
     ptz.PtzRefused: 502,
     UnsupportedCodec: 415,
+    NothingRecorded: 404,
 }
 CLOSE_CODE_BASE = 4000  # WebSocket close codes 4000-4999 are the application's
 

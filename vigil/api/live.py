@@ -1,6 +1,5 @@
 """Live video over a WebSocket, for Media Source Extensions (protocol: docs/api.md, Live)."""
 
-import asyncio
 import contextlib
 from typing import Annotated, Literal
 
@@ -11,6 +10,7 @@ from vigil.api.access import CallerDep
 from vigil.api.cameras import visible_camera
 from vigil.api.context import ApiContext
 from vigil.api.schemas.live import InitOut, StatusOut
+from vigil.api.sockets import send_until_closed
 from vigil.cameras.models import StreamName
 from vigil.errors import InvalidInput, NotFound
 from vigil.media.codecs import Codec
@@ -39,17 +39,8 @@ def router(ctx: ApiContext) -> APIRouter:
             raise NotFound(now.gone)
         await websocket.accept()
         session = LiveSession(lambda: ctx.media.stream_now(camera_id, stream), playable)
-        sending = asyncio.create_task(session.run(lambda out: _send(websocket, out)))
-        listening = asyncio.create_task(_until_closed(websocket))
-        tasks = {sending, listening}
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            # Both have finished when this returns; what they raised is looked at below.
-            await asyncio.gather(*tasks, return_exceptions=True)
-        if sending not in done:
+        sending = await send_until_closed(websocket, session.run(lambda out: _send(websocket, out)))
+        if sending is None:
             return  # the client left
         try:
             reason = sending.result()  # raises what ended the session, if it failed
@@ -82,10 +73,3 @@ async def _send(websocket: WebSocket, out: Output) -> None:
         await websocket.send_text(StatusOut(state=state, reason=out.reason).model_dump_json())
     else:
         await websocket.send_bytes(out)
-
-
-async def _until_closed(websocket: WebSocket) -> None:
-    """Reads until the client leaves: what it sends is not part of the protocol, but only
-    reading notices the close at once (a client that leaves during silence, say)."""
-    while (await websocket.receive())["type"] != "websocket.disconnect":
-        pass

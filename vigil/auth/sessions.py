@@ -68,13 +68,8 @@ class Sessions:
         row = self._rows.get(_session_id(token))
         if row is None:
             return None
-        user = self._users.get(row.user_id)
-        if (
-            user is None
-            or not user.record.enabled
-            or user.record.session_epoch != row.epoch
-            or self._expired(row)
-        ):
+        user = self._user_of(row)
+        if user is None:
             await self._forget([row.id])
             return None
         now = self._clock.now_ms()
@@ -82,6 +77,24 @@ class Sessions:
             self._rows[row.id] = replace(row, last_used_ms=now)
             await self._db.run(lambda conn: store.touch_session(conn, row.id, now))
         return ActiveSession(id=row.id, user=user)
+
+    def alive(self, session_id: str) -> bool:
+        """Whether a session resolved before is still valid, without using it (a long-lived
+        connection asks this now and then: its session may end while it is open)."""
+        row = self._rows.get(session_id)
+        return row is not None and self._user_of(row) is not None
+
+    def _user_of(self, row: SessionRow) -> User | None:
+        """The session's user while the session is valid."""
+        user = self._users.get(row.user_id)
+        if (
+            user is None
+            or not user.record.enabled
+            or user.record.session_epoch != row.epoch
+            or self._expired(row)
+        ):
+            return None
+        return user
 
     async def end(self, session_id: str) -> None:
         await self._forget([session_id])

@@ -32,27 +32,34 @@ def full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
     return box(kind, struct.pack(">I", (version << 24) | flags), *payload)
 
 
-def init_segment(config: StreamConfig, audio: AudioConfig | None = None) -> bytes:
-    """ftyp and moov: what a player needs before the first fragment."""
+def init_segment(
+    config: StreamConfig, audio: AudioConfig | None = None, duration_ms: int | None = None
+) -> bytes:
+    """ftyp and moov: what a player needs before the first fragment. `duration_ms`, when the
+    whole is known (a finished file), goes in `mvhd` and `mehd`: players that do not read
+    every fragment first take the duration from there."""
     codec_brand = b"avc1" if config.codec == "h264" else b"hvc1"
     ftyp = box(b"ftyp", b"iso5", struct.pack(">I", 512), b"iso5", b"iso6", b"mp41", codec_brand)
     width, height = config.width, config.height
     next_track = AUDIO_TRACK + 1 if audio is not None else VIDEO_TRACK + 1
     mvhd = full_box(
         b"mvhd", 0, 0,
-        struct.pack(">IIIIIH", 0, 0, 1000, 0, 0x10000, 0x100), bytes(10), _MATRIX, bytes(24),
+        struct.pack(">IIIIIH", 0, 0, 1000, duration_ms or 0, 0x10000, 0x100), bytes(10),
+        _MATRIX, bytes(24),
         struct.pack(">I", next_track),
     )  # fmt: skip
     video = _track(VIDEO_TRACK, TIMESCALE, b"vide", full_box(b"vmhd", 0, 1, bytes(8)),
                    _sample_entry(config), size=(width, height))  # fmt: skip
-    trex = [full_box(b"trex", 0, 0, struct.pack(">IIIII", VIDEO_TRACK, 1, 0, 0, 0))]
+    extends = [full_box(b"trex", 0, 0, struct.pack(">IIIII", VIDEO_TRACK, 1, 0, 0, 0))]
     tracks = [video]
     if audio is not None:
         smhd = full_box(b"smhd", 0, 0, bytes(4))
         tracks.append(_track(AUDIO_TRACK, audio.sample_rate, b"soun", smhd, _mp4a(audio)))
         # Every AAC frame decodes on its own: sync samples by default.
-        trex.append(full_box(b"trex", 0, 0, struct.pack(">IIIII", AUDIO_TRACK, 1, 0, 0, 0)))
-    return ftyp + box(b"moov", mvhd, *tracks, box(b"mvex", *trex))
+        extends.append(full_box(b"trex", 0, 0, struct.pack(">IIIII", AUDIO_TRACK, 1, 0, 0, 0)))
+    if duration_ms is not None:  # in the movie's timescale: milliseconds
+        extends.insert(0, full_box(b"mehd", 0, 0, struct.pack(">I", duration_ms)))
+    return ftyp + box(b"moov", mvhd, *tracks, box(b"mvex", *extends))
 
 
 def _track(

@@ -50,6 +50,8 @@ def _email(value: str) -> str:
     return value
 
 
+MAX_TIME_MS = 2**53  # times beyond what clients' numbers (JavaScript's) hold exactly
+
 Name = Annotated[str, _text(64, required=True)]
 Description = Annotated[str, _text(256, required=False)]
 FullName = Annotated[str, _text(128, required=False)]

@@ -50,9 +50,7 @@ class Chunk:
 
 
 def read_tracks(path: Path) -> Tracks:
-    with path.open("rb") as file:
-        head = file.read(_MAX_INIT_BYTES)
-    moov = next((body for kind, body in children(head) if kind == b"moov"), None)
+    moov = _moov(path)
     if moov is None:
         raise UnreadableRecording(f"{path.name}: no init segment")
     video: StreamConfig | None = None
@@ -71,6 +69,20 @@ def read_tracks(path: Path) -> Tracks:
     if video is None:
         raise UnreadableRecording(f"{path.name}: no video track")
     return Tracks(video, audio)
+
+
+def _moov(path: Path) -> bytes | None:
+    """The moov box's body: the top-level boxes before it are passed over by their headers."""
+    with path.open("rb") as file:
+        while len(header := file.read(8)) == 8:
+            size, kind = struct.unpack(">I4s", header)
+            if size < 8 or size > _MAX_INIT_BYTES:
+                return None
+            if kind == b"moov":
+                body = file.read(size - 8)
+                return body if len(body) == size - 8 else None
+            file.seek(size - 8, 1)
+    return None
 
 
 def read_chunk(

@@ -1,0 +1,35 @@
+"""What the WebSocket endpoints share: sending while noticing at once that the client left."""
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from fastapi import WebSocket
+
+T = TypeVar("T")
+
+
+async def send_until_closed(
+    websocket: WebSocket, sending: Coroutine[Any, Any, T]
+) -> "asyncio.Task[T] | None":
+    """Runs `sending` until it ends or the client leaves. Returns its finished task (its
+    result or what it raised, e.g. WebSocketDisconnect, is for the caller to look at), or None
+    when the client left first (`sending` is then cancelled and awaited)."""
+    sender = asyncio.create_task(sending)
+    listener = asyncio.create_task(_until_closed(websocket))
+    tasks = {sender, listener}
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        # Both have finished when this returns; what they raised is the caller's to look at.
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return sender if sender in done else None
+
+
+async def _until_closed(websocket: WebSocket) -> None:
+    """Reads until the client leaves: what it sends is not part of our protocols, but only
+    reading notices the close at once (a client that leaves during silence, say)."""
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
