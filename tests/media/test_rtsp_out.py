@@ -17,10 +17,9 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.media.test_recording import _timeline, recording
-from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user
+from tests.media.test_recording import _add, _timeline
+from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user, system_with_cameras
 from tests.testcamera.ffmpeg import decode_errors, record, record_command
-from tests.testcamera.process import TestCameraProcess
 from tests.testcamera.rtsp_client import Conversation, session_of
 from tests.waiting import wait_for
 from vigil.media.rtsp.rtcp import sender_report
@@ -69,13 +68,17 @@ def _caption_times_ms(clip: Path) -> list[int]:
     return times
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def serving(
-    tmp_path: Path, camera: TestCameraProcess
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[ServerProcess, httpx.Client, str]]:
-    """A server recording the camera, its main stream online: (server, owner, camera id)."""
-    server = ServerProcess(tmp_path / "server")
-    with server, recording(server, camera) as (owner, camera_id):
+    """A server recording a simulated camera, its main stream online, shared by the module's
+    tests (each pulls what was recorded before it): (server, owner, camera id)."""
+    with (
+        system_with_cameras(tmp_path_factory.mktemp("rtsp")) as (server, camera),
+        server.login() as owner,
+    ):
+        camera_id = _add(owner, camera)
         wait_for(
             lambda: owner.get(f"/cameras/{camera_id}").json()["streams"]["main"]["stats"],
             WAIT_S,
@@ -136,7 +139,7 @@ def test_archive_pull_starts_at_the_requested_time(
 ) -> None:
     server, owner, camera_id = serving
     _record_for(owner, camera_id, 4)
-    start_ms = _recorded(owner, camera_id)[0]["start_ms"] + 2_000
+    start_ms = _recorded(owner, camera_id)[-1]["start_ms"] + 2_000
     shown = _caption_times_ms(_pull_archive(tmp_path, server, camera_id, str(start_ms), 1.5))
     start = _ms_of_day(start_ms)
     # From the keyframe before the time asked for (a GOP is a second), then on from it.
@@ -151,13 +154,14 @@ def test_archive_pull_goes_on_across_a_gap_with_time_running_on(
 ) -> None:
     server, owner, camera_id = serving
     _record_for(owner, camera_id, 2)
+    before = len(_recorded(owner, camera_id))
     # A pause ends the file at once: the archive has a gap, then another file.
     assert owner.patch(f"/cameras/{camera_id}", json={"recording": {"mode": "off"}}).is_success
     time.sleep(2)
     assert owner.patch(f"/cameras/{camera_id}", json={"recording": {"mode": "always"}}).is_success
-    wait_for(lambda: len(_recorded(owner, camera_id)) == 2, WAIT_S, "a second file")
+    wait_for(lambda: len(_recorded(owner, camera_id)) > before, WAIT_S, "a second file")
     _record_for(owner, camera_id, 2)
-    first, second = _recorded(owner, camera_id)
+    first, second = _recorded(owner, camera_id)[-2:]
     start = datetime.fromtimestamp((first["end_ms"] - 1_000) / 1000, UTC).isoformat()
     clip = _pull_archive(tmp_path, server, camera_id, start, 2.5)
     shown = _caption_times_ms(clip)
@@ -221,11 +225,12 @@ def test_a_right_withdrawn_ends_the_session_at_its_next_request(
     serving: tuple[ServerProcess, httpx.Client, str],
 ) -> None:
     server, owner, camera_id = serving
-    role_id = owner.post("/roles", json={"name": "Live", "functions": ["live_view"],
+    role_id = owner.post("/roles", json={"name": "Live until", "functions": ["live_view"],
                                          "resources": {"cameras": "all"}}).json()["id"]  # fmt: skip
-    add_user(owner, "live", role_id)
+    add_user(owner, "until", role_id)
     url = _url(server, camera_id, user="")
-    with closing(Conversation(server.rtsp_port, "live", USER_PASSWORD)) as rtsp:
+    wait_for(lambda: _viewers(owner, camera_id) == 0, WAIT_S, "no viewer")
+    with closing(Conversation(server.rtsp_port, "until", USER_PASSWORD)) as rtsp:
         rtsp.ask_ok(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n")
         setup = rtsp.ask_ok(f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\n"
                             "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n")  # fmt: skip
@@ -241,7 +246,7 @@ def test_a_client_that_drops_leaves_no_viewer_behind(
     tmp_path: Path, serving: tuple[ServerProcess, httpx.Client, str]
 ) -> None:
     server, owner, camera_id = serving
-    assert _viewers(owner, camera_id) == 0
+    wait_for(lambda: _viewers(owner, camera_id) == 0, WAIT_S, "no viewer")
     pulling = subprocess.Popen(
         record_command(_url(server, camera_id), tmp_path / "dropped.mkv", seconds=60),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -259,7 +264,7 @@ def test_play_with_a_range_starts_that_far_into_the_archive(
 ) -> None:
     server, owner, camera_id = serving
     _record_for(owner, camera_id, 4)
-    start_ms = _recorded(owner, camera_id)[0]["start_ms"] + 500
+    start_ms = _recorded(owner, camera_id)[-1]["start_ms"] + 500
     url = _url(server, camera_id, user="", query=f"?start={start_ms}")
     with closing(Conversation(server.rtsp_port, OWNER, OWNER_PASSWORD)) as rtsp:
         rtsp.ask_ok(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n")
