@@ -219,8 +219,13 @@ def main() -> None:
             with ServerProcess(folder / "server") as server:
                 token, camera_ids = _serve(server, cameras, args.count)
                 figures = asyncio.run(_sections(server, token, camera_ids, args))
+                # Printed before the server stops: stopping 2N recordings may take long.
+                _print(args, figures)
         finally:
             cameras.stop()
+
+
+def _print(args: argparse.Namespace, figures: dict[str, Any]) -> None:
     print(
         json.dumps(
             {
@@ -232,7 +237,8 @@ def main() -> None:
                 "export >= 100x real time",
             },
             indent=2,
-        )
+        ),
+        flush=True,
     )
 
 
