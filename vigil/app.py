@@ -23,6 +23,7 @@ from vigil.api import server as server_api
 from vigil.api import session as session_api
 from vigil.api import storages as storages_api
 from vigil.api import users as users_api
+from vigil.api import web as web_api
 from vigil.api.access import RULES, Access, check_every_route_has_a_rule
 from vigil.api.context import ApiContext
 from vigil.api.endpoints import VigilApi
@@ -253,6 +254,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     )
     for area in areas:
         app.include_router(area.router(ctx))
+    app.include_router(web_api.router())
     check_every_route_has_a_rule(app, RULES)
     logger.info(
         "server ready",

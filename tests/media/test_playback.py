@@ -3,27 +3,23 @@ Source Extensions player is sent starts at the time sought, plays at the speed a
 picture, or keyframes only when fast or in reverse), pauses and steps, tells gaps, keeps two
 cameras on one clock, and refuses bad commands without ending the session."""
 
-import io
 import json
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import av
 import httpx
-import numpy as np
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.media.captions import Shown, of_day, pictures
 from tests.media.test_recording import _timeline
 from tests.servers import ServerProcess, add_user, system_with_cameras
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
-from vigil.testcamera.video.caption import read_caption
 
 WAIT_S = 30.0
 RECORDED_S = 12  # recorded before the first test
@@ -138,36 +134,9 @@ def _open(site: Site, client: httpx.Client | None = None, **query: Any) -> Clien
     return connect(url, additional_headers=headers, max_size=None, open_timeout=WAIT_S)
 
 
-@dataclass(frozen=True)
-class Shown:
-    media_ms: int  # on the session's timeline
-    keyframe: bool
-    clock_ms: int  # the camera's wall clock when it sent the picture (its caption), of the day
-
-
-def _pictures(data: bytes) -> list[Shown]:
-    shown = []
-    with av.open(io.BytesIO(bytes(data)), format="mp4") as container:
-        stream = container.streams.video[0]
-        for packet in container.demux(stream):
-            for frame in packet.decode():
-                assert isinstance(frame, av.VideoFrame)
-                luma = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height]
-                found = re.match(r"(\d\d):(\d\d):(\d\d)\.(\d{3})", read_caption(luma))
-                assert found is not None, read_caption(luma)
-                h, m, s, ms = (int(part) for part in found.groups())
-                media = round(float(frame.pts * stream.time_base) * 1000)
-                shown.append(Shown(media, frame.key_frame, ((h * 60 + m) * 60 + s) * 1000 + ms))
-    return shown
-
-
-def _of_day(time_ms: int) -> int:
-    return time_ms % 86_400_000
-
-
-def _shown_at(pictures: list[Shown], media_ms: int) -> Shown:
+def _shown_at(shown: list[Shown], media_ms: int) -> Shown:
     """The picture on screen at `media_ms`: the last one starting at or before it."""
-    return [p for p in pictures if p.media_ms <= media_ms][-1]
+    return [p for p in shown if p.media_ms <= media_ms][-1]
 
 
 def _fragments(count: int, camera: int = 0) -> Any:
@@ -187,16 +156,17 @@ def test_play_starts_at_the_picture_of_the_time_sought_and_runs_at_normal_speed(
         player.until(_fragments(1), what="the first fragment")
         init = player.tracks[0].inits[0]
         assert init["mime"].startswith('video/mp4; codecs="avc1.')
+        assert init["mime"].endswith(',mp4a.40.2"')  # the camera's sound, at normal speed
         assert init["reset"] is True
         assert (init["width"], init["height"]) == (320, 240)
         took = player.until(_fragments(100), what="100 fragments")
-    pictures = _pictures(player.tracks[0].timelines[0])
-    assert pictures[0].keyframe
-    first = _shown_at(pictures, 250)  # the sought picture shows at media time 250 ms
-    assert abs(first.clock_ms - _of_day(target)) <= CLOSE_MS
-    later = pictures[-1]
+    shown = pictures(player.tracks[0].timelines[0])
+    assert shown[0].keyframe
+    first = _shown_at(shown, 250)  # the sought picture shows at media time 250 ms
+    assert abs(first.clock_ms - of_day(target)) <= CLOSE_MS
+    later = shown[-1]
     # Every picture, in order, a frame time apart on the media line as on the camera.
-    clocks = [p.clock_ms for p in pictures if p.media_ms >= 250]
+    clocks = [p.clock_ms for p in shown if p.media_ms >= 250]
     assert clocks == sorted(clocks)
     assert abs((later.media_ms - first.media_ms) - (later.clock_ms - first.clock_ms)) <= 80
     # Sent at the pace of the picture, from the sought one on (the server sends 0.2 s ahead).
@@ -214,9 +184,9 @@ def test_a_seek_starts_a_new_timeline_at_the_picture_sought(site: Site) -> None:
                      what="a new timeline")  # fmt: skip
         assert time.monotonic() - started < 1.0  # the sought picture comes at once
         player.until(_fragments(player.tracks[0].fragments + 30), what="more fragments")
-    pictures = _pictures(player.tracks[0].timelines[1])
-    assert pictures[0].keyframe
-    assert abs(_shown_at(pictures, 250).clock_ms - _of_day(target)) <= CLOSE_MS
+    shown = pictures(player.tracks[0].timelines[1])
+    assert shown[0].keyframe
+    assert abs(_shown_at(shown, 250).clock_ms - of_day(target)) <= CLOSE_MS
 
 
 def test_fast_forward_and_reverse_send_keyframes_only(site: Site) -> None:
@@ -224,12 +194,13 @@ def test_fast_forward_and_reverse_send_keyframes_only(site: Site) -> None:
     with _open(site, time_ms=start, speed=8) as websocket:
         player = Player(websocket, 1)
         took = player.until(_fragments(6), what="keyframes at 8x")
-        forward = _pictures(player.tracks[0].timelines[0])
+        forward = pictures(player.tracks[0].timelines[0])
         player.send(command="play", speed=-4)
         player.until(lambda p: len(p.tracks[0].counts) == 2 and p.tracks[0].counts[1] >= 3,
                      what="keyframes in reverse")  # fmt: skip
-        backward = _pictures(player.tracks[0].timelines[1])
+        backward = pictures(player.tracks[0].timelines[1])
     assert all(p.keyframe for p in forward + backward)
+    assert all("mp4a" not in init["mime"] for init in player.tracks[0].inits)  # no sound
     clocks = [p.clock_ms for p in forward]
     assert clocks == sorted(clocks)
     # 5 GOPs of archive (a keyframe a second) went by in well under 5 s.
@@ -254,12 +225,12 @@ def test_pause_stops_and_steps_move_one_picture(site: Site) -> None:
         player.until(_fragments(before + 1), what="one picture")
         player.quiet_for(0.5)
         assert player.tracks[0].fragments == before + 1
-        shown = _pictures(player.tracks[0].timelines[0])
+        shown = pictures(player.tracks[0].timelines[0])
         player.send(command="step", frames=-1)
         player.until(lambda p: len(p.tracks[0].counts) == 2 and p.tracks[0].counts[1] >= 1,
                      what="a new timeline")  # fmt: skip
         player.quiet_for(0.5)
-        stepped_back = _pictures(player.tracks[0].timelines[1])
+        stepped_back = pictures(player.tracks[0].timelines[1])
     # Back one step: the picture before the last one shown.
     assert stepped_back[-1].clock_ms == shown[-2].clock_ms
     assert stepped_back[0].keyframe
@@ -279,8 +250,8 @@ def test_a_gap_is_told_with_its_length_and_skipped(site: Site) -> None:
     assert gap["length_ms"] == gap["to_ms"] - gap["from_ms"]
     assert 4_000 <= gap["length_ms"] <= 12_000
     assert took < 3.0  # not waited out in real time
-    pictures = _pictures(player.tracks[0].timelines[0])
-    after = [p for p in pictures if p.clock_ms > _of_day(gap["from_ms"]) + 2_000]
+    shown = pictures(player.tracks[0].timelines[0])
+    after = [p for p in shown if p.clock_ms > of_day(gap["from_ms"]) + 2_000]
     assert after
     assert after[0].keyframe
 
@@ -294,7 +265,7 @@ def test_two_cameras_on_one_clock_show_the_same_instant(site: Site) -> None:
     with _open(site, cameras=cameras, time_ms=site.started_ms + 4_000) as websocket:
         player = Player(websocket, 2)
         player.until(lambda p: _fragments(60, 0)(p) and _fragments(60, 1)(p), what="both")
-    first, second = (_pictures(track.timelines[0]) for track in player.tracks)
+    first, second = (pictures(track.timelines[0]) for track in player.tracks)
     for media_ms in (250, 1000, 2000):
         # Both cameras share the testcamera's clock: the pictures showing differ by a frame.
         assert abs(_shown_at(first, media_ms).clock_ms - _shown_at(second, media_ms).clock_ms) <= 80

@@ -102,6 +102,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PATCH", f"{API}/storages/{{storage_id}}"): Rule(operation=Operation.STORAGE_EDIT),
     ("DELETE", f"{API}/storages/{{storage_id}}"): Rule(operation=Operation.STORAGE_EDIT),
     ("POST", f"{API}/storages/{{storage_id}}/rebuild"): Rule(operation=Operation.STORAGE_EDIT),
+    # The web client's files: markup and code, no data (vigil/api/web.py).
+    ("GET", "/"): OPEN,
+    ("GET", "/app/{path}"): OPEN,
 }
 
 
@@ -137,12 +140,13 @@ def _token(connection: HTTPConnection) -> str | None:
 
 
 def _endpoint_of(connection: HTTPConnection) -> tuple[str, str]:
-    """(method, path template) as the table names it; a WebSocket's method is `WS`."""
+    """(method, path template) as the table names it; a WebSocket's method is `WS`. The
+    template is OpenAPI's, without converters (`/app/{path}` for `/app/{path:path}`)."""
     route = connection.scope.get("route")
     if connection.scope["type"] == "websocket":
-        path = route.path if isinstance(route, APIWebSocketRoute) else connection.url.path
+        path = route.path_format if isinstance(route, APIWebSocketRoute) else connection.url.path
         return WEBSOCKET, path
-    path = route.path if isinstance(route, APIRoute) else connection.url.path
+    path = route.path_format if isinstance(route, APIRoute) else connection.url.path
     return connection.scope["method"], path
 
 

@@ -125,7 +125,8 @@ class PlaybackTrack:
     async def _out(self, frame: Frame, audio: AudioConfig | None, next_ms: int | None) -> None:
         clock = self._clock
         squeezed = self._squeezed
-        if squeezed:
+        before_target = bool(squeezed)
+        if before_target:
             start = squeezed.popleft()
             if squeezed:
                 end = squeezed[0]
@@ -145,7 +146,9 @@ class PlaybackTrack:
                 await self._start_tracks(wanted)
         elif self._tracks is None or frame.config != self._tracks.video:
             return  # not decodable without its keyframe
-        sound = self._sound_until(next_ms) if self._with_sound and not squeezed else []
+        sound = self._sound_until(next_ms) if self._with_sound else []
+        if before_target:
+            sound = []  # heard before the time sought
         self._sequence += 1
         timed = Frame(start, frame.keyframe, frame.nals, frame.config, frame.size)
         end = max(end, start + 1)
