@@ -286,3 +286,27 @@ def test_play_with_a_range_starts_that_far_into_the_archive(
     # …and the first picture is the keyframe at or before it (a GOP is a second).
     before_ms = (int(rtptime[1]) - int.from_bytes(first_rtp[4:8], "big")) % 2**32 // 90
     assert 0 <= before_ms <= 1_200
+
+
+def test_deleting_the_camera_ends_its_rtsp_sessions(
+    serving: tuple[ServerProcess, httpx.Client, str],
+) -> None:
+    server, owner, camera_id = serving
+    source = owner.get(f"/cameras/{camera_id}").json()["streams"]["main"]["url"]
+    answer = owner.post("/cameras", json={"name": "Doomed", "main_url": source})
+    assert answer.status_code == 201, answer.text
+    doomed = answer.json()["id"]
+    wait_for(lambda: owner.get(f"/cameras/{doomed}").json()["streams"]["main"]["stats"],
+             WAIT_S, "the stream to come online")  # fmt: skip
+    url = _url(server, doomed, user="")
+    with closing(Conversation(server.rtsp_port, OWNER, OWNER_PASSWORD)) as rtsp:
+        rtsp.ask_ok(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n")
+        setup = rtsp.ask_ok(f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\n"
+                            "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n")  # fmt: skip
+        rtsp.ask_ok(f"PLAY {url} RTSP/1.0\r\nCSeq: 3\r\nSession: {session_of(setup)}\r\n")
+        assert rtsp.packet() is not None
+        assert owner.delete(f"/cameras/{doomed}").status_code == 204
+        # The packets stop and the server hangs up (a silent one would time the read out).
+        deadline = time.monotonic() + WAIT_S
+        while rtsp.packet() is not None:
+            assert time.monotonic() < deadline, "the session went on after the camera was deleted"
