@@ -96,6 +96,9 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
         "--no-audio", action="store_true", help="no sound track (AAC) beside the video"
     )
     camera.add_argument(
+        "--no-ptz", action="store_true", help="no pan-tilt-zoom head: a fixed camera"
+    )
+    camera.add_argument(
         "--motion-every", type=float, help="seconds between motion events, each camera"
     )
     camera.add_argument(
@@ -154,6 +157,7 @@ def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:
         password=args.password,
         caption=not args.no_caption,
         audio=not args.no_audio,
+        ptz=not args.no_ptz,
         motion_every_s=args.motion_every,
         motion_for_s=args.motion_for,
         lpr=args.lpr,

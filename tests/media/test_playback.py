@@ -3,6 +3,7 @@ Source Extensions player is sent starts at the time sought, plays at the speed a
 picture, or keyframes only when fast or in reverse), pauses and steps, tells gaps, keeps two
 cameras on one clock, and refuses bad commands without ending the session."""
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -211,29 +212,68 @@ def test_fast_forward_and_reverse_send_keyframes_only(site: Site) -> None:
     assert [p.media_ms for p in backward] == sorted(p.media_ms for p in backward)
 
 
+def _states(player: Player) -> list[dict[str, Any]]:
+    return [m for m in player.messages if m["type"] == "state"]
+
+
+def _step(player: Player, frames: int) -> dict[str, Any]:
+    """Step, and the state that says which picture shows now."""
+    count = len(_states(player))
+    player.send(command="step", frames=frames)
+    player.until(lambda p: len(_states(p)) > count, what="the state after a step")
+    return _states(player)[-1]
+
+
 def test_pause_stops_and_steps_move_one_picture(site: Site) -> None:
     with _open(site, time_ms=site.started_ms + 3_000) as websocket:
         player = Player(websocket, 1)
         player.until(_fragments(20), what="fragments")
         player.send(command="pause")
-        player.until(lambda p: any(m["type"] == "state" and not m["playing"]
-                                   for m in p.messages), what="paused")  # fmt: skip
+        player.until(lambda p: any(not m["playing"] for m in _states(p)), what="paused")
         player.quiet_for(0.5)  # what was sent ahead of the pause
-        before = player.tracks[0].fragments
-        assert player.quiet_for(1.5) == 0 or player.tracks[0].fragments == before
-        player.send(command="step", frames=1)
-        player.until(_fragments(before + 1), what="one picture")
+        sent = player.tracks[0].fragments
+        player.quiet_for(1.5)
+        assert player.tracks[0].fragments == sent  # paused: nothing more
+        paused = _states(player)[-1]
+        forward = [_step(player, 1) for _ in range(10)]
+        back = _step(player, -1)
         player.quiet_for(0.5)
-        assert player.tracks[0].fragments == before + 1
-        shown = pictures(player.tracks[0].timelines[0])
-        player.send(command="step", frames=-1)
+    shown = pictures(player.tracks[0].timelines[0])
+    assert len(player.tracks[0].counts) == 1  # steps within what was sent: no new timeline
+    # Each step moves on by one picture (25 fps), whether the client held it already (the
+    # first few: sent ahead of the pause) or the server sent it for the step.
+    line = [paused, *forward, back]
+    showing = [_shown_at(shown, state["media_ms"]).clock_ms for state in line]
+    moves = [b - a for a, b in itertools.pairwise(showing)]
+    assert all(30 <= move <= 50 for move in moves[:-1]), moves
+    assert -50 <= moves[-1] <= -30, moves
+    assert player.tracks[0].fragments > sent  # the later steps needed pictures not yet sent
+    for state in line:
+        assert not state["playing"]
+        picture = _shown_at(shown, state["media_ms"])
+        assert abs(picture.clock_ms - of_day(state["time_ms"])) <= CLOSE_MS
+
+
+def test_a_step_back_from_the_picture_sought_starts_a_new_timeline(site: Site) -> None:
+    target = site.started_ms + 6_000 + 500
+    with _open(site, time_ms=target) as websocket:
+        player = Player(websocket, 1)
+        player.until(_fragments(1), what="a fragment")
+        player.send(command="pause")
+        player.quiet_for(0.5)
+        paused = _states(player)[-1]
+        back = _step(player, -1)
         player.until(lambda p: len(p.tracks[0].counts) == 2 and p.tracks[0].counts[1] >= 1,
                      what="a new timeline")  # fmt: skip
         player.quiet_for(0.5)
-        stepped_back = pictures(player.tracks[0].timelines[1])
-    # Back one step: the picture before the last one shown.
-    assert stepped_back[-1].clock_ms == shown[-2].clock_ms
-    assert stepped_back[0].keyframe
+    before = pictures(player.tracks[0].timelines[0])
+    after = pictures(player.tracks[0].timelines[1])
+    assert after[0].keyframe
+    # The picture before the one showing at the pause, from its keyframe on.
+    showing = _shown_at(before, paused["media_ms"])
+    earlier = [p for p in before if p.clock_ms < showing.clock_ms]
+    assert after[-1].clock_ms == (earlier[-1].clock_ms if earlier else after[-1].clock_ms)
+    assert back["time_ms"] < paused["time_ms"]
 
 
 def test_a_gap_is_told_with_its_length_and_skipped(site: Site) -> None:

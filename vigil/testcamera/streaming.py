@@ -60,18 +60,19 @@ def _prepare_audio(cache_dir: Path) -> AudioLoop:
 
 def caption_text(camera: SimulatedCamera) -> Callable[[int], str]:
     """What the band of a camera's frames says: wall clock (UTC, ms), frame, the plate of a
-    vehicle in view, PTZ, name; the most telling first, as narrow streams show only the start."""
+    vehicle in view, PTZ (when the camera has a head), name; the most telling first, as narrow
+    streams show only the start."""
 
     def text(frame_number: int) -> str:
         now = time.time()
         clock = time.strftime("%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"
-        at = camera.ptz.position()
         plate = camera.plate_in_view
         seen = f"[{plate[0]}] " if plate is not None and time.monotonic() < plate[1] else ""
-        return (
-            f"{clock} #{frame_number % 1_000_000:06d} {seen}"
-            f"P{at.pan:+.1f} T{at.tilt:+.1f} Z{at.zoom:.1f} {camera.identity.name}"
-        )
+        head = ""
+        if camera.ptz is not None:
+            at = camera.ptz.position()
+            head = f"P{at.pan:+.1f} T{at.tilt:+.1f} Z{at.zoom:.1f} "
+        return f"{clock} #{frame_number % 1_000_000:06d} {seen}{head}{camera.identity.name}"
 
     return text
 

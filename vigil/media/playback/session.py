@@ -124,16 +124,23 @@ class PlaybackSession:
         if clock.speed != 1.0:  # frame by frame: every picture, forward
             self._restart(round(clock.archive_now()), 1.0, playing=False)
             return
-        upcoming = self._tracks[0].upcoming_ms if self._tracks else None
-        if upcoming is not None:
-            clock.step_to(upcoming)
+        if not self._tracks:
+            return
+        first = self._tracks[0]
+        # The client may hold the next picture already (pictures go out ahead of the clock).
+        following = first.sent_after(clock.archive_now()) or first.upcoming_ms
+        if following is not None:
+            clock.step_to(following)
 
     def _step_back(self) -> None:
         clock = self._clock
         clock.pause()
-        shown = self._tracks[0].shown_ms if self._tracks else None
-        target = (shown if shown is not None else round(clock.archive_now())) - 1
-        self._restart(target, 1.0, playing=False)
+        now = clock.archive_now()
+        showing, before = self._tracks[0].sent_before(now) if self._tracks else (None, None)
+        if before is not None and clock.speed == 1.0:
+            clock.step_to(before)  # a picture the client holds, on the same timeline
+        else:  # the picture before the one showing, from its keyframe
+            self._restart((showing if showing is not None else round(now)) - 1, 1.0, False)
 
     def _check_time(self, time_ms: int) -> None:
         if time_ms > self._now_ms():
