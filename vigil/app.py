@@ -28,6 +28,7 @@ from vigil.api.access import RULES, Access, check_every_route_has_a_rule
 from vigil.api.context import ApiContext
 from vigil.api.endpoints import VigilApi
 from vigil.api.errors import install_error_handlers
+from vigil.api.rtsp import RtspAccess
 from vigil.auth import store as auth_store
 from vigil.auth.accounts import Accounts
 from vigil.auth.audit import AuditTrail
@@ -48,6 +49,7 @@ from vigil.config import ServerConfig
 from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.retention import Retention
 from vigil.media.export.service import ExportService
+from vigil.media.rtsp.service import RtspService
 from vigil.media.service import MediaService
 from vigil.media.storage.models import StorageRecord
 from vigil.media.storage.pool import StoragePool
@@ -83,6 +85,7 @@ class _Components:
     events: CameraEvents
     ptz: PtzControl
     exports: ExportService
+    rtsp: RtspService | None  # None: RTSP off (`--rtsp-port 0`)
 
 
 class VigilServer:
@@ -105,6 +108,8 @@ class VigilServer:
             await parts.media.start()
             await parts.events.start()
             await parts.exports.start()
+            if parts.rtsp is not None:
+                await parts.rtsp.start()
         except BaseException:
             await db.close()
             lock.close()
@@ -112,6 +117,8 @@ class VigilServer:
         return cls(app, parts, db, lock)
 
     async def close(self) -> None:
+        if self._parts.rtsp is not None:
+            await self._parts.rtsp.stop()
         await self._parts.exports.stop()
         await self._parts.ptz.close()
         await self._parts.events.stop()
@@ -216,6 +223,10 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         ),
     )
     access = Access(RULES, system, sessions, users)
+    rtsp = None
+    if config.rtsp_port:
+        gate = RtspAccess(access, ctx.login, sessions, cameras)
+        rtsp = RtspService(config.host, config.rtsp_port, media, gate)
 
     app = VigilApi(
         title="Vigil",
@@ -249,4 +260,4 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         "server ready",
         extra={"server_id": identity.id, "state": system.state(), "data": str(config.data_dir)},
     )
-    return app, _Components(media, events, ptz, exports)
+    return app, _Components(media, events, ptz, exports, rtsp)

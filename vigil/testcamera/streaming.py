@@ -12,6 +12,9 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from vigil.media.codecs import split_annexb
+from vigil.media.rtsp.rtp import packetize
+from vigil.media.rtsp.server import RtspServer
 from vigil.testcamera.audio import encode as audio_encode
 from vigil.testcamera.audio.signal import SAMPLE_RATE
 from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera, StreamName
@@ -20,10 +23,9 @@ from vigil.testcamera.rtsp import aac
 from vigil.testcamera.rtsp.aac import AudioLoop
 from vigil.testcamera.rtsp.audio_stream import LiveAudio
 from vigil.testcamera.rtsp.auth import Authenticator
-from vigil.testcamera.rtsp.rtp import packetize
-from vigil.testcamera.rtsp.server import Mount, RtspServer
+from vigil.testcamera.rtsp.mounts import Mount, Mounts
 from vigil.testcamera.rtsp.stream import Encoded, LiveStream, Pacer
-from vigil.testcamera.video.bitstream import ParameterSets, split_annexb
+from vigil.testcamera.video.bitstream import ParameterSets
 from vigil.testcamera.video.caption import captioned
 from vigil.testcamera.video.encode import load_or_encode
 from vigil.testcamera.video.snapshot import decode_jpeg
@@ -148,7 +150,9 @@ class StreamingService:
                 )
             camera.on_profile_change = self._profile_changer(camera)
         self._mounts = mounts
-        self._server = RtspServer(self._host, self._rtsp_port, mounts, self._auth, loop.time)
+        self._server = RtspServer(
+            self._host, self._rtsp_port, Mounts(mounts, self._auth), loop.time
+        )
         await self._pacer.start()
         await self._server.start()
 
