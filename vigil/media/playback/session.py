@@ -22,7 +22,6 @@ from vigil.media.codecs import Codec
 from vigil.media.playback.clock import SessionClock
 from vigil.media.playback.outputs import Output, State
 from vigil.media.playback.track import PlaybackTrack
-from vigil.tasks import cancel_and_wait
 
 MAX_SPEED = 16.0
 MAX_CAMERAS = 64
@@ -95,8 +94,11 @@ class PlaybackSession:
                 for task in done:
                     task.result()  # raises what failed
         finally:
-            for task in [*self._tasks, sender]:
-                await cancel_and_wait(task)
+            # However they end now (a send to a client that left raises), it is over.
+            ending_tasks = [*self._tasks, sender]
+            for task in ending_tasks:
+                task.cancel()
+            await asyncio.gather(*ending_tasks, return_exceptions=True)
 
     async def command(self, command: Command) -> None:
         """Carries out a command; InvalidInput for one out of range (nothing changes)."""
