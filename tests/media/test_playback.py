@@ -3,8 +3,11 @@ Source Extensions player is sent starts at the time sought, plays at the speed a
 picture, or keyframes only when fast or in reverse), pauses and steps, tells gaps, keeps two
 cameras on one clock, and refuses bad commands without ending the session."""
 
+import contextlib
 import itertools
 import json
+import socket
+import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -127,12 +130,18 @@ class Player:
         return count
 
 
-def _open(site: Site, client: httpx.Client | None = None, **query: Any) -> ClientConnection:
+def _open(
+    site: Site,
+    client: httpx.Client | None = None,
+    sock: socket.socket | None = None,
+    **query: Any,
+) -> ClientConnection:
     client = client or site.owner
     query.setdefault("cameras", site.cameras[0])
     url = f"ws://127.0.0.1:{site.server.port}/api/v1/playback?{urlencode(query)}"
     headers = {"Authorization": client.headers["authorization"]}
-    return connect(url, additional_headers=headers, max_size=None, open_timeout=WAIT_S)
+    return connect(url, sock=sock, additional_headers=headers, max_size=None,
+                   open_timeout=WAIT_S)  # fmt: skip
 
 
 def _shown_at(shown: list[Shown], media_ms: int) -> Shown:
@@ -376,3 +385,38 @@ def test_refusals(site: Site) -> None:
         "guard": ("forbidden", 4403),  # no playback right
         "lobby": ("not_found", 4404),  # one of the cameras is not the role's to see
     }
+
+
+def test_clients_that_leave_mid_stream_end_their_sessions_cleanly(site: Site) -> None:
+    """Sessions whose clients leave while pictures are on their way (a reset, or a close
+    from a client that stopped reading, so the server is stuck mid-send) leave no error
+    behind, and the server plays on for others."""
+    for n in range(4):
+        sock = socket.create_connection(("127.0.0.1", site.server.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        if n % 2:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        url = f"ws://127.0.0.1:{site.server.port}/api/v1/playback?" + urlencode(
+            {"cameras": site.cameras[0], "time_ms": site.started_ms + 1_000, "speed": 8}
+        )
+        headers = {"Authorization": site.owner.headers["authorization"]}
+        with (
+            contextlib.suppress(ConnectionClosed, OSError, TimeoutError),
+            connect(
+                url,
+                sock=sock,
+                additional_headers=headers,
+                max_size=None,
+                max_queue=1,
+                close_timeout=1,
+            ) as websocket,  # fmt: skip
+        ):
+            Player(websocket, 1).until(_fragments(1), what="a fragment")
+            time.sleep(0.5)  # not reading: the server's sending stalls
+            if n % 2:
+                sock.close()  # a reset
+    time.sleep(1.0)
+    with _open(site, time_ms=site.started_ms + 2_000) as websocket:
+        Player(websocket, 1).until(_fragments(10), what="playback for the next client")
+    assert "Exception in ASGI application" not in site.server.logs()
+    assert "Traceback" not in site.server.logs()
