@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python -m bench.testcamera
 	$(BIN)/python -m bench.recording
 	$(BIN)/python -m bench.archive_rebuild
+	$(BIN)/python -m bench.browser
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -7,23 +7,29 @@ as issue 4's cameras) and a `vigil server` recording all of them, then measures 
    other; p50, p95 and the worst;
 2. CPU of the server for `--seconds` without viewers, then with one viewer on the sub stream
    of each of the N cameras (all in this process, reading everything); the difference is
-   what the viewers cost, in cores.
-3. export speed (bench/export.py), after the live figures, once at least `--export-s` of
+   what the viewers cost, in cores;
+3. the same with one RTSP viewer per camera's sub stream (RTP interleaved on TCP; a bare
+   client in this process that logs in, plays the video track and reads everything);
+4. export speed (bench/export.py), after the live figures, once at least `--export-s` of
    video is recorded: seconds of video exported per second, as a job, a zip and a direct
    download, beside `ffmpeg -c copy` of the same camera's archive file.
 Prints one JSON object. Targets (issue 5): first frame <= 150 ms p95; 64 viewers <= 0.30 of
 one core; export >= 100x real time.
 
 Run: `python -m bench.delivery [--count 64] [--seconds 20] [--connects 50] [--export-s 60]
-[--sections live,export]`.
+[--sections live,rtsp,latency,export]`.
 """
 
 import argparse
 import asyncio
+import base64
 import json
+import re
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +38,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench import export as export_bench
 from bench.cameras import issue4_cameras
 from bench.proc import cpu_seconds
-from tests.servers import ServerProcess
+from tests.media.captions import pictures
+from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
 
@@ -53,6 +60,12 @@ async def _first_frame_ms(url: str, token: str) -> float:
         return (time.perf_counter() - started) * 1000
 
 
+@dataclass(frozen=True)
+class _Viewer:
+    reading: "asyncio.Task[int]"  # gives the bytes received
+    close: Callable[[], Awaitable[None]]
+
+
 async def _read_all(websocket: ClientConnection) -> int:
     received = 0
     async for message in websocket:
@@ -60,31 +73,66 @@ async def _read_all(websocket: ClientConnection) -> int:
     return received
 
 
-async def _viewers_cost(
-    server: ServerProcess, token: str, camera_ids: list[str], seconds: float
-) -> dict[str, Any]:
-    """Server CPU without viewers, then with one viewer per camera's sub stream."""
-    pid = server.pid
+async def _live_viewer(server: ServerProcess, token: str, camera_id: str) -> _Viewer:
+    headers = {"Authorization": f"Bearer {token}"}
+    url = _live_url(server, camera_id, "sub")
+    websocket = await connect(url, additional_headers=headers, max_size=None)
+    return _Viewer(asyncio.create_task(_read_all(websocket)), websocket.close)
+
+
+async def _rtsp_viewer(server: ServerProcess, camera_id: str) -> _Viewer:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.rtsp_port)
+    credentials = base64.b64encode(f"{OWNER}:{OWNER_PASSWORD}".encode()).decode()
+
+    async def ask(lines: str) -> str:
+        writer.write(f"{lines}Authorization: Basic {credentials}\r\n\r\n".encode())
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        if not head.startswith("RTSP/1.0 200"):
+            raise RuntimeError(head.splitlines()[0])
+        if length := re.search(r"Content-Length: (\d+)", head):
+            await reader.readexactly(int(length[1]))
+        return head
+
+    url = f"rtsp://127.0.0.1:{server.rtsp_port}/cameras/{camera_id}/sub"
+    await ask(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n")
+    setup = await ask(f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\n"
+                      "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n")  # fmt: skip
+    session = re.search(r"Session: ([^;\r]+)", setup)
+    assert session is not None
+    await ask(f"PLAY {url} RTSP/1.0\r\nCSeq: 3\r\nSession: {session[1]}\r\n")
+
+    async def read_all() -> int:
+        received = 0
+        while chunk := await reader.read(65536):
+            received += len(chunk)
+        return received
+
+    async def close() -> None:
+        writer.close()
+        await writer.wait_closed()
+
+    return _Viewer(asyncio.create_task(read_all()), close)
+
+
+async def _cores(pid: int, seconds: float) -> float:
     start = cpu_seconds(pid)
     await asyncio.sleep(seconds)
-    idle = (cpu_seconds(pid) - start) / seconds
-    headers = {"Authorization": f"Bearer {token}"}
-    sockets = [
-        await connect(_live_url(server, c, "sub"), additional_headers=headers, max_size=None)
-        for c in camera_ids
-    ]
-    readers = [asyncio.create_task(_read_all(websocket)) for websocket in sockets]
+    return (cpu_seconds(pid) - start) / seconds
+
+
+async def _viewers_cost(
+    pid: int, idle: float, viewers: list[_Viewer], seconds: float
+) -> dict[str, Any]:
+    """Server CPU with `viewers`, against `idle` (its CPU without any)."""
     try:
         await asyncio.sleep(2.0)  # past every viewer's first burst
-        start = cpu_seconds(pid)
-        await asyncio.sleep(seconds)
-        viewing = (cpu_seconds(pid) - start) / seconds
+        viewing = await _cores(pid, seconds)
     finally:
-        for websocket in sockets:
-            await websocket.close()
-        received = await asyncio.gather(*readers, return_exceptions=True)
+        for viewer in viewers:
+            await viewer.close()
+        received = await asyncio.gather(*(v.reading for v in viewers), return_exceptions=True)
     return {
-        "viewers": len(sockets),
+        "viewers": len(viewers),
         "server_cores_without_viewers": round(idle, 3),
         "server_cores_with_viewers": round(viewing, 3),
         "viewers_cores": round(viewing - idle, 3),
@@ -106,10 +154,20 @@ async def _measure(
         "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
         "max_ms": round(times[-1], 1),
     }
-    return {"first_frame": first_frame, **await _viewers_cost(server, token, camera_ids, seconds)}
+    idle = await _cores(server.pid, seconds)
+    live = [await _live_viewer(server, token, c) for c in camera_ids]
+    return {"first_frame": first_frame, **await _viewers_cost(server.pid, idle, live, seconds)}
 
 
-def _serve(server: ServerProcess, cameras: TestCameraProcess, count: int) -> tuple[str, list[str]]:
+async def _rtsp_cost(
+    server: ServerProcess, camera_ids: list[str], seconds: float
+) -> dict[str, Any]:
+    idle = await _cores(server.pid, seconds)
+    viewers = [await _rtsp_viewer(server, c) for c in camera_ids]
+    return await _viewers_cost(server.pid, idle, viewers, seconds)
+
+
+def serve(server: ServerProcess, cameras: TestCameraProcess, count: int) -> tuple[str, list[str]]:
     """The server recording the cameras, all online: the owner's token and the camera ids."""
     server.start()
     server.create_system()
@@ -131,6 +189,38 @@ def _serve(server: ServerProcess, cameras: TestCameraProcess, count: int) -> tup
         return token, [c["id"] for c in owner.get("/cameras").json()["cameras"]]
 
 
+async def _latency(
+    server: ServerProcess, token: str, camera_id: str, seconds: float
+) -> dict[str, Any]:
+    """Added latency: when each live picture arrives here, against the camera's clock burned
+    into it when the camera sent it (both clocks are this machine's). Everything on the way
+    is counted: the camera's sending, RTSP in, the server, the WebSocket, this client."""
+    headers = {"Authorization": f"Bearer {token}"}
+    data = bytearray()
+    arrivals: list[float] = []
+    async with connect(_live_url(server, camera_id, "sub"), additional_headers=headers,
+                       max_size=None) as websocket:  # fmt: skip
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:
+            message = await websocket.recv()
+            if isinstance(message, bytes):
+                data += message
+                arrivals.append(time.time())
+    clocks = [picture.clock_ms for picture in pictures(bytes(data))]
+    # The first GOP comes from the hub's memory at once: old pictures, not a delay.
+    settled = arrivals[1:][len(arrivals) // 10 :]
+    delays = sorted(
+        ((arrival * 1000) % 86_400_000 - clock) for arrival, clock in
+        zip(settled, clocks[len(arrivals) // 10 :], strict=False)
+    )  # fmt: skip
+    return {
+        "pictures": len(delays),
+        "p50_ms": round(statistics.median(delays), 1),
+        "p99_ms": round(delays[max(0, int(len(delays) * 0.99) - 1)], 1),
+        "max_ms": round(delays[-1], 1),
+    }
+
+
 async def _sections(
     server: ServerProcess, token: str, camera_ids: list[str], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -139,6 +229,10 @@ async def _sections(
     figures: dict[str, Any] = {}
     if "live" in sections:
         figures |= await _measure(server, token, camera_ids, args.seconds, args.connects)
+    if "rtsp" in sections:
+        figures["rtsp"] = await _rtsp_cost(server, camera_ids, args.seconds)
+    if "latency" in sections:
+        figures["latency"] = await _latency(server, token, camera_ids[0], args.seconds)
     if "export" in sections:
         await asyncio.sleep(max(0.0, args.export_s - WARM_UP_S - (time.monotonic() - started)))
         figures["export"] = await export_bench.measure(server, token, camera_ids)
@@ -151,17 +245,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--connects", type=int, default=50)
     parser.add_argument("--export-s", type=float, default=60.0)
-    parser.add_argument("--sections", default="live,export")
+    parser.add_argument("--sections", default="live,rtsp,latency,export")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         cameras = issue4_cameras(folder, args.count)
         try:
             with ServerProcess(folder / "server") as server:
-                token, camera_ids = _serve(server, cameras, args.count)
+                token, camera_ids = serve(server, cameras, args.count)
                 figures = asyncio.run(_sections(server, token, camera_ids, args))
+                # Printed before the server stops: stopping 2N recordings may take long.
+                _print(args, figures)
         finally:
             cameras.stop()
+
+
+def _print(args: argparse.Namespace, figures: dict[str, Any]) -> None:
     print(
         json.dumps(
             {
@@ -170,10 +269,11 @@ def main() -> None:
                 "seconds": args.seconds,
                 **figures,
                 "targets": "first frame p95 <= 150 ms; 64 viewers <= 0.30 cores; "
-                "export >= 100x real time",
+                "added latency p99 <= 20 ms; export >= 100x real time",
             },
             indent=2,
-        )
+        ),
+        flush=True,
     )
 
 

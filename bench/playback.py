@@ -7,8 +7,9 @@ of each file scans its fragment headers), then measures over loopback:
 1. open: a new playback WebSocket at a random time of the day, to its first fragment;
 2. seek: a seek command in an open session to a random time, to the first fragment of the
    new timeline.
-Each `--seeks` times; p50, p95 and the worst. The pictures' bytes are holes in sparse files
-(what is timed is the index, the file reads and the sending, with the pages cached).
+Each `--seeks` times; p50, p95 and the worst. The pictures' bytes (but for each one's length)
+are holes in sparse files: what is timed is the index, the file reads and the sending, with
+the pages cached.
 Prints one JSON object. Target (issue 5): seek <= 100 ms p95.
 
 Run: `python -m bench.playback [--seeks 100] [--hours 24]`.
@@ -50,26 +51,29 @@ def _write_file(path: Path, start_ms: int) -> None:
             first = start_ms + second * 1000
             frames = [Frame(first + n * 1000 // FPS, n == 0, (b"",), stream, 0) for n in range(FPS)]
             fragment = mp4.fragment(second + 1, frames, first + 1000, start_ms)
-            # The headers as written, with each sample's size made a real picture's.
-            moof, payload = _sized(fragment.data)
+            # The headers as written, with each sample's size made a real picture's: one NAL
+            # unit each, its length written, its bytes a hole.
+            moof, sizes = _sized(fragment.data)
             file.write(moof)
-            file.seek(payload, 1)
+            for size in sizes:
+                file.write(struct.pack(">I", size))
+                file.seek(size, 1)
         file.truncate(file.tell())
 
 
-def _sized(data: bytes) -> tuple[bytes, int]:
-    """The moof and mdat header of a fragment of empty samples, made to hold real-sized ones."""
+def _sized(data: bytes) -> tuple[bytes, list[int]]:
+    """The moof and mdat header of a fragment of empty samples, made to hold real-sized
+    ones; and the size of each sample's NAL unit."""
     moof_size = struct.unpack_from(">I", data, 0)[0]
     moof = bytearray(data[:moof_size])
     at = moof.find(b"trun") + 4 + 4  # version and flags
     count = struct.unpack_from(">I", moof, at)[0]
     at += 8  # count, data offset
-    payload = 0
-    for n in range(count):
-        size = KEY_BYTES if n == 0 else DELTA_BYTES
+    sizes = [KEY_BYTES if n == 0 else DELTA_BYTES for n in range(count)]
+    for n, size in enumerate(sizes):
         struct.pack_into(">I", moof, at + n * 12 + 4, size + 4)  # the NAL and its length
-        payload += size + 4
-    return bytes(moof) + struct.pack(">I4s", payload + 8, b"mdat"), payload
+    payload = sum(size + 4 for size in sizes)
+    return bytes(moof) + struct.pack(">I4s", payload + 8, b"mdat"), sizes
 
 
 def _make_day(archive: Path, camera_id: str, hours: int) -> int:
@@ -102,12 +106,14 @@ async def _measure(server: ServerProcess, token: str, camera_id: str, hours: int
     for _ in range(seeks):
         started = time.perf_counter()
         url = _url(server, camera_id, some_time())
-        async with connect(url, additional_headers=headers, max_size=None) as websocket:
+        async with connect(url, additional_headers=headers, max_size=None,
+                           max_queue=None) as websocket:  # fmt: skip
             await _first_fragment(websocket)
             opens.append((time.perf_counter() - started) * 1000)
     commands = []
     url = _url(server, camera_id, some_time())
-    async with connect(url, additional_headers=headers, max_size=None) as websocket:
+    async with connect(url, additional_headers=headers, max_size=None,
+                       max_queue=None) as websocket:  # fmt: skip
         await _first_fragment(websocket)
         for _ in range(seeks):
             started = time.perf_counter()

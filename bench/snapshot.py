@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from bench.cameras import issue4_cameras
-from bench.delivery import _serve
+from bench.delivery import serve
 from bench.login import _percentile
 from tests.servers import ServerProcess
 
@@ -109,7 +109,7 @@ def main() -> None:
         cameras = issue4_cameras(folder, 2)
         try:
             with ServerProcess(folder / "server") as server:
-                token, camera_ids = _serve(server, cameras, 2)
+                token, camera_ids = serve(server, cameras, 2)
                 since_ms = int(time.time() * 1000)
                 time.sleep(RECORD_S)
                 result = asyncio.run(_measure(server, token, camera_ids, since_ms, args.asks))

@@ -37,6 +37,7 @@ class ServerProcess(VigilProcess):
         super().__init__(data_dir.parent / f"{data_dir.name}.log")
         self.data_dir = data_dir
         self.port = port or free_port()
+        self.rtsp_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def arguments(self) -> list[str]:
@@ -48,6 +49,8 @@ class ServerProcess(VigilProcess):
             "127.0.0.1",
             "--port",
             str(self.port),
+            "--rtsp-port",
+            str(self.rtsp_port),
             # Camera discovery stays on this machine, as everything a test sends does.
             "--discovery-address",
             "127.0.0.1",

@@ -25,10 +25,12 @@ from vigil.api import snapshots as snapshots_api
 from vigil.api import storages as storages_api
 from vigil.api import timeline as timeline_api
 from vigil.api import users as users_api
+from vigil.api import web as web_api
 from vigil.api.access import RULES, Access, check_every_route_has_a_rule
 from vigil.api.context import ApiContext
 from vigil.api.endpoints import VigilApi
 from vigil.api.errors import install_error_handlers
+from vigil.api.rtsp import RtspAccess
 from vigil.auth import store as auth_store
 from vigil.auth.accounts import Accounts
 from vigil.auth.audit import AuditTrail
@@ -49,6 +51,7 @@ from vigil.config import ServerConfig
 from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.retention import Retention
 from vigil.media.export.service import ExportService
+from vigil.media.rtsp.service import RtspService
 from vigil.media.service import MediaService
 from vigil.media.snapshot import Snapshots
 from vigil.media.storage.models import StorageRecord
@@ -85,6 +88,7 @@ class _Components:
     events: CameraEvents
     ptz: PtzControl
     exports: ExportService
+    rtsp: RtspService | None  # None: RTSP off (`--rtsp-port 0`)
 
 
 class VigilServer:
@@ -107,6 +111,8 @@ class VigilServer:
             await parts.media.start()
             await parts.events.start()
             await parts.exports.start()
+            if parts.rtsp is not None:
+                await parts.rtsp.start()
         except BaseException:
             await db.close()
             lock.close()
@@ -114,6 +120,8 @@ class VigilServer:
         return cls(app, parts, db, lock)
 
     async def close(self) -> None:
+        if self._parts.rtsp is not None:
+            await self._parts.rtsp.stop()
         await self._parts.exports.stop()
         await self._parts.ptz.close()
         await self._parts.events.stop()
@@ -219,6 +227,10 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         ),
     )
     access = Access(RULES, system, sessions, users)
+    rtsp = None
+    if config.rtsp_port:
+        gate = RtspAccess(access, ctx.login, sessions, cameras)
+        rtsp = RtspService(config.host, config.rtsp_port, media, gate)
 
     app = VigilApi(
         title="Vigil",
@@ -248,9 +260,10 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     )
     for area in areas:
         app.include_router(area.router(ctx))
+    app.include_router(web_api.router())
     check_every_route_has_a_rule(app, RULES)
     logger.info(
         "server ready",
         extra={"server_id": identity.id, "state": system.state(), "data": str(config.data_dir)},
     )
-    return app, _Components(media, events, ptz, exports)
+    return app, _Components(media, events, ptz, exports, rtsp)

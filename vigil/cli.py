@@ -15,6 +15,7 @@ from vigil.app import DataFolderInUse, VigilServer
 from vigil.clock import SystemClock
 from vigil.config import ServerConfig
 from vigil.logs import configure_logging
+from vigil.media.rtsp.service import RtspUnavailable
 from vigil.testcamera.config import TestCameraConfig
 from vigil.testcamera.errors import SimulatorError
 from vigil.testcamera.runner import build_cameras, run
@@ -36,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--data", type=Path, default=Path("data"), help="data folder")
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=int, default=7001, help="HTTP port (default: 7001)")
+    server.add_argument(
+        "--rtsp-port",
+        type=int,
+        default=7554,
+        help="RTSP port for standard players, live and archive (default: 7554; 0: off)",
+    )
     server.add_argument(
         "--discovery-address",
         type=_ipv4,
@@ -87,6 +94,9 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     )
     camera.add_argument(
         "--no-audio", action="store_true", help="no sound track (AAC) beside the video"
+    )
+    camera.add_argument(
+        "--no-ptz", action="store_true", help="no pan-tilt-zoom head: a fixed camera"
     )
     camera.add_argument(
         "--motion-every", type=float, help="seconds between motion events, each camera"
@@ -147,6 +157,7 @@ def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:
         password=args.password,
         caption=not args.no_caption,
         audio=not args.no_audio,
+        ptz=not args.no_ptz,
         motion_every_s=args.motion_every,
         motion_for_s=args.motion_for,
         lpr=args.lpr,
@@ -177,10 +188,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data_dir=args.data,
                 host=args.host,
                 port=args.port,
+                rtsp_port=args.rtsp_port,
                 discovery_addresses=tuple(args.discovery_address),
             )
             asyncio.run(serve(server))
-        except DataFolderInUse as err:
+        except (DataFolderInUse, RtspUnavailable) as err:
             logger.error("cannot start", extra={"reason": str(err)})
             return 1
     elif args.command == "testcamera":

@@ -9,6 +9,7 @@ class ServerConfig:
     data_dir: Path
     host: str = "127.0.0.1"
     port: int = 7001
+    rtsp_port: int = 7554  # live and archive for standard players; 0: none
     # IPv4 addresses whose interfaces WS-Discovery probes out of; empty: every interface.
     discovery_addresses: tuple[str, ...] = ()
 

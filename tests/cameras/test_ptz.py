@@ -188,6 +188,37 @@ def test_a_camera_added_by_rtsp_address_says_it_has_no_ptz(
     assert _error(listed) == (409, "ptz_unsupported", "onvif_address")
 
 
+def test_a_camera_without_a_ptz_head_says_so_and_every_ptz_request_is_refused(
+    tmp_path: Path, owner: httpx.Client, cameras: TestCameraProcess
+) -> None:
+    turning = _add(owner, cameras)
+    assert owner.get(f"/cameras/{turning}").json()["ptz"] is True
+    with TestCameraProcess(tmp_path, extra_args=("--no-ptz",)) as fixed:
+        fixed.start(timeout_s=120)
+        added = owner.post("/cameras", json={"onvif_address": fixed.url()})
+        assert added.status_code == 201, added.text
+        camera_id = added.json()["id"]
+        assert owner.get(f"/cameras/{camera_id}").json()["ptz"] is False
+        trail_before = owner.get("/audit").json()["entries"]
+        presets = f"/cameras/{camera_id}/ptz/presets"
+        answers = [
+            _ptz(owner, camera_id, "move", pan=0.5),
+            _ptz(owner, camera_id, "stop"),
+            _ptz(owner, camera_id, "absolute", pan=0.5, tilt=0.5, zoom=0.5),
+            _ptz(owner, camera_id, "relative", zoom=0.1),
+            owner.get(presets),
+            owner.post(presets, json={"name": "Gate"}),
+            owner.post(f"{presets}/preset1/go"),
+            owner.delete(f"{presets}/preset1"),
+        ]
+    for answer in answers:
+        assert _error(answer) == (409, "ptz_unsupported", "onvif_address"), answer.text
+        assert answer.json()["error"]["message"] == (
+            f"{fixed.url()}/onvif/device_service offers no PTZ service"
+        )
+    assert owner.get("/audit").json()["entries"] == trail_before
+
+
 def test_changed_credentials_are_used_at_once_and_never_shown(
     system_server: ServerProcess, owner: httpx.Client, cameras: TestCameraProcess
 ) -> None:

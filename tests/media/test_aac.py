@@ -3,9 +3,9 @@
 import pytest
 
 from vigil.media.aac import AacDepacketizer, AacError, AacParameters, AudioUnit, parse_config
+from vigil.media.rtsp.rtp import rtp_header
 from vigil.media.rtsp.sdp import parse_tracks
 from vigil.testcamera.rtsp import aac as camera_aac
-from vigil.testcamera.rtsp.rtp import rtp_header
 
 FMTP = {"mode": "AAC-hbr", "config": "1408", "sizelength": "13", "indexlength": "3",
         "indexdeltalength": "3"}  # fmt: skip

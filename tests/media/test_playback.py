@@ -3,25 +3,25 @@ Source Extensions player is sent starts at the time sought, plays at the speed a
 picture, or keyframes only when fast or in reverse), pauses and steps, tells gaps, keeps two
 cameras on one clock, and refuses bad commands without ending the session."""
 
-import io
+import contextlib
+import itertools
 import json
-import re
+import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import av
 import httpx
-import numpy as np
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from tests.media.captions import Shown, of_day, pictures
 from tests.media.recorded_site import WAIT_S, Site, recorded_s
 from tests.servers import add_user
 from tests.waiting import wait_for
-from vigil.testcamera.video.caption import read_caption
 
 
 @dataclass
@@ -90,44 +90,23 @@ class Player:
         return count
 
 
-def _open(site: Site, client: httpx.Client | None = None, **query: Any) -> ClientConnection:
+def _open(
+    site: Site,
+    client: httpx.Client | None = None,
+    sock: socket.socket | None = None,
+    **query: Any,
+) -> ClientConnection:
     client = client or site.owner
     query.setdefault("cameras", site.cameras[0])
     url = f"ws://127.0.0.1:{site.server.port}/api/v1/playback?{urlencode(query)}"
     headers = {"Authorization": client.headers["authorization"]}
-    return connect(url, additional_headers=headers, max_size=None, open_timeout=WAIT_S)
+    return connect(url, sock=sock, additional_headers=headers, max_size=None,
+                   open_timeout=WAIT_S)  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Shown:
-    media_ms: int  # on the session's timeline
-    keyframe: bool
-    clock_ms: int  # the camera's wall clock when it sent the picture (its caption), of the day
-
-
-def _pictures(data: bytes) -> list[Shown]:
-    shown = []
-    with av.open(io.BytesIO(bytes(data)), format="mp4") as container:
-        stream = container.streams.video[0]
-        for packet in container.demux(stream):
-            for frame in packet.decode():
-                assert isinstance(frame, av.VideoFrame)
-                luma = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height]
-                found = re.match(r"(\d\d):(\d\d):(\d\d)\.(\d{3})", read_caption(luma))
-                assert found is not None, read_caption(luma)
-                h, m, s, ms = (int(part) for part in found.groups())
-                media = round(float(frame.pts * stream.time_base) * 1000)
-                shown.append(Shown(media, frame.key_frame, ((h * 60 + m) * 60 + s) * 1000 + ms))
-    return shown
-
-
-def _of_day(time_ms: int) -> int:
-    return time_ms % 86_400_000
-
-
-def _shown_at(pictures: list[Shown], media_ms: int) -> Shown:
+def _shown_at(shown: list[Shown], media_ms: int) -> Shown:
     """The picture on screen at `media_ms`: the last one starting at or before it."""
-    return [p for p in pictures if p.media_ms <= media_ms][-1]
+    return [p for p in shown if p.media_ms <= media_ms][-1]
 
 
 def _fragments(count: int, camera: int = 0) -> Any:
@@ -147,16 +126,17 @@ def test_play_starts_at_the_picture_of_the_time_sought_and_runs_at_normal_speed(
         player.until(_fragments(1), what="the first fragment")
         init = player.tracks[0].inits[0]
         assert init["mime"].startswith('video/mp4; codecs="avc1.')
+        assert init["mime"].endswith(',mp4a.40.2"')  # the camera's sound, at normal speed
         assert init["reset"] is True
         assert (init["width"], init["height"]) == (320, 240)
         took = player.until(_fragments(100), what="100 fragments")
-    pictures = _pictures(player.tracks[0].timelines[0])
-    assert pictures[0].keyframe
-    first = _shown_at(pictures, 250)  # the sought picture shows at media time 250 ms
-    assert abs(first.clock_ms - _of_day(target)) <= CLOSE_MS
-    later = pictures[-1]
+    shown = pictures(player.tracks[0].timelines[0])
+    assert shown[0].keyframe
+    first = _shown_at(shown, 250)  # the sought picture shows at media time 250 ms
+    assert abs(first.clock_ms - of_day(target)) <= CLOSE_MS
+    later = shown[-1]
     # Every picture, in order, a frame time apart on the media line as on the camera.
-    clocks = [p.clock_ms for p in pictures if p.media_ms >= 250]
+    clocks = [p.clock_ms for p in shown if p.media_ms >= 250]
     assert clocks == sorted(clocks)
     assert abs((later.media_ms - first.media_ms) - (later.clock_ms - first.clock_ms)) <= 80
     # Sent at the pace of the picture, from the sought one on (the server sends 0.2 s ahead).
@@ -174,9 +154,9 @@ def test_a_seek_starts_a_new_timeline_at_the_picture_sought(site: Site) -> None:
                      what="a new timeline")  # fmt: skip
         assert time.monotonic() - started < 1.0  # the sought picture comes at once
         player.until(_fragments(player.tracks[0].fragments + 30), what="more fragments")
-    pictures = _pictures(player.tracks[0].timelines[1])
-    assert pictures[0].keyframe
-    assert abs(_shown_at(pictures, 250).clock_ms - _of_day(target)) <= CLOSE_MS
+    shown = pictures(player.tracks[0].timelines[1])
+    assert shown[0].keyframe
+    assert abs(_shown_at(shown, 250).clock_ms - of_day(target)) <= CLOSE_MS
 
 
 def test_fast_forward_and_reverse_send_keyframes_only(site: Site) -> None:
@@ -184,12 +164,13 @@ def test_fast_forward_and_reverse_send_keyframes_only(site: Site) -> None:
     with _open(site, time_ms=start, speed=8) as websocket:
         player = Player(websocket, 1)
         took = player.until(_fragments(6), what="keyframes at 8x")
-        forward = _pictures(player.tracks[0].timelines[0])
+        forward = pictures(player.tracks[0].timelines[0])
         player.send(command="play", speed=-4)
         player.until(lambda p: len(p.tracks[0].counts) == 2 and p.tracks[0].counts[1] >= 3,
                      what="keyframes in reverse")  # fmt: skip
-        backward = _pictures(player.tracks[0].timelines[1])
+        backward = pictures(player.tracks[0].timelines[1])
     assert all(p.keyframe for p in forward + backward)
+    assert all("mp4a" not in init["mime"] for init in player.tracks[0].inits)  # no sound
     clocks = [p.clock_ms for p in forward]
     assert clocks == sorted(clocks)
     # 5 GOPs of archive (a keyframe a second) went by in well under 5 s.
@@ -200,29 +181,68 @@ def test_fast_forward_and_reverse_send_keyframes_only(site: Site) -> None:
     assert [p.media_ms for p in backward] == sorted(p.media_ms for p in backward)
 
 
+def _states(player: Player) -> list[dict[str, Any]]:
+    return [m for m in player.messages if m["type"] == "state"]
+
+
+def _step(player: Player, frames: int) -> dict[str, Any]:
+    """Step, and the state that says which picture shows now."""
+    count = len(_states(player))
+    player.send(command="step", frames=frames)
+    player.until(lambda p: len(_states(p)) > count, what="the state after a step")
+    return _states(player)[-1]
+
+
 def test_pause_stops_and_steps_move_one_picture(site: Site) -> None:
     with _open(site, time_ms=site.started_ms + 3_000) as websocket:
         player = Player(websocket, 1)
         player.until(_fragments(20), what="fragments")
         player.send(command="pause")
-        player.until(lambda p: any(m["type"] == "state" and not m["playing"]
-                                   for m in p.messages), what="paused")  # fmt: skip
+        player.until(lambda p: any(not m["playing"] for m in _states(p)), what="paused")
         player.quiet_for(0.5)  # what was sent ahead of the pause
-        before = player.tracks[0].fragments
-        assert player.quiet_for(1.5) == 0 or player.tracks[0].fragments == before
-        player.send(command="step", frames=1)
-        player.until(_fragments(before + 1), what="one picture")
+        sent = player.tracks[0].fragments
+        player.quiet_for(1.5)
+        assert player.tracks[0].fragments == sent  # paused: nothing more
+        paused = _states(player)[-1]
+        forward = [_step(player, 1) for _ in range(10)]
+        back = _step(player, -1)
         player.quiet_for(0.5)
-        assert player.tracks[0].fragments == before + 1
-        shown = _pictures(player.tracks[0].timelines[0])
-        player.send(command="step", frames=-1)
+    shown = pictures(player.tracks[0].timelines[0])
+    assert len(player.tracks[0].counts) == 1  # steps within what was sent: no new timeline
+    # Each step moves on by one picture (25 fps), whether the client held it already (the
+    # first few: sent ahead of the pause) or the server sent it for the step.
+    line = [paused, *forward, back]
+    showing = [_shown_at(shown, state["media_ms"]).clock_ms for state in line]
+    moves = [b - a for a, b in itertools.pairwise(showing)]
+    assert all(30 <= move <= 50 for move in moves[:-1]), moves
+    assert -50 <= moves[-1] <= -30, moves
+    assert player.tracks[0].fragments > sent  # the later steps needed pictures not yet sent
+    for state in line:
+        assert not state["playing"]
+        picture = _shown_at(shown, state["media_ms"])
+        assert abs(picture.clock_ms - of_day(state["time_ms"])) <= CLOSE_MS
+
+
+def test_a_step_back_from_the_picture_sought_starts_a_new_timeline(site: Site) -> None:
+    target = site.started_ms + 6_000 + 500
+    with _open(site, time_ms=target) as websocket:
+        player = Player(websocket, 1)
+        player.until(_fragments(1), what="a fragment")
+        player.send(command="pause")
+        player.quiet_for(0.5)
+        paused = _states(player)[-1]
+        back = _step(player, -1)
         player.until(lambda p: len(p.tracks[0].counts) == 2 and p.tracks[0].counts[1] >= 1,
                      what="a new timeline")  # fmt: skip
         player.quiet_for(0.5)
-        stepped_back = _pictures(player.tracks[0].timelines[1])
-    # Back one step: the picture before the last one shown.
-    assert stepped_back[-1].clock_ms == shown[-2].clock_ms
-    assert stepped_back[0].keyframe
+    before = pictures(player.tracks[0].timelines[0])
+    after = pictures(player.tracks[0].timelines[1])
+    assert after[0].keyframe
+    # The picture before the one showing at the pause, from its keyframe on.
+    showing = _shown_at(before, paused["media_ms"])
+    earlier = [p for p in before if p.clock_ms < showing.clock_ms]
+    assert after[-1].clock_ms == (earlier[-1].clock_ms if earlier else after[-1].clock_ms)
+    assert back["time_ms"] < paused["time_ms"]
 
 
 def test_a_gap_is_told_with_its_length_and_skipped(site: Site) -> None:
@@ -239,8 +259,8 @@ def test_a_gap_is_told_with_its_length_and_skipped(site: Site) -> None:
     assert gap["length_ms"] == gap["to_ms"] - gap["from_ms"]
     assert 4_000 <= gap["length_ms"] <= 12_000
     assert took < 3.0  # not waited out in real time
-    pictures = _pictures(player.tracks[0].timelines[0])
-    after = [p for p in pictures if p.clock_ms > _of_day(gap["from_ms"]) + 2_000]
+    shown = pictures(player.tracks[0].timelines[0])
+    after = [p for p in shown if p.clock_ms > of_day(gap["from_ms"]) + 2_000]
     assert after
     assert after[0].keyframe
 
@@ -254,7 +274,7 @@ def test_two_cameras_on_one_clock_show_the_same_instant(site: Site) -> None:
     with _open(site, cameras=cameras, time_ms=site.started_ms + 4_000) as websocket:
         player = Player(websocket, 2)
         player.until(lambda p: _fragments(60, 0)(p) and _fragments(60, 1)(p), what="both")
-    first, second = (_pictures(track.timelines[0]) for track in player.tracks)
+    first, second = (pictures(track.timelines[0]) for track in player.tracks)
     for media_ms in (250, 1000, 2000):
         # Both cameras share the testcamera's clock: the pictures showing differ by a frame.
         assert abs(_shown_at(first, media_ms).clock_ms - _shown_at(second, media_ms).clock_ms) <= 80
@@ -325,3 +345,38 @@ def test_refusals(site: Site) -> None:
         "guard": ("forbidden", 4403),  # no playback right
         "lobby": ("not_found", 4404),  # one of the cameras is not the role's to see
     }
+
+
+def test_clients_that_leave_mid_stream_end_their_sessions_cleanly(site: Site) -> None:
+    """Sessions whose clients leave while pictures are on their way (a reset, or a close
+    from a client that stopped reading, so the server is stuck mid-send) leave no error
+    behind, and the server plays on for others."""
+    for n in range(4):
+        sock = socket.create_connection(("127.0.0.1", site.server.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        if n % 2:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        url = f"ws://127.0.0.1:{site.server.port}/api/v1/playback?" + urlencode(
+            {"cameras": site.cameras[0], "time_ms": site.started_ms + 1_000, "speed": 8}
+        )
+        headers = {"Authorization": site.owner.headers["authorization"]}
+        with (
+            contextlib.suppress(ConnectionClosed, OSError, TimeoutError),
+            connect(
+                url,
+                sock=sock,
+                additional_headers=headers,
+                max_size=None,
+                max_queue=1,
+                close_timeout=1,
+            ) as websocket,  # fmt: skip
+        ):
+            Player(websocket, 1).until(_fragments(1), what="a fragment")
+            time.sleep(0.5)  # not reading: the server's sending stalls
+            if n % 2:
+                sock.close()  # a reset
+    time.sleep(1.0)
+    with _open(site, time_ms=site.started_ms + 2_000) as websocket:
+        Player(websocket, 1).until(_fragments(10), what="playback for the next client")
+    assert "Exception in ASGI application" not in site.server.logs()
+    assert "Traceback" not in site.server.logs()

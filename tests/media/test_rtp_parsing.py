@@ -4,8 +4,8 @@ import pytest
 
 from vigil.media.depacketize import AccessUnit, Depacketizer
 from vigil.media.rtsp.client import StreamUrl
+from vigil.media.rtsp.rtp import packetize, rtp_header
 from vigil.media.rtsp.sdp import parse_tracks
-from vigil.testcamera.rtsp.rtp import packetize, rtp_header
 
 START = b"\x00\x00\x00\x01"
 SPS = bytes([0x67, 0x42, 0xC0, 0x1E]) + b"\x11" * 10

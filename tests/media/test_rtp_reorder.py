@@ -2,7 +2,7 @@
 
 from vigil.media.depacketize import AccessUnit, Depacketizer
 from vigil.media.rtsp.reorder import ReorderBuffer
-from vigil.testcamera.rtsp.rtp import rtp_header
+from vigil.media.rtsp.rtp import rtp_header
 
 
 def _packet(seq: int) -> bytes:

@@ -3,20 +3,18 @@ time asked for (its caption clock says so), scaled on request, the live picture 
 nothing was recorded, and refusals by right and camera."""
 
 import io
-import re
 import time
 from typing import Any
 
 import av
 import httpx
-import numpy as np
 
+from tests.media.captions import jpeg_caption_clock, of_day
 from tests.media.recorded_site import WAIT_S, Site
-from tests.media.test_playback import CLOSE_MS, _of_day, _recorded_after
+from tests.media.test_playback import CLOSE_MS, _recorded_after
 from tests.media.test_recording import _timeline
 from tests.servers import login_with_rights
 from tests.waiting import wait_for
-from vigil.testcamera.video.caption import read_caption_nearest
 
 
 def _snapshot(site: Site, camera: int = 0, client: httpx.Client | None = None,
@@ -39,14 +37,7 @@ def _size(answer: httpx.Response) -> tuple[int, int]:
 
 def _clock_ms(answer: httpx.Response) -> int:
     """The caption clock of a JPEG answer at full size, in ms of the day."""
-    frame = _decoded(answer)
-    # JPEG's samples are full range; the caption's cells are drawn in video range.
-    full = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height].astype(np.float64)
-    caption = read_caption_nearest(np.rint(16 + full * 219 / 255).astype(np.uint8))
-    found = re.match(r"(\d\d):(\d\d):(\d\d)\.(\d{3})", caption)
-    assert found is not None, caption
-    h, m, s, ms = (int(part) for part in found.groups())
-    return ((h * 60 + m) * 60 + s) * 1000 + ms
+    return jpeg_caption_clock(_decoded(answer))
 
 
 def test_a_recorded_snapshot_shows_the_picture_recorded_at_that_time(site: Site) -> None:
@@ -55,7 +46,7 @@ def test_a_recorded_snapshot_shows_the_picture_recorded_at_that_time(site: Site)
         target = site.started_ms + offset_ms
         answer = _snapshot(site, time_ms=target)
         assert _size(answer) == (320, 240)
-        assert abs(_clock_ms(answer) - _of_day(target)) <= CLOSE_MS, offset_ms
+        assert abs(_clock_ms(answer) - of_day(target)) <= CLOSE_MS, offset_ms
         assert "immutable" in answer.headers["cache-control"]
 
 
@@ -72,7 +63,7 @@ def test_a_live_snapshot_shows_the_picture_now(site: Site) -> None:
     answered_ms = int(time.time() * 1000)
     assert _size(answer) == (320, 240)
     # The newest picture the server had: a frame and the way to it old at most.
-    assert _of_day(asked_ms) - 300 <= _clock_ms(answer) <= _of_day(answered_ms)
+    assert of_day(asked_ms) - 300 <= _clock_ms(answer) <= of_day(answered_ms)
     assert answer.headers["cache-control"] == "no-store"
 
 

@@ -31,10 +31,14 @@ class Conversation:
         self._sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self._reader = self._sock.makefile("rb")
 
-    def ask(self, lines: str) -> str:
-        """Send a request (its lines, without the blank line that ends it); the answer's head
-        and body, whatever its status."""
+    def send(self, lines: str) -> None:
+        """Send a request (its lines, without the blank line that ends it), not waiting for
+        its answer (which comes among the interleaved packets of a session playing)."""
         self._sock.sendall(f"{lines}{self._auth}\r\n".encode())
+
+    def ask(self, lines: str) -> str:
+        """Send a request; the answer's head and body, whatever its status."""
+        self.send(lines)
         head = b""
         while not head.endswith(b"\r\n\r\n"):
             byte = self._reader.read(1)

@@ -8,16 +8,16 @@ import time
 
 import pytest
 
-from vigil.testcamera.rtsp.auth import REALM, Authenticator
-from vigil.testcamera.rtsp.messages import BadRequest, parse_head
-from vigil.testcamera.rtsp.rtp import (
+from vigil.media.rtsp.messages import BadRequest, parse_head
+from vigil.media.rtsp.rtp import (
     MAX_PAYLOAD,
     packetize,
     packetize_nals,
     rtp_header,
     sender_report,
 )
-from vigil.testcamera.rtsp.transports import TransportRequest
+from vigil.media.rtsp.transports import TransportRequest
+from vigil.testcamera.rtsp.auth import REALM, Authenticator
 
 START = b"\x00\x00\x00\x01"
 SPS = bytes([0x67, 0x42, 0xC0, 0x1E]) + b"\x11" * 10

@@ -37,6 +37,9 @@ OPEN = Rule(login=False, needs_system=False)
 LOGGED_IN = Rule()
 
 API = "/api/v1"
+RTSP = "RTSP"  # the method of the RTSP server's URLs, which it checks here too
+RTSP_LIVE = "rtsp:/cameras/{camera_id}/{stream}"
+RTSP_ARCHIVE = "rtsp:/cameras/{camera_id}/{stream}?start="
 
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/server"): OPEN,
@@ -94,12 +97,18 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/cameras/{{camera_id}}/export"): Rule(function=Function.EXPORT),
     # What each user is sent is filtered per notification (vigil/notifications.py).
     (WEBSOCKET, f"{API}/notifications"): LOGGED_IN,
+    # RTSP (vigil/api/rtsp.py): live and archive of a camera the role may see.
+    (RTSP, RTSP_LIVE): Rule(function=Function.LIVE_VIEW),
+    (RTSP, RTSP_ARCHIVE): Rule(function=Function.PLAYBACK),
     ("GET", f"{API}/storages"): Rule(function=Function.SETTINGS),
     ("POST", f"{API}/storages"): Rule(operation=Operation.STORAGE_EDIT),
     ("GET", f"{API}/storages/{{storage_id}}"): Rule(function=Function.SETTINGS),
     ("PATCH", f"{API}/storages/{{storage_id}}"): Rule(operation=Operation.STORAGE_EDIT),
     ("DELETE", f"{API}/storages/{{storage_id}}"): Rule(operation=Operation.STORAGE_EDIT),
     ("POST", f"{API}/storages/{{storage_id}}/rebuild"): Rule(operation=Operation.STORAGE_EDIT),
+    # The web client's files: markup and code, no data (vigil/api/web.py).
+    ("GET", "/"): OPEN,
+    ("GET", "/app/{path}"): OPEN,
 }
 
 
@@ -135,12 +144,13 @@ def _token(connection: HTTPConnection) -> str | None:
 
 
 def _endpoint_of(connection: HTTPConnection) -> tuple[str, str]:
-    """(method, path template) as the table names it; a WebSocket's method is `WS`."""
+    """(method, path template) as the table names it; a WebSocket's method is `WS`. The
+    template is OpenAPI's, without converters (`/app/{path}` for `/app/{path:path}`)."""
     route = connection.scope.get("route")
     if connection.scope["type"] == "websocket":
-        path = route.path if isinstance(route, APIWebSocketRoute) else connection.url.path
+        path = route.path_format if isinstance(route, APIWebSocketRoute) else connection.url.path
         return WEBSOCKET, path
-    path = route.path if isinstance(route, APIRoute) else connection.url.path
+    path = route.path_format if isinstance(route, APIRoute) else connection.url.path
     return connection.scope["method"], path
 
 
@@ -159,9 +169,7 @@ class Access:
 
     async def authorize(self, connection: HTTPConnection) -> None:
         """For every request and every WebSocket's opening handshake."""
-        rule = self._rules.get(_endpoint_of(connection))
-        if rule is None:
-            raise Forbidden("no permission rule covers this endpoint")
+        rule = self.rule(_endpoint_of(connection))
         if rule.needs_system and self._system.state() == "undefined":
             raise ServerUndefined(
                 "this server is not part of a system yet: create one with POST /api/v1/system"
@@ -172,12 +180,23 @@ class Access:
         session = await self._sessions.resolve(token) if token else None
         if session is None:
             raise Unauthenticated("log in first: the session is missing, ended or expired")
+        role = self.role_allowed(rule, session)
+        connection.state.caller = Caller(session, role, client_address(connection))
+
+    def rule(self, endpoint: tuple[str, str]) -> Rule:
+        rule = self._rules.get(endpoint)
+        if rule is None:
+            raise Forbidden("no permission rule covers this endpoint")
+        return rule
+
+    def role_allowed(self, rule: Rule, session: ActiveSession) -> Role:
+        """The session's role, if it has the rights `rule` asks for; Forbidden otherwise."""
         role = self._users.role_of(session.user)
         if rule.function is not None and rule.function not in role.rights.functions:
             raise Forbidden(f"your role lacks the right to use {rule.function.value}")
         if rule.operation is not None and rule.operation not in role.rights.operations:
             raise Forbidden(f"your role lacks the right to {rule.operation.value}")
-        connection.state.caller = Caller(session, role, client_address(connection))
+        return role
 
 
 def current_caller(connection: HTTPConnection) -> Caller:

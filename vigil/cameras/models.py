@@ -21,6 +21,9 @@ class CameraRecord(BaseModel):
     # Where the camera's ONVIF device service is (vigil.cameras.address form), when it was
     # added by ONVIF: PTZ and events reach it there.
     onvif_address: str | None = None
+    # Whether the camera offered PTZ when it was added by ONVIF (a PTZ service and a profile to
+    # move by); a hint for clients, as PTZ requests ask the camera itself.
+    ptz: bool = False
     # Credentials (RTSP and ONVIF alike) are needed in clear to log in to the camera; they never
     # leave the servers (API answers say only whether they are set, logs never carry them).
     username: str = ""

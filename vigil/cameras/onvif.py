@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import zeep.exceptions
 from onvif import ONVIFCamera
+from onvif.definition import SERVICES
 
 from vigil.cameras.errors import CameraError, CameraUnauthorized, CameraUnreachable, NotOnvif
 from vigil.cameras.models import CameraRecord
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 10.0
 _ADDRESS = "onvif_address"
 _STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+_PTZ_NAMESPACE = SERVICES["ptz"]["ns"]
 # Fault codes that mean "who are you?": ONVIF's ter:NotAuthorized and WS-Security's own.
 _AUTH_FAULTS = frozenset({"NotAuthorized", "FailedAuthentication", "InvalidSecurityToken"})
 
@@ -46,6 +48,7 @@ class OnvifDevice:
     name: str  # the device's own name (its name scope), else its make and model
     main_url: str  # rtsp://, of the profile with the most pixels
     sub_url: str | None  # of the profile with the fewest, when there is a second one
+    ptz: bool  # it has a PTZ service and a media profile to name in PTZ requests
 
 
 @dataclass(frozen=True)
@@ -142,14 +145,20 @@ async def _read(camera: Any, address: str) -> OnvifDevice:
     info = await management.GetDeviceInformation()
     scopes = [str(scope.ScopeItem) for scope in await management.GetScopes() or []]
     media = await camera.create_media_service()
-    profiles = sorted(
-        (p for p in await media.GetProfiles() or [] if _pixels(p)), key=_pixels, reverse=True
-    )
+    every_profile = await media.GetProfiles() or []
+    profiles = sorted((p for p in every_profile if _pixels(p)), key=_pixels, reverse=True)
     if not profiles:
         raise NotOnvif(f"{address} offers no video profile", field=_ADDRESS)
     main_url = await _stream_uri(media, profiles[0], address)
     sub_url = await _stream_uri(media, profiles[-1], address) if len(profiles) > 1 else None
-    return OnvifDevice(name=_name(info, scopes), main_url=main_url, sub_url=sub_url)
+    # Known from the answers above at no extra cost; PTZ requests still ask the camera itself.
+    ptz = _PTZ_NAMESPACE in camera.xaddrs and ptz_profile(every_profile) is not None
+    return OnvifDevice(name=_name(info, scopes), main_url=main_url, sub_url=sub_url, ptz=ptz)
+
+
+def ptz_profile(profiles: list[Any]) -> str | None:
+    """The token of the first media profile with a PTZ configuration, which PTZ requests name."""
+    return next((str(p.token) for p in profiles if p.PTZConfiguration is not None), None)
 
 
 def _pixels(profile: Any) -> int:

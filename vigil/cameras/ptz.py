@@ -33,6 +33,7 @@ from vigil.cameras.onvif import (
     camera_error,
     connect,
     fault_codes,
+    ptz_profile,
 )
 from vigil.errors import Conflict, InvalidInput, LimitReached, NotFound, VigilError
 
@@ -200,8 +201,7 @@ async def _connect(endpoint: OnvifEndpoint) -> _Connection:
         except ONVIFError as err:
             raise PtzUnsupported(f"{address} offers no PTZ service", field="onvif_address") from err
         media = await camera.create_media_service()
-        profiles = await media.GetProfiles() or []
-        profile = next((p.token for p in profiles if p.PTZConfiguration is not None), None)
+        profile = ptz_profile(await media.GetProfiles() or [])
         if profile is None:
             raise PtzUnsupported(
                 f"no media profile of {address} has a PTZ configuration", field="onvif_address"
@@ -210,7 +210,7 @@ async def _connect(endpoint: OnvifEndpoint) -> _Connection:
         await camera.close()
         raise
     logger.info("PTZ connected", extra={"address": address})
-    return _Connection(endpoint, camera, service, str(profile))
+    return _Connection(endpoint, camera, service, profile)
 
 
 def _vector(vector: PtzVector, spaces: tuple[str, str]) -> dict[str, Any]:

@@ -82,6 +82,7 @@ class CameraService:
                 "name": fields["name"] or self._free_name(device.name),
                 "main_url": device.main_url,
                 "sub_url": device.sub_url,
+                "ptz": device.ptz,
             },
         )
 

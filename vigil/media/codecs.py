@@ -1,5 +1,6 @@
 """What the media path needs to know of H.264 and H.265 NAL units (no decoding)."""
 
+from collections.abc import Iterator
 from typing import Literal
 
 Codec = Literal["h264", "h265"]
@@ -18,3 +19,30 @@ def is_keyframe_nal(codec: Codec, nal: bytes) -> bool:
 def is_parameter_set(codec: Codec, nal: bytes) -> bool:
     kind = nal_type(codec, nal)
     return kind in (7, 8) if codec == "h264" else kind in (32, 33, 34)
+
+
+# Access unit delimiters: H.264 type 9, H.265 type 35.
+_DELIMITER = {"h264": 9, "h265": 35}
+
+
+def is_delimiter(codec: Codec, nal: bytes) -> bool:
+    return nal_type(codec, nal) == _DELIMITER[codec]
+
+
+def split_annexb(data: bytes) -> list[bytes]:
+    """The NAL units of an Annex-B byte stream, start codes removed."""
+    return list(_iter_nals(data))
+
+
+def _iter_nals(data: bytes) -> Iterator[bytes]:
+    starts: list[tuple[int, int]] = []  # (start code position, payload position)
+    i = data.find(b"\x00\x00\x01")
+    while i != -1:
+        begin = i - 1 if i > 0 and data[i - 1] == 0 else i
+        starts.append((begin, i + 3))
+        i = data.find(b"\x00\x00\x01", i + 3)
+    for n, (_, payload) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(data)
+        nal = data[payload:end].rstrip(b"\x00") if n + 1 == len(starts) else data[payload:end]
+        if nal:
+            yield nal

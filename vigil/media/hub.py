@@ -19,6 +19,10 @@ Consumer = Callable[[AnyFrame], None]
 
 # A minute of 25 fps video with 48 kHz sound: cameras with longer GOPs start late, not never.
 MAX_GOP_FRAMES = 4500
+# A viewer's queue holds twice the hub's last GOP (the burst it starts with, and as much
+# again), within these bounds.
+MIN_QUEUE_BYTES = 1024 * 1024
+MAX_QUEUE_BYTES = 16 * 1024 * 1024
 
 
 class Hub:
@@ -108,3 +112,11 @@ class FrameQueue:
         self._frames.clear()
         self._bytes = 0
         return frames
+
+
+def viewer_queue(hub: Hub) -> FrameQueue:
+    """A new viewer's queue, subscribed to `hub` from its last keyframe."""
+    gop_bytes = sum(frame_size(frame) for frame in hub.last_gop)
+    queue = FrameQueue(min(MAX_QUEUE_BYTES, max(MIN_QUEUE_BYTES, 2 * gop_bytes)))
+    hub.subscribe(queue)
+    return queue

@@ -91,6 +91,11 @@ class StreamIngest:
         self._stream: RtspStream | None = None
 
     @property
+    def audio(self) -> AudioConfig | None:
+        """The sound of this connection (from its SDP), whose frames the hub carries."""
+        return self._audio
+
+    @property
     def status(self) -> StreamStatus:
         return self._status
 

@@ -31,13 +31,9 @@ from vigil.errors import VigilError
 from vigil.media import mp4, mse
 from vigil.media.codecs import Codec
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
-from vigil.media.hub import AnyFrame, FrameQueue, Hub, frame_size
+from vigil.media.hub import AnyFrame, FrameQueue, Hub, viewer_queue
 
 CHECK_S = 1.0
-# A new viewer's queue holds twice the hub's last GOP (the burst it starts with, and as much
-# again), within these bounds.
-MIN_QUEUE_BYTES = 1024 * 1024
-MAX_QUEUE_BYTES = 16 * 1024 * 1024
 # The ingest waits at least a second before connecting again: a longer gap between pictures
 # (and more than two intervals, for cameras slower than 1 fps) may be a new connection, whose
 # first picture need not be a keyframe.
@@ -61,6 +57,7 @@ class StreamNow:
     online: bool
     reason: str  # why it is not online
     gone: str | None  # why it is no longer served here (deleted, disabled…): the session ends
+    audio: AudioConfig | None = None  # the sound the camera announced, if any
 
 
 @dataclass(frozen=True)
@@ -131,10 +128,7 @@ class LiveSession:
         self._hub, self._queue = hub, None
         self._need_key = True
         if hub is not None:
-            gop_bytes = sum(frame_size(frame) for frame in hub.last_gop)
-            bound = min(MAX_QUEUE_BYTES, max(MIN_QUEUE_BYTES, 2 * gop_bytes))
-            self._queue = FrameQueue(bound)
-            hub.subscribe(self._queue)
+            self._queue = viewer_queue(hub)
 
     async def _pump(self, send: Send, deadline: float) -> None:
         """Send what comes until `deadline`."""

@@ -130,7 +130,8 @@ class MediaService:
             return StreamNow(None, False, "connecting", gone)
         status = pipeline.ingest.status
         online = status.state == StreamState.ONLINE
-        return StreamNow(pipeline.hub, online, status.reason or status.state, None)
+        reason = status.reason or status.state
+        return StreamNow(pipeline.hub, online, reason, None, pipeline.ingest.audio)
 
     def viewers(self, camera_id: str, stream: StreamName) -> int | None:
         """Live viewers of a stream now: what its hub feeds besides the recording."""

@@ -223,7 +223,7 @@ class SimulatedCamera:
     rtsp_port: int
     http_port: int
     host: str = "127.0.0.1"
-    ptz: Ptz = field(default_factory=Ptz)
+    ptz: Ptz | None = field(default_factory=Ptz)  # None: a fixed camera, no PTZ head
     events: EventSources = field(default_factory=EventSources)
     # Called when ONVIF SetVideoEncoderConfiguration changes a stream's profile; the video
     # service switches what it serves.

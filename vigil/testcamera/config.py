@@ -26,6 +26,7 @@ class TestCameraConfig:
     # Sound on both streams, as most cameras in the field have; clients that want only video
     # set up only the video track, and a track nobody set up costs nothing.
     audio: bool = True
+    ptz: bool = True  # a pan-tilt-zoom head; without, a fixed camera
     motion_every_s: float | None = None  # motion now and then, by itself
     motion_for_s: float = 5.0
     lpr: bool = False

@@ -54,7 +54,7 @@ def routes(
 
     async def status(request: Request) -> Response:
         camera = camera_of(request)
-        position = camera.ptz.position()
+        position = None if camera.ptz is None else camera.ptz.position()
         pusher = plates.get(camera.identity.index)
         return JSONResponse(
             {
@@ -63,7 +63,9 @@ def routes(
                 "streams": {name: str(profile) for name, profile in camera.streams.items()},
                 "motion": camera.events.motion,
                 "inputs": camera.events.inputs,
-                "ptz": {"pan": position.pan, "tilt": position.tilt, "zoom": position.zoom},
+                "ptz": None
+                if position is None
+                else {"pan": position.pan, "tilt": position.tilt, "zoom": position.zoom},
                 "lpr": None
                 if pusher is None
                 else {

@@ -10,7 +10,7 @@ import signal
 from collections.abc import Sequence
 
 from vigil.clock import SystemClock
-from vigil.testcamera.camera import Credentials, Identity, SimulatedCamera
+from vigil.testcamera.camera import Credentials, Identity, Ptz, SimulatedCamera
 from vigil.testcamera.config import TestCameraConfig
 from vigil.testcamera.discovery import DiscoveryResponder
 from vigil.testcamera.httpserver import CameraHttpServer
@@ -32,6 +32,7 @@ def build_cameras(config: TestCameraConfig) -> list[SimulatedCamera]:
             http_port=config.http_port_of(index),
             host=config.host,
             audio=config.audio,
+            ptz=Ptz() if config.ptz else None,
         )
         for index in range(config.count)
     ]

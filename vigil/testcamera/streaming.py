@@ -13,6 +13,9 @@ from functools import partial
 from pathlib import Path
 
 from vigil.media import snapshot
+from vigil.media.codecs import split_annexb
+from vigil.media.rtsp.rtp import packetize
+from vigil.media.rtsp.server import RtspServer
 from vigil.testcamera.audio import encode as audio_encode
 from vigil.testcamera.audio.signal import SAMPLE_RATE
 from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera, StreamName
@@ -21,10 +24,9 @@ from vigil.testcamera.rtsp import aac
 from vigil.testcamera.rtsp.aac import AudioLoop
 from vigil.testcamera.rtsp.audio_stream import LiveAudio
 from vigil.testcamera.rtsp.auth import Authenticator
-from vigil.testcamera.rtsp.rtp import packetize
-from vigil.testcamera.rtsp.server import Mount, RtspServer
+from vigil.testcamera.rtsp.mounts import Mount, Mounts
 from vigil.testcamera.rtsp.stream import Encoded, LiveStream, Pacer
-from vigil.testcamera.video.bitstream import ParameterSets, split_annexb
+from vigil.testcamera.video.bitstream import ParameterSets
 from vigil.testcamera.video.caption import captioned
 from vigil.testcamera.video.encode import load_or_encode
 
@@ -58,18 +60,19 @@ def _prepare_audio(cache_dir: Path) -> AudioLoop:
 
 def caption_text(camera: SimulatedCamera) -> Callable[[int], str]:
     """What the band of a camera's frames says: wall clock (UTC, ms), frame, the plate of a
-    vehicle in view, PTZ, name; the most telling first, as narrow streams show only the start."""
+    vehicle in view, PTZ (when the camera has a head), name; the most telling first, as narrow
+    streams show only the start."""
 
     def text(frame_number: int) -> str:
         now = time.time()
         clock = time.strftime("%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}"
-        at = camera.ptz.position()
         plate = camera.plate_in_view
         seen = f"[{plate[0]}] " if plate is not None and time.monotonic() < plate[1] else ""
-        return (
-            f"{clock} #{frame_number % 1_000_000:06d} {seen}"
-            f"P{at.pan:+.1f} T{at.tilt:+.1f} Z{at.zoom:.1f} {camera.identity.name}"
-        )
+        head = ""
+        if camera.ptz is not None:
+            at = camera.ptz.position()
+            head = f"P{at.pan:+.1f} T{at.tilt:+.1f} Z{at.zoom:.1f} "
+        return f"{clock} #{frame_number % 1_000_000:06d} {seen}{head}{camera.identity.name}"
 
     return text
 
@@ -147,7 +150,9 @@ class StreamingService:
                 )
             camera.on_profile_change = self._profile_changer(camera)
         self._mounts = mounts
-        self._server = RtspServer(self._host, self._rtsp_port, mounts, self._auth, loop.time)
+        self._server = RtspServer(
+            self._host, self._rtsp_port, Mounts(mounts, self._auth), loop.time
+        )
         await self._pacer.start()
         await self._server.start()
 

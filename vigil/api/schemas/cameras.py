@@ -60,6 +60,7 @@ class CameraOut(BaseModel):
     recording: RecordingOut
     has_credentials: bool  # the credentials themselves are never sent back
     onvif_address: str | None  # when added by ONVIF
+    ptz: bool  # the camera offered PTZ when added by ONVIF
     streams: dict[str, StreamOut]
     created_ms: int
 
@@ -128,6 +129,7 @@ def camera_out(camera: Camera, streams: dict[str, StreamOut]) -> CameraOut:
         recording=recording_out(r.recording),
         has_credentials=bool(r.username or r.password),
         onvif_address=r.onvif_address,
+        ptz=r.ptz,
         streams=streams,
         created_ms=r.created_ms,
     )

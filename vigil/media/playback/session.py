@@ -22,7 +22,6 @@ from vigil.media.codecs import Codec
 from vigil.media.playback.clock import SessionClock
 from vigil.media.playback.outputs import Output, State
 from vigil.media.playback.track import PlaybackTrack
-from vigil.tasks import cancel_and_wait
 
 MAX_SPEED = 16.0
 MAX_CAMERAS = 64
@@ -95,8 +94,11 @@ class PlaybackSession:
                 for task in done:
                     task.result()  # raises what failed
         finally:
-            for task in [*self._tasks, sender]:
-                await cancel_and_wait(task)
+            # However they end now (a send to a client that left raises), it is over.
+            ending_tasks = [*self._tasks, sender]
+            for task in ending_tasks:
+                task.cancel()
+            await asyncio.gather(*ending_tasks, return_exceptions=True)
 
     async def command(self, command: Command) -> None:
         """Carries out a command; InvalidInput for one out of range (nothing changes)."""
@@ -124,16 +126,23 @@ class PlaybackSession:
         if clock.speed != 1.0:  # frame by frame: every picture, forward
             self._restart(round(clock.archive_now()), 1.0, playing=False)
             return
-        upcoming = self._tracks[0].upcoming_ms if self._tracks else None
-        if upcoming is not None:
-            clock.step_to(upcoming)
+        if not self._tracks:
+            return
+        first = self._tracks[0]
+        # The client may hold the next picture already (pictures go out ahead of the clock).
+        following = first.sent_after(clock.archive_now()) or first.upcoming_ms
+        if following is not None:
+            clock.step_to(following)
 
     def _step_back(self) -> None:
         clock = self._clock
         clock.pause()
-        shown = self._tracks[0].shown_ms if self._tracks else None
-        target = (shown if shown is not None else round(clock.archive_now())) - 1
-        self._restart(target, 1.0, playing=False)
+        now = clock.archive_now()
+        showing, before = self._tracks[0].sent_before(now) if self._tracks else (None, None)
+        if before is not None and clock.speed == 1.0:
+            clock.step_to(before)  # a picture the client holds, on the same timeline
+        else:  # the picture before the one showing, from its keyframe
+            self._restart((showing if showing is not None else round(now)) - 1, 1.0, False)
 
     def _check_time(self, time_ms: int) -> None:
         if time_ms > self._now_ms():

@@ -26,6 +26,7 @@ from vigil.media.playback.outputs import End, Fragment, GapOut, Output, TrackIni
 FAST = 4.0  # from this speed on, keyframes only
 MAX_PREROLL = 1_000  # pictures before the sought one (a GOP of 40 s at 25 fps)
 FIRST_FRAME_MS = 40  # how long a picture lasts when nothing follows it
+SENT_KEPT = 256  # the last pictures sent: a step to one of them sends nothing again
 
 Send = Callable[[Output], Awaitable[None]]
 GapHandler = Callable[["PlaybackTrack", int], None]
@@ -56,7 +57,9 @@ class PlaybackTrack:
         self._send = send
         self._on_gap = on_gap
         self.upcoming_ms: int | None = None  # the next picture, not yet sent (for a step)
-        self.shown_ms: int | None = None  # the last picture sent
+        # The last pictures sent, for steps: archive time, and whether it is on the clock's
+        # line (the pictures before the one sought are squeezed in before it).
+        self._sent: deque[tuple[int, bool]] = deque(maxlen=SENT_KEPT)
         self.waiting_for: int | None = None  # in a gap: archive time where it resumes
         self.ended = False
         self.media_end = 0  # where the last fragment sent ends on the media line
@@ -97,7 +100,21 @@ class PlaybackTrack:
         if held is not None:
             await self._out(*held, None)
         self.upcoming_ms = None
-        return await self._end(self.shown_ms if self.shown_ms is not None else target_ms)
+        return await self._end(self._sent[-1][0] if self._sent else target_ms)
+
+    def sent_after(self, time_ms: float) -> int | None:
+        """The first picture sent after `time_ms` (the client holds it)."""
+        return next((t for t, _ in self._sent if t > time_ms), None)
+
+    def sent_before(self, time_ms: float) -> tuple[int | None, int | None]:
+        """The picture showing at `time_ms` and, if the client holds it on the clock's line,
+        the one sent before it."""
+        earlier = [(t, on_line) for t, on_line in self._sent if t <= time_ms]
+        if not earlier:
+            return None, None
+        showing = earlier[-1][0]
+        before = earlier[-2] if len(earlier) > 1 else None
+        return showing, before[0] if before is not None and before[1] else None
 
     async def _items(self, fast: bool) -> AsyncIterator[Chunk | Gap]:
         while True:
@@ -125,7 +142,8 @@ class PlaybackTrack:
     async def _out(self, frame: Frame, audio: AudioConfig | None, next_ms: int | None) -> None:
         clock = self._clock
         squeezed = self._squeezed
-        if squeezed:
+        before_target = bool(squeezed)
+        if before_target:
             start = squeezed.popleft()
             if squeezed:
                 end = squeezed[0]
@@ -145,14 +163,16 @@ class PlaybackTrack:
                 await self._start_tracks(wanted)
         elif self._tracks is None or frame.config != self._tracks.video:
             return  # not decodable without its keyframe
-        sound = self._sound_until(next_ms) if self._with_sound and not squeezed else []
+        sound = self._sound_until(next_ms) if self._with_sound else []
+        if before_target:
+            sound = []  # heard before the time sought
         self._sequence += 1
         timed = Frame(start, frame.keyframe, frame.nals, frame.config, frame.size)
         end = max(end, start + 1)
         fragment = mp4.fragment(self._sequence, [timed], end, 0, sound)
         self.media_end = max(self.media_end, end)
         self.waiting_for = None
-        self.shown_ms = frame.time_ms
+        self._sent.append((frame.time_ms, not before_target))
         await self._send(Fragment(self.index, fragment.data))
 
     def _sound_until(self, next_ms: int | None) -> list[AudioFrame]:

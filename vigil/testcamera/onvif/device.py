@@ -26,16 +26,22 @@ _SERVICES = (
 def scopes(camera: SimulatedCamera) -> list[str]:
     """The device's scopes, as GetScopes and WS-Discovery ProbeMatch both announce them."""
     identity = camera.identity
+    ptz = ["onvif://www.onvif.org/type/ptz"] if camera.ptz is not None else []
     return [
         "onvif://www.onvif.org/Profile/Streaming",
         "onvif://www.onvif.org/type/video_encoder",
-        "onvif://www.onvif.org/type/ptz",
+        *ptz,
         f"onvif://www.onvif.org/name/{identity.name.replace(' ', '_')}",
         f"onvif://www.onvif.org/hardware/{identity.model.replace(' ', '_')}",
         "onvif://www.onvif.org/location/country/simulated",
         f"onvif://www.onvif.org/serial/{identity.serial}",
         f"onvif://www.onvif.org/MAC/{identity.mac}",
     ]
+
+
+def _offered(camera: SimulatedCamera, path: str) -> bool:
+    """Whether the device has the service at `path`: a fixed camera has no PTZ service."""
+    return path != PTZ_PATH or camera.ptz is not None
 
 
 class DeviceService:
@@ -121,7 +127,9 @@ class DeviceService:
                         el("tt:RTP_RTSP_TCP", "true"),
                     ),
                 ),
-                el("tt:PTZ", el("tt:XAddr", url(PTZ_PATH))),
+                el("tt:PTZ", el("tt:XAddr", url(PTZ_PATH)))
+                if _offered(self._camera, PTZ_PATH)
+                else None,
             ),
         )
 
@@ -136,6 +144,7 @@ class DeviceService:
                     el("tds:Version", el("tt:Major", str(major)), el("tt:Minor", str(minor))),
                 )
                 for namespace, path, (major, minor) in _SERVICES
+                if _offered(self._camera, path)
             ),
         )
 

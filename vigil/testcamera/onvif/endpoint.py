@@ -52,9 +52,10 @@ class OnvifEndpoint:
         self._services: dict[str, Service] = {
             DEVICE_PATH: DeviceService(camera),
             MEDIA_PATH: MediaService(camera),
-            PTZ_PATH: PtzService(camera),
             EVENTS_PATH: self._events,
         }
+        if camera.ptz is not None:  # a fixed camera answers its PTZ path as any unknown one
+            self._services[PTZ_PATH] = PtzService(camera.ptz)
 
     async def handle(self, path: str, body: bytes) -> tuple[int, bytes]:
         """The HTTP status and SOAP envelope answering a request posted to `path`."""

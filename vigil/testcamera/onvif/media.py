@@ -105,7 +105,7 @@ class MediaService:
                 token=VIDEO_SOURCE_TOKEN,
             ),
             self._encoder("tt:VideoEncoderConfiguration", stream),
-            ptz_configuration("tt:PTZConfiguration"),
+            ptz_configuration("tt:PTZConfiguration") if self._camera.ptz is not None else None,
             token=stream,
             fixed="true",
         )

@@ -8,7 +8,7 @@ import math
 import time
 from collections.abc import Mapping
 
-from vigil.testcamera.camera import STREAM_NAMES, PtzPosition, SimulatedCamera
+from vigil.testcamera.camera import STREAM_NAMES, Ptz, PtzPosition
 from vigil.testcamera.onvif.service import Operation
 from vigil.testcamera.onvif.soap import invalid_argument, sender_fault
 from vigil.testcamera.onvif.xmltree import Element, el, find, text
@@ -48,8 +48,8 @@ def _position(tag: str, position: PtzPosition) -> Element:
 
 
 class PtzService:
-    def __init__(self, camera: SimulatedCamera) -> None:
-        self._camera = camera
+    def __init__(self, head: Ptz) -> None:
+        self._head = head
 
     def operations(self) -> Mapping[str, Operation]:
         return {
@@ -72,20 +72,20 @@ class PtzService:
             timeout_s = DEFAULT_TIMEOUT_S if timeout is None else parse_duration_s(timeout)
         except ValueError as err:
             raise invalid_argument(str(err)) from err
-        self._camera.ptz.continuous_move(pan or 0.0, tilt or 0.0, zoom or 0.0, timeout_s)
+        self._head.continuous_move(pan or 0.0, tilt or 0.0, zoom or 0.0, timeout_s)
         return el("tptz:ContinuousMoveResponse")
 
     async def stop(self, request: Element) -> Element:
         self._check_profile(request)
-        self._camera.ptz.stop()
+        self._head.stop()
         return el("tptz:StopResponse")
 
     async def absolute_move(self, request: Element) -> Element:
         self._check_profile(request)
         pan, tilt, zoom = _vector(request, "tptz:Position")
         # Axes left out of the request stay where they are.
-        current = self._camera.ptz.position()
-        self._camera.ptz.absolute_move(
+        current = self._head.position()
+        self._head.absolute_move(
             PtzPosition(
                 current.pan if pan is None else pan,
                 current.tilt if tilt is None else tilt,
@@ -97,18 +97,17 @@ class PtzService:
     async def relative_move(self, request: Element) -> Element:
         self._check_profile(request)
         pan, tilt, zoom = _vector(request, "tptz:Translation")
-        self._camera.ptz.relative_move(pan or 0.0, tilt or 0.0, zoom or 0.0)
+        self._head.relative_move(pan or 0.0, tilt or 0.0, zoom or 0.0)
         return el("tptz:RelativeMoveResponse")
 
     async def get_status(self, request: Element) -> Element:
         self._check_profile(request)
-        ptz = self._camera.ptz
-        moving = "MOVING" if ptz.moving() else "IDLE"
+        moving = "MOVING" if self._head.moving() else "IDLE"
         return el(
             "tptz:GetStatusResponse",
             el(
                 "tptz:PTZStatus",
-                _position("tt:Position", ptz.position()),
+                _position("tt:Position", self._head.position()),
                 el("tt:MoveStatus", el("tt:PanTilt", moving), el("tt:Zoom", moving)),
                 el("tt:UtcTime", format_datetime(time.time())),
             ),
@@ -117,15 +116,15 @@ class PtzService:
     async def set_preset(self, request: Element) -> Element:
         self._check_profile(request)
         token = text(request, "tptz:PresetToken")
-        if token is not None and token not in {p.token for p in self._camera.ptz.presets()}:
+        if token is not None and token not in {p.token for p in self._head.presets()}:
             raise sender_fault("ter:InvalidArgVal/ter:NoToken", f"no preset {token!r}")
-        preset = self._camera.ptz.set_preset(text(request, "tptz:PresetName"), token)
+        preset = self._head.set_preset(text(request, "tptz:PresetName"), token)
         return el("tptz:SetPresetResponse", el("tptz:PresetToken", preset.token))
 
     async def goto_preset(self, request: Element) -> Element:
         self._check_profile(request)
         token = text(request, "tptz:PresetToken") or ""
-        if not self._camera.ptz.goto_preset(token):
+        if not self._head.goto_preset(token):
             raise sender_fault("ter:InvalidArgVal/ter:NoToken", f"no preset {token!r}")
         return el("tptz:GotoPresetResponse")
 
@@ -140,14 +139,14 @@ class PtzService:
                     _position("tt:PTZPosition", preset.position),
                     token=preset.token,
                 )
-                for preset in self._camera.ptz.presets()
+                for preset in self._head.presets()
             ),
         )
 
     async def remove_preset(self, request: Element) -> Element:
         self._check_profile(request)
         token = text(request, "tptz:PresetToken") or ""
-        if not self._camera.ptz.remove_preset(token):
+        if not self._head.remove_preset(token):
             raise sender_fault("ter:InvalidArgVal/ter:NoToken", f"no preset {token!r}")
         return el("tptz:RemovePresetResponse")
 

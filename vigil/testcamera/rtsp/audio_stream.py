@@ -13,16 +13,16 @@ import secrets
 import time
 from collections.abc import Callable
 
+from vigil.media.rtsp.rtp import rtp_header
+from vigil.media.rtsp.server import JoinPoint
+from vigil.media.rtsp.transports import Subscriber
 from vigil.testcamera.rtsp.aac import PAYLOAD_TYPE, AudioLoop
-from vigil.testcamera.rtsp.rtp import rtp_header
 from vigil.testcamera.rtsp.stream import (
     MAX_BACKLOG,
     MAX_CATCH_UP_S,
     SENDER_REPORT_EVERY_S,
     Broadcast,
-    JoinPoint,
     ReportCounter,
-    Subscriber,
 )
 
 

@@ -20,15 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from vigil.tasks import cancel_and_wait
-from vigil.testcamera.profiles import StreamProfile
-from vigil.testcamera.rtsp.rtp import (
+from vigil.media.rtsp.rtp import (
     CLOCK_RATE,
     RtpFrame,
     packetize_nals,
     rtp_header,
     sender_report,
 )
+from vigil.media.rtsp.server import JoinPoint, Track
+from vigil.media.rtsp.transports import Subscriber
+from vigil.tasks import cancel_and_wait
+from vigil.testcamera.profiles import StreamProfile
 from vigil.testcamera.video.bitstream import ParameterSets
 from vigil.testcamera.video.caption import Caption
 
@@ -42,27 +44,10 @@ MAX_CATCH_UP_S = 1.0
 BATCH_S = 0.004
 
 
-class Subscriber(Protocol):
-    """Where a stream's packets go: an RTSP session over TCP or UDP."""
-
-    def send_packets(self, packets: list[bytes]) -> None: ...
-
-    def send_report(self, report: bytes) -> None: ...
-
-    def backlog(self) -> int: ...
-
-
-class OnAir(Protocol):
+class OnAir(Track, Protocol):
     """A track on the air (video or sound), as the RTSP server and the pacer see it."""
 
     cname: str
-    ssrc: int
-
-    def join_point(self) -> "JoinPoint": ...
-
-    def add(self, subscriber: Subscriber, join: "JoinPoint") -> None: ...
-
-    def remove(self, subscriber: Subscriber) -> None: ...
 
     @property
     def watched(self) -> bool: ...
@@ -113,7 +98,7 @@ class Broadcast:
         self._clients: dict[Subscriber, bool] = {}
         self.on_watched: Callable[[OnAir], None] | None = None
 
-    def add(self, subscriber: Subscriber, join: "JoinPoint") -> None:
+    def add(self, subscriber: Subscriber, join: JoinPoint) -> None:
         """Start sending to `subscriber` from `join` (from `join_point()`, just before)."""
         if not self._clients:
             self._next = join.frame
@@ -127,13 +112,6 @@ class Broadcast:
     @property
     def watched(self) -> bool:
         return bool(self._clients)
-
-
-@dataclass(frozen=True)
-class JoinPoint:
-    frame: int  # on the stream's timeline (for sound: its packet)
-    seq: int
-    rtp_timestamp: int
 
 
 class LiveStream(Broadcast):

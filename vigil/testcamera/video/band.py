@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from vigil.testcamera.video.bitstream import split_annexb
+from vigil.media.codecs import split_annexb
 
 BAND_HEIGHT = 32  # two rows of 16x16 blocks (H.264 macroblocks, H.265 coding tree blocks)
 CELL_WIDTH = 16

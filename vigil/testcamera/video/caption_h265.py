@@ -18,6 +18,7 @@ With in-loop filters off, the band decodes to exactly the blocks as decoded alon
 from dataclasses import dataclass, replace
 from functools import cache
 
+from vigil.media.codecs import split_annexb
 from vigil.testcamera.video.band import (
     BAND_HEIGHT,
     CELL_WIDTH,
@@ -26,7 +27,6 @@ from vigil.testcamera.video.band import (
     cell,
     changed_columns,
 )
-from vigil.testcamera.video.bitstream import split_annexb
 from vigil.testcamera.video.cabac import skipped_run
 from vigil.testcamera.video.encode import encode_h265_strips
 from vigil.testcamera.video.h265 import (

@@ -1,4 +1,10 @@
-"""The RTSP server of all test cameras: one TCP port, a path per camera stream.
+"""An RTSP server (RFC 2326): one TCP port, what each URL serves decided by a `Catalog`.
+
+Both RTSP servers here are this one: the test cameras' (a fixed path per camera stream,
+shared by every client) and the Vigil server's (a feed of its own per client session, live
+or from the archive). The catalog says for each request what its URL serves to this client,
+or answers it (401, 403, 404…); the server does the rest of the protocol: sessions, SETUP
+of each track over TCP (interleaved) or UDP, PLAY, PAUSE, TEARDOWN, keep-alives.
 
 Each connection is read request by request. Sessions outlive neither their connection (over
 TCP) nor `SESSION_TIMEOUT_S` without a request or RTCP report (over UDP or TCP), as with
@@ -7,15 +13,14 @@ cameras, which free a session a client forgot.
 
 import asyncio
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from vigil.tasks import cancel_and_wait
-from vigil.testcamera.rtsp.audio_stream import LiveAudio
-from vigil.testcamera.rtsp.auth import Authenticator
-from vigil.testcamera.rtsp.messages import (
+from vigil.media.rtsp.messages import (
     MAX_HEADER_BYTES,
     BadRequest,
     Request,
@@ -23,13 +28,13 @@ from vigil.testcamera.rtsp.messages import (
     read_message,
     track_control,
 )
-from vigil.testcamera.rtsp.sdp import describe
-from vigil.testcamera.rtsp.stream import JoinPoint, LiveStream, OnAir, Subscriber
-from vigil.testcamera.rtsp.transports import (
+from vigil.media.rtsp.transports import (
     InterleavedSubscriber,
+    Subscriber,
     TransportRequest,
     UdpSubscriber,
 )
+from vigil.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -39,23 +44,60 @@ REQUEST_TIMEOUT_S = 30
 # Bounds against clients that open sessions without end: a real camera serves a handful.
 MAX_SESSIONS_PER_CONNECTION = 8
 MAX_SESSIONS = 4096
+STOP_WAIT_S = 5.0
 METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 
 
-@dataclass
-class Mount:
-    """What one path serves: video (track 0) and, from a camera with a microphone, sound
-    (track 1)."""
+@dataclass(frozen=True)
+class JoinPoint:
+    """Where a client starts on a track: PLAY's RTP-Info names the sequence number and RTP
+    time of its first packet, or clients such as ffmpeg wait for the packets "missing"
+    before it."""
 
-    title: str
-    stream: LiveStream
-    online: Callable[[], bool] = lambda: True
-    audio: LiveAudio | None = None
+    frame: int  # on the track's timeline (the test cameras': for sound, its packet)
+    seq: int
+    rtp_timestamp: int
 
-    def track(self, index: int) -> OnAir | None:
-        if index == 0:
-            return self.stream
-        return self.audio if index == 1 else None
+
+class Track(Protocol):
+    """A track a session plays (video or sound)."""
+
+    ssrc: int
+
+    def join_point(self) -> JoinPoint: ...
+
+    def add(self, subscriber: Subscriber, join: JoinPoint) -> None:
+        """Start sending to `subscriber` from `join` (from `join_point()`, just before)."""
+
+    def remove(self, subscriber: Subscriber) -> None: ...
+
+
+class Mount(Protocol):
+    """What a URL serves: video as track 0 and, with sound, track 1."""
+
+    async def describe(self, host: str, session_tag: int) -> Response:
+        """The answer to DESCRIBE: the session description, or why there is none."""
+
+    def track(self, index: int) -> Track | None: ...
+
+    async def seek(self, npt_s: float) -> float | None:
+        """PLAY's `Range: npt=S-`: start `npt_s` seconds into the presentation; where it
+        will start, or None for a presentation that cannot seek (live)."""
+
+
+class Catalog(Protocol):
+    def answers(self, request: Request) -> bool:
+        """False: the URL's device is away; the server says nothing and hangs up."""
+
+    async def resolve(self, request: Request, connection: "Connection") -> Mount | Response:
+        """What the request's URL serves to this client, or the answer refusing it.
+
+        Asked for every request but OPTIONS, so a refusal (a wrong password, a right
+        withdrawn) reaches a session's later requests too.
+        """
+
+    async def closed(self, connection: "Connection") -> None:
+        """The connection ended (its sessions have ended already)."""
 
 
 @dataclass(eq=False)
@@ -63,6 +105,7 @@ class Session:
     """A client's tracks of one stream, set up one SETUP each and played together."""
 
     id: str
+    path: str
     mount: Mount
     connection: "Connection"
     last_seen: float
@@ -70,7 +113,7 @@ class Session:
     playing: bool = False
     joins: dict[int, JoinPoint] = field(default_factory=dict)
 
-    def on_air(self) -> list[tuple[int, OnAir, Subscriber]]:
+    def on_air(self) -> list[tuple[int, Track, Subscriber]]:
         """(index, track, subscriber) of each track set up."""
         return [
             (index, track, subscriber)
@@ -82,6 +125,8 @@ class Session:
 @dataclass(eq=False)
 class Connection:
     writer: asyncio.StreamWriter
+    address: str  # the client's
+    handler: "asyncio.Task[Any] | None"  # the task reading its requests
     sessions: set[str] = field(default_factory=set)
 
 
@@ -100,14 +145,12 @@ class RtspServer:
         self,
         host: str,
         port: int,
-        mounts: dict[str, Mount],
-        auth: Authenticator | None,
+        catalog: Catalog,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._host = host
         self._port = port
-        self._mounts = mounts
-        self._auth = auth
+        self._catalog = catalog
         self._clock = clock
         self._sessions: dict[str, Session] = {}
         # Which session a client's RTCP address belongs to, for its receiver reports.
@@ -124,6 +167,8 @@ class RtspServer:
         )
         self._udp = await self._bind_udp_pair()
         self._reaper = asyncio.create_task(self._reap(), name="rtsp-session-reaper")
+        if self._port == 0:
+            self._port = self._server.sockets[0].getsockname()[1]
         logger.info("rtsp listening", extra={"url": f"rtsp://{self._host}:{self._port}"})
 
     async def _bind_udp_pair(self) -> tuple[asyncio.DatagramTransport, asyncio.DatagramTransport]:
@@ -159,9 +204,19 @@ class RtspServer:
                 transport.close()
         if self._server is not None:
             await self._server.wait_closed()
+        # Each connection's handler ends at once on its closed connection; it may still be
+        # telling the catalog (which logs the client out).
+        handlers = [c.handler for c in self._connections if c.handler is not None]
+        if handlers:
+            await asyncio.wait(handlers, timeout=STOP_WAIT_S)
+
+    @property
+    def port(self) -> int:
+        return self._port
 
     def drop_connections(self, mount: Mount | None = None) -> int:
-        """Close the connections of `mount`'s sessions (of all, if None): a fault on demand."""
+        """Close the connections of `mount`'s sessions (of all, if None): a fault on demand,
+        or the end of what a mount had to send."""
         dropped = 0
         for session in list(self._sessions.values()):
             if mount is None or session.mount is mount:
@@ -172,9 +227,10 @@ class RtspServer:
 
     # --- connections ------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connection = Connection(writer)
-        self._connections.add(connection)
         peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if peer else "unknown"
+        connection = Connection(writer, address, asyncio.current_task())
+        self._connections.add(connection)
         try:
             while True:
                 # A playing client may stay silent but for keep-alives; one with no session
@@ -186,9 +242,16 @@ class RtspServer:
                     self._touch(session_id)
                 if isinstance(message, tuple):  # interleaved RTCP from the client
                     continue
-                if self._offline(message):
-                    break  # an unplugged camera answers nothing
-                response = self._answer(message, connection)
+                if not self._catalog.answers(message):
+                    break
+                try:
+                    response = await self._answer(message, connection)
+                except BadRequest:
+                    raise
+                except Exception:
+                    logger.exception("answering an rtsp request failed",
+                                     extra={"method": message.method})  # fmt: skip
+                    response = Response(500)
                 writer.write(response.encode(message.cseq))
                 if response.status == 200 and message.method == "PLAY":
                     # Before any await: the pacer must not send the join frame in between.
@@ -202,72 +265,56 @@ class RtspServer:
         finally:
             for session_id in list(connection.sessions):
                 self._end_session(session_id)
-            self._connections.discard(connection)
             writer.close()
+            await self._catalog.closed(connection)
+            self._connections.discard(connection)
 
-    def _answer(self, request: Request, connection: Connection) -> Response:
+    async def _answer(self, request: Request, connection: Connection) -> Response:
         if request.version != "RTSP/1.0":
             return Response(505)
         if request.method == "OPTIONS":
             return Response(200, [("Public", METHODS)])
-        handler = {
-            "DESCRIBE": self._describe,
-            "SETUP": self._setup,
-            "PLAY": self._play,
-            "PAUSE": self._pause,
-            "TEARDOWN": self._teardown,
-            "GET_PARAMETER": self._keep_alive,
-            "SET_PARAMETER": self._keep_alive,
-        }.get(request.method)
-        if handler is None:
+        if request.method not in (*_SESSION_METHODS, "DESCRIBE", "SETUP", "PLAY"):
             return Response(501, [("Public", METHODS)])
-        if self._auth is not None and not self._auth.check(
-            request.method, request.headers.get("authorization")
-        ):
-            return Response(401, [("WWW-Authenticate", c) for c in self._auth.challenges()])
-        return handler(request, connection)
+        found = await self._catalog.resolve(request, connection)
+        if isinstance(found, Response):
+            session = self._session(request) if "session" in request.headers else None
+            if session is not None and found.status in (401, 403):
+                self._end_session(session.id)  # credentials or rights withdrawn meanwhile
+            return found
+        if request.method == "DESCRIBE":
+            return await self._describe(request, found)
+        if request.method == "SETUP":
+            return self._setup(request, found, connection)
+        if request.method == "PLAY":
+            return await self._play(request)
+        return _SESSION_METHODS[request.method](self, request)
 
-    def _offline(self, request: Request) -> bool:
-        mount = self._mount(request)
-        return mount is not None and not mount.online()
+    async def _describe(self, request: Request, mount: Mount) -> Response:
+        response = await mount.describe(self._host, self._session_tag)
+        if response.status == 200:
+            response.headers.append(("Content-Base", request.stream_url + "/"))
+        return response
 
-    def _mount(self, request: Request) -> Mount | None:
-        return self._mounts.get(request.path)
-
-    def _describe(self, request: Request, _: Connection) -> Response:
-        mount = self._mount(request)
-        if mount is None:
-            return Response(404)
-        audio = mount.audio.loop if mount.audio is not None else None
-        sdp = describe(mount.stream.encoded, mount.title, self._host, self._session_tag, audio)
-        base = request.url.rstrip("/") + "/"
-        return Response(
-            200,
-            [("Content-Type", "application/sdp"), ("Content-Base", base)],
-            sdp.encode(),
-        )
-
-    def _setup(self, request: Request, connection: Connection) -> Response:
-        mount = self._mount(request)
-        if mount is None:
-            return Response(404)
-        track = mount.track(request.track)
-        if track is None:
-            return Response(404)
+    def _setup(self, request: Request, mount: Mount, connection: Connection) -> Response:
         session: Session | None = None
         if request.headers.get("session"):  # another track of a session set up before
             session = self._session(request)
             if session is None:
                 return Response(454)
-            if session.mount is not mount:
+            if session.path != request.path:
                 return Response(459)  # tracks of one stream only
             if session.playing or request.track in session.tracks:
                 return Response(455)
+            mount = session.mount
         elif (
             len(connection.sessions) >= MAX_SESSIONS_PER_CONNECTION
             or len(self._sessions) >= MAX_SESSIONS
         ):
             return Response(453)
+        track = mount.track(request.track)
+        if track is None:
+            return Response(404)
         transport = TransportRequest.choose(request.headers.get("transport", ""))
         if transport is None:
             return Response(461)
@@ -290,8 +337,8 @@ class RtspServer:
             )
         if session is None:
             session = Session(
-                id=secrets.token_hex(8), mount=mount, connection=connection,
-                last_seen=self._clock(),
+                id=secrets.token_hex(8), path=request.path, mount=mount,
+                connection=connection, last_seen=self._clock(),
             )  # fmt: skip
             self._sessions[session.id] = session
             connection.sessions.add(session.id)
@@ -317,21 +364,22 @@ class RtspServer:
             session.last_seen = self._clock()
         return session
 
-    def _play(self, request: Request, _: Connection) -> Response:
+    async def _play(self, request: Request) -> Response:
         session = self._session(request)
         if session is None:
             return Response(454)
         if session.playing:  # already playing: nothing changes, no new starting point
             return Response(200, [("Session", session.id), ("Range", "npt=0.000-")])
+        asked = _npt_start(request.headers.get("range", ""))
+        start_s = await session.mount.seek(asked) if asked is not None else None
         session.joins = {index: track.join_point() for index, track, _ in session.on_air()}
         stream_url = request.stream_url
         rtp_info = ",".join(
             f"url={stream_url}/{track_control(index)};seq={join.seq};rtptime={join.rtp_timestamp}"
             for index, join in session.joins.items()
         )
-        return Response(
-            200, [("Session", session.id), ("Range", "npt=0.000-"), ("RTP-Info", rtp_info)]
-        )
+        npt = f"npt={start_s or 0:.3f}-"
+        return Response(200, [("Session", session.id), ("Range", npt), ("RTP-Info", rtp_info)])
 
     def _start_playing(self, request: Request) -> None:
         session = self._session(request)
@@ -340,7 +388,7 @@ class RtspServer:
             for index, track, subscriber in session.on_air():
                 track.add(subscriber, session.joins[index])
 
-    def _pause(self, request: Request, _: Connection) -> Response:
+    def _pause(self, request: Request) -> Response:
         session = self._session(request)
         if session is None:
             return Response(454)
@@ -349,14 +397,14 @@ class RtspServer:
             track.remove(subscriber)
         return Response(200, [("Session", session.id)])
 
-    def _teardown(self, request: Request, _: Connection) -> Response:
+    def _teardown(self, request: Request) -> Response:
         session = self._session(request)
         if session is None:
             return Response(454)
         self._end_session(session.id)
         return Response(200)
 
-    def _keep_alive(self, request: Request, _: Connection) -> Response:
+    def _keep_alive(self, request: Request) -> Response:
         if "session" in request.headers and self._session(request) is None:
             return Response(454)
         return Response(200)
@@ -393,3 +441,20 @@ class RtspServer:
                     self._end_session(session.id)
                     if not session.connection.sessions:
                         session.connection.writer.close()
+
+
+_NPT_START = re.compile(r"npt\s*=\s*(\d{1,9}(?:\.\d{1,9})?)\s*-")
+
+
+def _npt_start(header: str) -> float | None:
+    """The start of a `Range: npt=S-[E]` header in seconds (None: none, or `now-`)."""
+    match = _NPT_START.match(header.strip())
+    return float(match[1]) if match else None
+
+
+_SESSION_METHODS: dict[str, Callable[[RtspServer, Request], Response]] = {
+    "PAUSE": RtspServer._pause,
+    "TEARDOWN": RtspServer._teardown,
+    "GET_PARAMETER": RtspServer._keep_alive,
+    "SET_PARAMETER": RtspServer._keep_alive,
+}

@@ -3,7 +3,7 @@
 import asyncio
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 MAX_HEADER_BYTES = 16 * 1024
 # Control URLs of a stream's tracks, relative to its URL: video is track 0, sound track 1.
@@ -21,6 +21,7 @@ REASONS = {
     455: "Method Not Valid in This State",
     459: "Aggregate Operation Not Allowed",
     461: "Unsupported Transport",
+    500: "Internal Server Error",
     501: "Not Implemented",
     503: "Service Unavailable",
     505: "RTSP Version Not Supported",
@@ -65,6 +66,16 @@ class Request:
     def stream_url(self) -> str:
         """The URL without the track's control suffix."""
         return _TRACK.sub("", self.url.rstrip("/"))
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The stream URL's query parameters (`+` stays a plus: it starts a time zone)."""
+        try:
+            text = urlsplit(self.stream_url).query if "://" in self.url else ""
+        except ValueError as err:
+            raise BadRequest(f"malformed URL {self.url[:80]!r}") from err
+        pairs = (part.partition("=") for part in text.split("&") if part)
+        return {unquote(name): unquote(value) for name, _, value in pairs}
 
 
 def track_control(track: int) -> str:

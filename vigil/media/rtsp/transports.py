@@ -3,9 +3,21 @@
 import asyncio
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 _INTERLEAVED = re.compile(r"interleaved=(\d{1,3})(?:-(\d{1,3}))?")
 _CLIENT_PORT = re.compile(r"client_port=(\d{1,5})(?:-(\d{1,5}))?")
+
+
+class Subscriber(Protocol):
+    """Where a track's packets go: an RTSP session's client over TCP or UDP."""
+
+    def send_packets(self, packets: list[bytes]) -> None: ...
+
+    def send_report(self, report: bytes) -> None: ...
+
+    def backlog(self) -> int:
+        """Bytes queued for the client and not yet sent."""
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,24 @@
-"""RTP packetisation of H.264 (RFC 6184) and H.265 (RFC 7798), RTP headers and RTCP sender
-reports (AAC's packetisation is in aac.py).
+"""RTP packetisation of H.264 (RFC 6184), H.265 (RFC 7798) and AAC (RFC 3640, AAC-hbr), RTP
+headers and RTCP sender reports: what every RTSP server here sends (the test cameras' and
+the Vigil server's).
 
-Packetisation happens once, when a loop is loaded: each frame becomes a list of payloads.
-Sending then only prefixes the 12-byte header, the one part that changes (sequence number,
-timestamp); every client of a stream shares one header sequence, as receivers of a multicast
-source do, so that work is per stream, not per client.
+A frame becomes a list of payloads; sending then only prefixes the 12-byte header, the one
+part that changes (sequence number, timestamp). The test cameras packetise their loops once
+and share one header sequence among a stream's clients; the server packetises each frame as
+it passes.
 """
 
+import base64
 import struct
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vigil.media.codecs import Codec, is_keyframe_nal, nal_type
-from vigil.testcamera.video.bitstream import is_delimiter, split_annexb
+from vigil.media.codecs import Codec, is_delimiter, is_keyframe_nal, nal_type, split_annexb
 
 CLOCK_RATE = 90_000
 PAYLOAD_TYPE = 96
+AAC_PAYLOAD_TYPE = 97
 # Payload bytes per packet: with the RTP header and the interleaved or UDP/IP headers this
 # stays under a 1500-byte Ethernet MTU.
 MAX_PAYLOAD = 1400
@@ -41,7 +44,12 @@ def packetize(codec: Codec, access_unit: bytes) -> RtpFrame:
     H.264 parameter sets and SEI ride together in one STAP-A where they fit; a NAL unit too
     big for one packet is fragmented (FU-A, or FU for H.265).
     """
-    nals = [nal for nal in split_annexb(access_unit) if not is_delimiter(codec, nal)]
+    return packetize_units(codec, split_annexb(access_unit))
+
+
+def packetize_units(codec: Codec, nal_units: Sequence[bytes]) -> RtpFrame:
+    """`packetize` of a frame already split into its NAL units."""
+    nals = [nal for nal in nal_units if not is_delimiter(codec, nal)]
     payloads: list[bytes] = []
     group: list[bytes] = []
     for nal in nals:
@@ -116,6 +124,53 @@ def _aggregate(codec: Codec, nals: list[bytes]) -> list[bytes]:
     # The lowest layer id and temporal id of the units aggregated (they are all layer 0).
     temporal_id = min(nal[1] & 0x07 for nal in nals)
     return [bytes([_AP_H265 << 1, temporal_id]) + sizes_and_nals]
+
+
+def video_fmtp(codec: Codec, parameter_sets: Sequence[bytes]) -> str:
+    """The SDP `a=fmtp` parameters of a video track (RFC 6184 §8.1, RFC 7798 §7.1), from its
+    parameter sets in order: SPS, PPS (H.264); VPS, SPS, PPS (H.265)."""
+
+    def b64(nal: bytes) -> str:
+        return base64.b64encode(nal).decode()
+
+    if codec == "h264":
+        sps, pps = parameter_sets
+        return (
+            f"packetization-mode=1;profile-level-id={sps[1:4].hex()};"
+            f"sprop-parameter-sets={b64(sps)},{b64(pps)}"
+        )
+    vps, sps, pps = parameter_sets
+    return f"sprop-vps={b64(vps)};sprop-sps={b64(sps)};sprop-pps={b64(pps)}"
+
+
+# AAC-hbr AU headers: a 13-bit size and a 3-bit index (or index delta), all 0: the units
+# follow one another.
+AAC_SIZE_BITS, AAC_INDEX_BITS = 13, 3
+
+
+def aac_fmtp(specific_config: bytes) -> str:
+    """The SDP `a=fmtp` parameters of an AAC track (RFC 3640 §4.1) sent by `aac_payload`."""
+    # profile-level-id 41: AAC Profile L2 (ISO/IEC 14496-3 Table 1.14), for mono or stereo
+    # up to 48 kHz.
+    return (
+        "streamtype=5; profile-level-id=41; mode=AAC-hbr; "
+        f"config={specific_config.hex().upper()}; "
+        f"sizelength={AAC_SIZE_BITS}; indexlength={AAC_INDEX_BITS}; "
+        f"indexdeltalength={AAC_INDEX_BITS}"
+    )
+
+
+def aac_payload_size(units: Sequence[bytes]) -> int:
+    return 2 + 2 * len(units) + sum(len(u) for u in units)
+
+
+def aac_payload(units: Sequence[bytes]) -> bytes:
+    """One RTP payload of whole AAC access units behind their AU headers; the packet's RTP
+    time is that of its first unit, and its marker bit is set (RFC 3640 §3.2.3.2)."""
+    if any(len(unit) >= 1 << AAC_SIZE_BITS for unit in units):
+        raise ValueError("an AAC access unit too big for its 13-bit size")
+    headers = b"".join((len(unit) << AAC_INDEX_BITS).to_bytes(2, "big") for unit in units)
+    return (16 * len(units)).to_bytes(2, "big") + headers + b"".join(units)
 
 
 _HEADER = struct.Struct("!BBHII")

@@ -1,0 +1,146 @@
+"""Live and playback in the browser: how soon the web client's player shows a camera, how far
+behind the newest picture it plays, and how soon a seek into the archive shows.
+
+Starts one of issue 4's cameras (main 1080p25 4 Mbit/s, sub 360p15, with sound) and a
+`vigil server` recording it, opens the web client in Debian's headless Chromium (software
+decoding) and measures, per stream:
+1. time to first picture: from asking the player for the stream (its `camera` attribute) to
+   the video's `playing` event, `--opens` times; p50, p95 and the worst;
+2. how far behind the newest picture received the video plays (the end of what is buffered
+   less the playing position), sampled every 100 ms for `--seconds` after 3 s of play; p50,
+   p95 and the worst. The server's own delay is bench/delivery.py's.
+3. playback (main stream), `--opens` seeks to random times of the last 20 s recorded: from
+   `seek()` to the video's `playing` event (the keyframe before the time sought), and to the
+   picture sought (media time 250 ms, after the pictures between squeezed before it).
+Prints one JSON object.
+
+Run: `python -m bench.browser [--opens 20] [--seconds 10]`.
+"""
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, sync_playwright
+
+from bench.cameras import issue4_cameras
+from bench.delivery import serve
+from tests.servers import ServerProcess
+from tests.waiting import wait_for
+from tests.web.browser import launch, open_player
+
+FIRST_PICTURE_MS = """async ([camera, stream]) => {
+    const player = document.querySelector('vigil-video');
+    player.removeAttribute('camera');
+    await new Promise((resolve) => setTimeout(resolve, 200));  // the last one let go
+    const started = performance.now();
+    const playing = new Promise((resolve) =>
+        player.video.addEventListener('playing', resolve, { once: true }));
+    player.setAttribute('stream', stream);
+    player.setAttribute('camera', camera);
+    await playing;
+    return performance.now() - started;
+}"""
+
+BEHIND_S = """async (seconds) => {
+    const video = document.querySelector('vigil-video video');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const samples = [];
+    for (let n = 0; n < seconds * 10; n += 1) {
+        const ranges = video.buffered;
+        samples.push(ranges.length ? ranges.end(ranges.length - 1) - video.currentTime : null);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return samples;
+}"""
+
+
+SEEK_MS = """async (time) => {
+    const player = document.querySelector('vigil-video');
+    const started = performance.now();
+    const playing = new Promise((resolve) =>
+        player.video.addEventListener('playing', resolve, { once: true }));
+    player.seek(time);
+    await playing;
+    const first = performance.now() - started;
+    while (player.video.currentTime < 0.25) await new Promise(requestAnimationFrame);
+    return [first, performance.now() - started];
+}"""
+RECORDED_S = 25
+
+
+def _spread(values: list[float], digits: int) -> dict[str, float]:
+    values = sorted(values)
+    return {
+        "p50": round(statistics.median(values), digits),
+        "p95": round(values[max(0, int(len(values) * 0.95) - 1)], digits),
+        "max": round(values[-1], digits),
+    }
+
+
+def _measure(page: Page, camera_id: str, stream: str, opens: int, seconds: float) -> Any:
+    first = [page.evaluate(FIRST_PICTURE_MS, [camera_id, stream]) for _ in range(opens)]
+    behind = page.evaluate(BEHIND_S, seconds)
+    size = page.evaluate("() => { const v = document.querySelector('vigil-video video');"
+                         " return [v.videoWidth, v.videoHeight]; }")  # fmt: skip
+    return {
+        "size": size,
+        "first_picture_ms": _spread(first, 1),
+        "behind_newest_s": _spread([b for b in behind if b is not None], 3),
+        "samples_without_video": sum(b is None for b in behind),
+    }
+
+
+def _seeks(page: Page, owner: httpx.Client, camera_id: str, opens: int) -> Any:
+    def recorded_until() -> int | None:
+        now_ms = int(time.time() * 1000)
+        answer = owner.get(f"/cameras/{camera_id}/timeline",
+                           params={"from_ms": now_ms - 3_600_000, "to_ms": now_ms})  # fmt: skip
+        latest = answer.json()["intervals"][-1]
+        recorded = latest["end_ms"] - latest["start_ms"] >= RECORDED_S * 1000
+        return int(latest["end_ms"]) if recorded else None
+
+    end_ms = wait_for(recorded_until, RECORDED_S + 60, "a long enough recording")
+    page.evaluate("() => document.querySelector('vigil-video').setAttribute('stream', 'main')")
+    times = [page.evaluate(SEEK_MS, end_ms - random.randint(2_000, 20_000)) for _ in range(opens)]
+    page.evaluate("() => document.querySelector('vigil-video').live()")
+    return {
+        "first_picture_ms": _spread([first for first, _ in times], 1),
+        "picture_sought_ms": _spread([sought for _, sought in times], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--opens", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        cameras = issue4_cameras(folder, 1)
+        try:
+            with ServerProcess(folder / "server") as server, sync_playwright() as playwright:
+                token, (camera_id,) = serve(server, cameras, 1)
+                browser = launch(playwright)
+                page = browser.new_page()
+                open_player(page, server.url, camera_id)
+                figures = {
+                    stream: _measure(page, camera_id, stream, args.opens, args.seconds)
+                    for stream in ("main", "sub")
+                }
+                with server.client(token) as owner:
+                    figures["playback_seek"] = _seeks(page, owner, camera_id, args.opens)
+                browser.close()
+        finally:
+            cameras.stop()
+    print(json.dumps({"bench": "browser", "opens": args.opens, **figures}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

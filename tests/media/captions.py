@@ -1,0 +1,55 @@
+"""Reading the simulated camera's burned-in caption back out of video a client was sent:
+each picture's clock (when the camera sent it) tells which moment it shows."""
+
+import io
+import re
+from dataclasses import dataclass
+
+import av
+import numpy as np
+
+from vigil.testcamera.video.caption import read_caption, read_caption_nearest
+
+
+@dataclass(frozen=True)
+class Shown:
+    media_ms: int  # on the timeline of the MP4 it came in
+    keyframe: bool
+    clock_ms: int  # the camera's wall clock (UTC) when it sent the picture, ms of the day
+
+
+def caption_clock(frame: av.VideoFrame) -> int:
+    """The clock in a decoded picture's caption, in ms of the day (UTC)."""
+    luma = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height]
+    return _clock(read_caption(luma))
+
+
+def jpeg_caption_clock(frame: av.VideoFrame) -> int:
+    """The same for a JPEG's picture (a snapshot): lossy, and in full range where the
+    caption's cells are drawn in video range, so each cell is read as the nearest character."""
+    full = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height].astype(np.float64)
+    return _clock(read_caption_nearest(np.rint(16 + full * 219 / 255).astype(np.uint8)))
+
+
+def _clock(caption: str) -> int:
+    found = re.match(r"(\d\d):(\d\d):(\d\d)\.(\d{3})", caption)
+    assert found is not None, caption
+    hours, minutes, seconds, ms = (int(part) for part in found.groups())
+    return ((hours * 60 + minutes) * 60 + seconds) * 1000 + ms
+
+
+def pictures(data: bytes) -> list[Shown]:
+    """Every picture of an (f)MP4 held in memory, in order."""
+    shown = []
+    with av.open(io.BytesIO(bytes(data)), format="mp4") as container:
+        stream = container.streams.video[0]
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                assert isinstance(frame, av.VideoFrame)
+                media = round(float(frame.pts * stream.time_base) * 1000)
+                shown.append(Shown(media, frame.key_frame, caption_clock(frame)))
+    return shown
+
+
+def of_day(time_ms: int) -> int:
+    return time_ms % 86_400_000

@@ -1,0 +1,40 @@
+"""The browser client's files (vigil/web): the page at `/`, its modules under `/app/`.
+
+They are public: markup and code with no data in them (what the page shows comes from the API,
+under the API's rules). They are served by routes rather than a mount so that, like every
+endpoint, they pass through the permission table, which names them as open.
+"""
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def router() -> APIRouter:
+    # StaticFiles keeps requests inside the folder, looks files up off the event loop and
+    # answers conditional requests.
+    files = StaticFiles(directory=WEB_DIR)
+    api = APIRouter(tags=["web client"])
+
+    async def serve(path: str, request: Request) -> Response:
+        response = await files.get_response(path, request.scope)
+        # The modules have no versioned names (there is no build step): the browser asks
+        # again each time, and an unchanged file costs a 304.
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    @api.get("/")
+    async def page(request: Request) -> Response:
+        """The web client's page."""
+        return await serve("index.html", request)
+
+    @api.get("/app/{path:path}")
+    async def module(path: str, request: Request) -> Response:
+        """The web client's modules and other files."""
+        return await serve(path, request)
+
+    return api

@@ -1,0 +1,39 @@
+// The server's REST API (docs/api.md) as the browser calls it: the session is the HTTP-only
+// cookie that logging in sets, sent with every request to this server.
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {{code: string, message: string, field?: string}} error  the answer's `error`
+   */
+  constructor(status, error) {
+    super(error.message);
+    this.status = status;
+    this.code = error.code;
+    this.field = error.field ?? null;
+  }
+}
+
+/**
+ * @param {string} method
+ * @param {string} path  under /api/v1
+ * @param {unknown} [body]  sent as JSON
+ * @returns {Promise<any>} the answer's JSON, null for none
+ */
+export async function call(method, path, body) {
+  const response = await fetch(`/api/v1${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = response.status === 204 ? null : await response.json();
+  if (!response.ok) throw new ApiError(response.status, answer.error);
+  return answer;
+}
+
+export const login = (/** @type {string} */ name, /** @type {string} */ password) =>
+  call('POST', '/login', { name, password });
+
+export const me = () => call('GET', '/me');
+
+export const cameras = () => call('GET', '/cameras');
