@@ -1,10 +1,11 @@
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.media.recorded_site import Site, recording_site
 from tests.testcamera.process import TestCameraProcess
+from vigil.state import Database
 
 
 @pytest.fixture
@@ -20,3 +21,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A server recording two simulated cameras, one per test module (tests/media/recorded_site)."""
     with recording_site(tmp_path_factory.mktemp("recorded")) as recording:
         yield recording
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A server's database, open, empty."""
+    database = Database(tmp_path / "db.sqlite")
+    await database.open()
+    yield database
+    await database.close()

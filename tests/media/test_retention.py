@@ -2,11 +2,9 @@
 short, and nothing else does."""
 
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.clocked import ManualClock
 from tests.mounts import tmpfs
@@ -39,14 +37,6 @@ class _Archive:
         self.index = ArchiveIndex(db)
         self.pool = StoragePool("s", lambda: [Storage(id=self.id, record=record)],
                                 self.index, clock)  # fmt: skip
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "db.sqlite")
-    await database.open()
-    yield database
-    await database.close()
 
 
 async def _opened(db: Database, root: Path, clock: ManualClock, reserve_mib: int) -> _Archive:

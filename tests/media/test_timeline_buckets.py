@@ -5,8 +5,6 @@ bucket edges, a last shorter bucket; after files are removed or written again, a
 indexed before the summary existed."""
 
 import random
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -17,14 +15,6 @@ from vigil.state import Database
 
 START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 HOUR_MS = 3_600_000
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "db.sqlite")
-    await database.open()
-    yield database
-    await database.close()
 
 
 def _files(seed: int) -> list[Recording]:
