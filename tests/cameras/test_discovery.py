@@ -9,8 +9,8 @@ import pytest
 from tests.servers import ServerProcess, add_user
 from tests.testcamera.process import TestCameraProcess
 
-# WS-Discovery listens on UDP 3702, one process at a time: these tests share one worker.
-pytestmark = pytest.mark.xdist_group("udp-3702")
+# WS-Discovery listens on UDP 3702, one process at a time: these tests run on their own.
+pytestmark = pytest.mark.udp_3702
 
 USER = "admin"
 SECRET = "discovery-s3cret-pw"

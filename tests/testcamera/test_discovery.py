@@ -15,8 +15,8 @@ from wsdiscovery.message import createSOAPMessage, parseSOAPMessage
 
 from tests.testcamera.process import TestCameraProcess
 
-# WS-Discovery listens on UDP 3702, one process at a time: these tests share one worker.
-pytestmark = pytest.mark.xdist_group("udp-3702")
+# WS-Discovery listens on UDP 3702, one process at a time: these tests run on their own.
+pytestmark = pytest.mark.udp_3702
 
 ONVIF_NETWORK = "http://www.onvif.org/ver10/network/wsdl"
 

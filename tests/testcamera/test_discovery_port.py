@@ -7,8 +7,8 @@ import pytest
 
 from tests.testcamera.process import TestCameraProcess
 
-# WS-Discovery listens on UDP 3702, one process at a time: these tests share one worker.
-pytestmark = pytest.mark.xdist_group("udp-3702")
+# WS-Discovery listens on UDP 3702, one process at a time: these tests run on their own.
+pytestmark = pytest.mark.udp_3702
 
 
 def test_a_taken_discovery_port_leaves_the_cameras_running(tmp_path: Path) -> None:
