@@ -129,7 +129,10 @@ def _open_with_recording(page: Page, served: Served, back_ms: int) -> int:
     server, owner, camera_id = served
 
     def look() -> int | None:
-        latest = _timeline(owner, camera_id, int(time.time() * 1000) - 3_600_000)[-1]
+        intervals = _timeline(owner, camera_id, int(time.time() * 1000) - 3_600_000)
+        if not intervals:
+            return None  # nothing recorded yet
+        latest = intervals[-1]
         long_enough = latest["end_ms"] - latest["start_ms"] >= RECORDED_MS
         return int(latest["end_ms"]) if long_enough else None
 
