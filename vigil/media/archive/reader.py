@@ -168,6 +168,8 @@ def _nals(sample: bytes) -> tuple[bytes, ...]:
     at = 0
     while at + 4 <= len(sample):
         length = int.from_bytes(sample[at : at + 4], "big")
+        if length == 0:
+            break  # damaged (zeroed) data: no NAL unit is empty, and the rest is not read
         nals.append(sample[at + 4 : at + 4 + length])
         at += 4 + length
     return tuple(nals)
