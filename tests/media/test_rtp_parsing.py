@@ -1,10 +1,13 @@
 """Depacketising and session descriptions on their own: the odd packets real cameras send."""
 
+import base64
+
 import pytest
 
+from vigil.media.codecs import merge_parameter_sets
 from vigil.media.depacketize import AccessUnit, Depacketizer
 from vigil.media.rtsp.client import StreamUrl
-from vigil.media.rtsp.rtp import packetize, rtp_header
+from vigil.media.rtsp.rtp import packetize, rtp_header, video_fmtp
 from vigil.media.rtsp.sdp import parse_tracks
 
 START = b"\x00\x00\x00\x01"
@@ -115,3 +118,18 @@ def test_stream_url_credentials_are_taken_out() -> None:
     assert (url.url, url.host, url.port) == ("rtsp://10.0.0.5:8554/live?ch=1", "10.0.0.5", 8554)
     assert (url.user, url.password) == ("ad@min", "p:ss")
     assert "p:ss" not in repr(url)
+
+
+def test_repeated_and_extra_parameter_sets_are_kept_once_and_all_described() -> None:
+    second_pps = bytes([0x68, 0xCE, 0x3C, 0x81])
+    # The encoder's sets and the packetiser's again before a keyframe, and a second PPS.
+    in_band = [SPS, PPS, SPS, PPS, second_pps]
+    held = merge_parameter_sets("h264", (SPS, PPS), in_band)
+    assert held == (SPS, PPS, second_pps)
+    fmtp = dict(part.split("=", 1) for part in video_fmtp("h264", held).split(";"))
+    assert fmtp["profile-level-id"] == "42c01e"
+    described = fmtp["sprop-parameter-sets"].split(",")
+    assert [base64.b64decode(part) for part in described] == [SPS, PPS, second_pps]
+    # A new SPS in-band replaces the old one; the PPS held stay.
+    new_sps = SPS[:4] + b"\x12" * 10
+    assert merge_parameter_sets("h264", held, [new_sps]) == (PPS, second_pps, new_sps)

@@ -1,6 +1,6 @@
 """What the media path needs to know of H.264 and H.265 NAL units (no decoding)."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 Codec = Literal["h264", "h265"]
@@ -19,6 +19,18 @@ def is_keyframe_nal(codec: Codec, nal: bytes) -> bool:
 def is_parameter_set(codec: Codec, nal: bytes) -> bool:
     kind = nal_type(codec, nal)
     return kind in (7, 8) if codec == "h264" else kind in (32, 33, 34)
+
+
+def merge_parameter_sets(
+    codec: Codec, held: Sequence[bytes], in_band: Sequence[bytes]
+) -> tuple[bytes, ...]:
+    """The parameter sets in force after an access unit carrying `in_band` ones: those replace
+    every held set of their kinds (new SPS, new PPS), the rest stay. Cameras repeat them before
+    each keyframe, some twice over (the encoder's and the packetiser's), so each is kept once."""
+    kinds = {nal_type(codec, nal) for nal in in_band}
+    merged = [nal for nal in held if nal_type(codec, nal) not in kinds]
+    merged.extend(in_band)
+    return tuple(dict.fromkeys(merged))
 
 
 # Access unit delimiters: H.264 type 9, H.265 type 35.

@@ -17,7 +17,7 @@ from vigil.cameras.models import Transport
 from vigil.clock import Clock
 from vigil.media import sps
 from vigil.media.aac import AudioUnit
-from vigil.media.codecs import Codec, is_parameter_set, nal_type
+from vigil.media.codecs import Codec, is_parameter_set, merge_parameter_sets, nal_type
 from vigil.media.depacketize import AccessUnit
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 from vigil.media.hub import Hub
@@ -82,7 +82,7 @@ class StreamIngest:
         self._status = StreamStatus(StreamState.CONNECTING, "", clock.now_ms())
         self._config: StreamConfig | None = None
         self._codec: Codec = "h264"  # set from each connection's SDP
-        self._parameter_sets: list[bytes] = []
+        self._parameter_sets: tuple[bytes, ...] = ()
         self._timeline: RtpTimeline | None = None
         self._sound: SoundTimeline | None = None
         self._audio: AudioConfig | None = None  # of this connection, from its SDP
@@ -151,7 +151,7 @@ class StreamIngest:
                 if audio is not None:
                     self._sound = SoundTimeline(timeline, stream.sender_reports, self._clock,
                                                 audio, self._publish_sound)  # fmt: skip
-                self._parameter_sets = list(info.parameter_sets)
+                self._parameter_sets = merge_parameter_sets(info.codec, (), info.parameter_sets)
                 self._codec = info.codec
                 await self._watch(stream)
             except Unauthorized as err:
@@ -216,11 +216,9 @@ class StreamIngest:
         codec = self._codec
         in_band = [nal for nal in unit.nals if is_parameter_set(codec, nal)]
         if in_band:
-            kinds = {nal_type(codec, nal) for nal in in_band}
-            kept = [n for n in self._parameter_sets if nal_type(codec, n) not in kinds]
-            self._parameter_sets = kept + in_band
+            self._parameter_sets = merge_parameter_sets(codec, self._parameter_sets, in_band)
         config = self._config
-        if config is not None and config.parameter_sets == tuple(self._parameter_sets):
+        if config is not None and config.parameter_sets == self._parameter_sets:
             return config
         sps_nal = next((n for n in self._parameter_sets if nal_type(codec, n) in (7, 33)), None)
         if sps_nal is None:
@@ -229,7 +227,7 @@ class StreamIngest:
             info = sps.parse(codec, sps_nal)
         except ValueError:
             return None
-        self._config = StreamConfig(codec, tuple(self._parameter_sets), info)
+        self._config = StreamConfig(codec, self._parameter_sets, info)
         return self._config
 
 

@@ -128,19 +128,18 @@ def _aggregate(codec: Codec, nals: list[bytes]) -> list[bytes]:
 
 def video_fmtp(codec: Codec, parameter_sets: Sequence[bytes]) -> str:
     """The SDP `a=fmtp` parameters of a video track (RFC 6184 §8.1, RFC 7798 §7.1), from its
-    parameter sets in order: SPS, PPS (H.264); VPS, SPS, PPS (H.265)."""
+    parameter sets, as many of each kind as the stream has (a camera may use several PPS)."""
 
-    def b64(nal: bytes) -> str:
-        return base64.b64encode(nal).decode()
+    def sprop(kind: int) -> str:
+        return ",".join(
+            base64.b64encode(nal).decode() for nal in parameter_sets if nal_type(codec, nal) == kind
+        )
 
     if codec == "h264":
-        sps, pps = parameter_sets
-        return (
-            f"packetization-mode=1;profile-level-id={sps[1:4].hex()};"
-            f"sprop-parameter-sets={b64(sps)},{b64(pps)}"
-        )
-    vps, sps, pps = parameter_sets
-    return f"sprop-vps={b64(vps)};sprop-sps={b64(sps)};sprop-pps={b64(pps)}"
+        sps = next((nal for nal in parameter_sets if nal_type(codec, nal) == 7), None)
+        profile = f"profile-level-id={sps[1:4].hex()};" if sps is not None and len(sps) > 3 else ""
+        return f"packetization-mode=1;{profile}sprop-parameter-sets={sprop(7)},{sprop(8)}"
+    return f"sprop-vps={sprop(32)};sprop-sps={sprop(33)};sprop-pps={sprop(34)}"
 
 
 # AAC-hbr AU headers: a 13-bit size and a 3-bit index (or index delta), all 0: the units
