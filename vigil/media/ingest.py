@@ -21,7 +21,7 @@ from vigil.media.codecs import Codec, is_parameter_set, merge_parameter_sets, na
 from vigil.media.depacketize import AccessUnit
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 from vigil.media.hub import Hub
-from vigil.media.rtptime import RtpTimeline, SoundTimeline
+from vigil.media.rtptime import PictureTimeline, SoundTimeline
 from vigil.media.rtsp.client import RtspError, RtspStream, StreamUrl, Unauthorized
 from vigil.media.rtsp.sdp import SdpError
 from vigil.tasks import cancel_and_wait
@@ -83,7 +83,7 @@ class StreamIngest:
         self._config: StreamConfig | None = None
         self._codec: Codec = "h264"  # set from each connection's SDP
         self._parameter_sets: tuple[bytes, ...] = ()
-        self._timeline: RtpTimeline | None = None
+        self._timeline: PictureTimeline | None = None
         self._sound: SoundTimeline | None = None
         self._audio: AudioConfig | None = None  # of this connection, from its SDP
         self._recent: deque[tuple[int, int]] = deque(maxlen=STATS_FRAMES)  # (ms, bytes)
@@ -146,7 +146,7 @@ class StreamIngest:
             try:
                 info = await stream.start()
                 self._config = None
-                self._timeline = timeline = RtpTimeline(self._clock, info.track.clock_rate)
+                self._timeline = timeline = PictureTimeline(self._clock, info.track.clock_rate)
                 self._audio = audio = info.audio
                 if audio is not None:
                     self._sound = SoundTimeline(timeline, stream.sender_reports, self._clock,
@@ -197,12 +197,13 @@ class StreamIngest:
         config = self._config_for(unit)
         if config is None:
             return  # no parameter sets yet: nothing can decode this
-        time_ms = timeline.time_of(unit.rtp_timestamp)
+        time_ms, presentation_ms = timeline.times_of(unit.rtp_timestamp, unit.keyframe)
         size = unit.size
         self._recent.append((time_ms, size))
         if unit.keyframe:
             self._keyframes.append(time_ms)
-        self.hub.publish(Frame(time_ms, unit.keyframe, unit.nals, config, size))
+        self.hub.publish(Frame(time_ms, unit.keyframe, unit.nals, config, size,
+                               presentation_ms - time_ms))  # fmt: skip
 
     def _audio_unit(self, unit: AudioUnit) -> None:
         if self._sound is not None:

@@ -69,12 +69,13 @@ class PlaybackTrack:
         self._interval = FIRST_FRAME_MS
         self._sound: deque[AudioFrame] = deque()
         self._with_sound = clock.speed == 1.0
+        self._all_pictures = not clock.reverse and abs(clock.speed) < FAST
         self._squeezed: deque[int] = deque()
 
     async def run(self) -> None:
         """Along the clock's timeline from the target, until the archive ends."""
-        clock, target_ms = self._clock, self._target_ms
-        fast = clock.reverse or abs(clock.speed) >= FAST
+        target_ms = self._target_ms
+        fast = not self._all_pictures
         if await self._cursor.seek(target_ms) is None:
             return await self._end(target_ms)
         items = self._items(fast)
@@ -167,7 +168,13 @@ class PlaybackTrack:
         if before_target:
             sound = []  # heard before the time sought
         self._sequence += 1
-        timed = Frame(start, frame.keyframe, frame.nals, frame.config, frame.size)
+        # B-frames show in another order than they decode: forward, with every picture sent,
+        # the offset moves with the media line; pictures squeezed before the sought one, and
+        # keyframes on their own, show in the order they come.
+        offset = 0
+        if frame.offset_ms and not before_target and self._all_pictures:
+            offset = round(clock.media_of(frame.presentation_ms)) - start
+        timed = Frame(start, frame.keyframe, frame.nals, frame.config, frame.size, offset)
         end = max(end, start + 1)
         fragment = mp4.fragment(self._sequence, [timed], end, 0, sound)
         self.media_end = max(self.media_end, end)
