@@ -81,6 +81,7 @@ class StreamIngest:
         self._task: asyncio.Task[None] | None = None
         self._status = StreamStatus(StreamState.CONNECTING, "", clock.now_ms())
         self._config: StreamConfig | None = None
+        self._unusable = ""  # why the parameter sets held make no config
         self._codec: Codec = "h264"  # set from each connection's SDP
         self._parameter_sets: tuple[bytes, ...] = ()
         self._timeline: PictureTimeline | None = None
@@ -191,12 +192,14 @@ class StreamIngest:
         stream, timeline = self._stream, self._timeline
         if stream is None or timeline is None:
             return
-        if not stream.last_unit_at:
-            self._set(StreamState.ONLINE)  # video comes: PLAY's answer alone does not say so
         stream.last_unit_at = asyncio.get_running_loop().time()
         config = self._config_for(unit)
-        if config is None:
-            return  # no parameter sets yet: nothing can decode this
+        if config is None:  # nothing can decode this
+            if unit.keyframe:  # and no reason to wait for parameter sets any longer
+                self._set(StreamState.ERROR, self._unusable)
+            return
+        if self._status.state is not StreamState.ONLINE:
+            self._set(StreamState.ONLINE)  # video comes: PLAY's answer alone does not say so
         time_ms, presentation_ms = timeline.times_of(unit.rtp_timestamp, unit.keyframe)
         size = unit.size
         self._recent.append((time_ms, size))
@@ -223,10 +226,12 @@ class StreamIngest:
             return config
         sps_nal = next((n for n in self._parameter_sets if nal_type(codec, n) in (7, 33)), None)
         if sps_nal is None:
+            self._unusable = "no SPS: none in the SDP and none in the stream before a keyframe"
             return None
         try:
             info = sps.parse(codec, sps_nal)
-        except ValueError:
+        except ValueError as err:
+            self._unusable = f"its {codec.upper()} SPS could not be read: {err}"
             return None
         self._config = StreamConfig(codec, self._parameter_sets, info)
         return self._config

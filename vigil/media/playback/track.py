@@ -105,12 +105,12 @@ class PlaybackTrack:
 
     def sent_after(self, time_ms: float) -> int | None:
         """The first picture sent after `time_ms` (the client holds it)."""
-        return next((t for t, _ in self._sent if t > time_ms), None)
+        return min((t for t, _ in self._sent if t > time_ms), default=None)
 
     def sent_before(self, time_ms: float) -> tuple[int | None, int | None]:
         """The picture showing at `time_ms` and, if the client holds it on the clock's line,
         the one sent before it."""
-        earlier = [(t, on_line) for t, on_line in self._sent if t <= time_ms]
+        earlier = sorted((t, on_line) for t, on_line in self._sent if t <= time_ms)
         if not earlier:
             return None, None
         showing = earlier[-1][0]
@@ -179,7 +179,8 @@ class PlaybackTrack:
         fragment = mp4.fragment(self._sequence, [timed], end, 0, sound)
         self.media_end = max(self.media_end, end)
         self.waiting_for = None
-        self._sent.append((frame.time_ms, not before_target))
+        # Steps go by the time each picture shows at (presentation order, with B-frames).
+        self._sent.append((frame.time_ms + (offset and frame.offset_ms), not before_target))
         await self._send(Fragment(self.index, fragment.data))
 
     def _sound_until(self, next_ms: int | None) -> list[AudioFrame]:
