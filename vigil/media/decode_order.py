@@ -36,7 +36,7 @@ class DecodeOrder:
         self._highest = 0  # latest presentation time so far
         self.reordered = False  # a picture has shown before one that came ahead of it
         self._recent: deque[int] = deque(maxlen=RECENT_PICTURES)
-        self._early: deque[int] = deque(maxlen=LEAD_PICTURES)  # paced decode − presentation
+        self._early: deque[int] = deque(maxlen=LEAD_PICTURES)  # paced decode minus presentation
 
     def decode_time(self, presentation: int, keyframe: bool) -> int:
         paced = self._pace(presentation, keyframe)
