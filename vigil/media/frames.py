@@ -27,11 +27,20 @@ class StreamConfig:
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    time_ms: int  # on the server's clock (ms since the epoch), rising within a stream
+    """One picture's NAL units. Frames come in decode order, which is not the order they show
+    in when a camera sends B-frames: `time_ms` is the decode time, what every queue, file and
+    pacing goes by; `offset_ms` takes it to the picture's presentation time."""
+
+    time_ms: int  # decode time on the server's clock (ms since the epoch), rising in a stream
     keyframe: bool
     nals: tuple[bytes, ...]
     config: StreamConfig
     size: int
+    offset_ms: int = 0  # presentation time minus decode time; below 0 for some B-frames
+
+    @property
+    def presentation_ms(self) -> int:
+        return self.time_ms + self.offset_ms
 
     def sample(self) -> bytes:
         """The frame as an MP4 sample: each NAL unit behind its 32-bit length."""

@@ -21,7 +21,7 @@ from vigil.media.codecs import Codec, is_parameter_set, merge_parameter_sets, na
 from vigil.media.depacketize import AccessUnit
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 from vigil.media.hub import Hub
-from vigil.media.rtptime import RtpTimeline, SoundTimeline
+from vigil.media.rtptime import PictureTimeline, SoundTimeline
 from vigil.media.rtsp.client import RtspError, RtspStream, StreamUrl, Unauthorized
 from vigil.media.rtsp.sdp import SdpError
 from vigil.tasks import cancel_and_wait
@@ -81,9 +81,10 @@ class StreamIngest:
         self._task: asyncio.Task[None] | None = None
         self._status = StreamStatus(StreamState.CONNECTING, "", clock.now_ms())
         self._config: StreamConfig | None = None
+        self._unusable = ""  # why the parameter sets held make no config
         self._codec: Codec = "h264"  # set from each connection's SDP
         self._parameter_sets: tuple[bytes, ...] = ()
-        self._timeline: RtpTimeline | None = None
+        self._timeline: PictureTimeline | None = None
         self._sound: SoundTimeline | None = None
         self._audio: AudioConfig | None = None  # of this connection, from its SDP
         self._recent: deque[tuple[int, int]] = deque(maxlen=STATS_FRAMES)  # (ms, bytes)
@@ -146,7 +147,7 @@ class StreamIngest:
             try:
                 info = await stream.start()
                 self._config = None
-                self._timeline = timeline = RtpTimeline(self._clock, info.track.clock_rate)
+                self._timeline = timeline = PictureTimeline(self._clock, info.track.clock_rate)
                 self._audio = audio = info.audio
                 if audio is not None:
                     self._sound = SoundTimeline(timeline, stream.sender_reports, self._clock,
@@ -191,18 +192,21 @@ class StreamIngest:
         stream, timeline = self._stream, self._timeline
         if stream is None or timeline is None:
             return
-        if not stream.last_unit_at:
-            self._set(StreamState.ONLINE)  # video comes: PLAY's answer alone does not say so
         stream.last_unit_at = asyncio.get_running_loop().time()
         config = self._config_for(unit)
-        if config is None:
-            return  # no parameter sets yet: nothing can decode this
-        time_ms = timeline.time_of(unit.rtp_timestamp)
+        if config is None:  # nothing can decode this
+            if unit.keyframe:  # and no reason to wait for parameter sets any longer
+                self._set(StreamState.ERROR, self._unusable)
+            return
+        if self._status.state is not StreamState.ONLINE:
+            self._set(StreamState.ONLINE)  # video comes: PLAY's answer alone does not say so
+        time_ms, presentation_ms = timeline.times_of(unit.rtp_timestamp, unit.keyframe)
         size = unit.size
         self._recent.append((time_ms, size))
         if unit.keyframe:
             self._keyframes.append(time_ms)
-        self.hub.publish(Frame(time_ms, unit.keyframe, unit.nals, config, size))
+        self.hub.publish(Frame(time_ms, unit.keyframe, unit.nals, config, size,
+                               presentation_ms - time_ms))  # fmt: skip
 
     def _audio_unit(self, unit: AudioUnit) -> None:
         if self._sound is not None:
@@ -222,10 +226,12 @@ class StreamIngest:
             return config
         sps_nal = next((n for n in self._parameter_sets if nal_type(codec, n) in (7, 33)), None)
         if sps_nal is None:
+            self._unusable = "no SPS: none in the SDP and none in the stream before a keyframe"
             return None
         try:
             info = sps.parse(codec, sps_nal)
-        except ValueError:
+        except ValueError as err:
+            self._unusable = f"its {codec.upper()} SPS could not be read: {err}"
             return None
         self._config = StreamConfig(codec, self._parameter_sets, info)
         return self._config

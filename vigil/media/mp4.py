@@ -192,14 +192,18 @@ def fragment(
     start before the file."""
     samples = [frame.sample() for frame in frames]
     times = [frame.time_ms for frame in frames] + [end_ms]
+    # B-frames: each sample's presentation offset too, signed (version 1 of the box).
+    reordered = any(frame.offset_ms for frame in frames)
+    layout = ">IIIi" if reordered else ">III"
     entries = b"".join(
         struct.pack(
-            ">III",
+            layout,
             (times[n + 1] - times[n]) * TICKS_PER_MS,
             len(sample),
-            _KEY_FLAGS if frames[n].keyframe else _DELTA_FLAGS,
+            _KEY_FLAGS if frame.keyframe else _DELTA_FLAGS,
+            *((frame.offset_ms * TICKS_PER_MS,) if reordered else ()),
         )
-        for n, sample in enumerate(samples)
+        for n, (frame, sample) in enumerate(zip(frames, samples, strict=True))
     )
     base = (frames[0].time_ms - origin_ms) * TICKS_PER_MS
     video_bytes = sum(len(sample) for sample in samples)
@@ -208,8 +212,8 @@ def fragment(
     def moof(data_offset: int) -> bytes:
         tfhd = full_box(b"tfhd", 0, 0x020000, struct.pack(">I", VIDEO_TRACK))  # base is moof
         tfdt = full_box(b"tfdt", 1, 0, struct.pack(">Q", base))
-        trun = full_box(b"trun", 0, 0x000701, struct.pack(">Ii", len(samples), data_offset),
-                        entries)  # fmt: skip
+        trun = full_box(b"trun", 1 if reordered else 0, 0x000F01 if reordered else 0x000701,
+                        struct.pack(">Ii", len(samples), data_offset), entries)  # fmt: skip
         trafs = [box(b"traf", tfhd, tfdt, trun)]
         if sounds:
             trafs.append(_audio_traf(sounds, origin_ms, data_offset + video_bytes))

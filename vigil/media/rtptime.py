@@ -4,7 +4,8 @@ Video: RTP time is the camera's, 32 bits, and may wrap, jump or restart. Frames 
 server's clock instead: the first frame after (re)connecting is anchored to the server's time
 of arrival and later ones advance by the RTP time elapsed; when that strays more than
 `MAX_DRIFT_MS` from the server's clock (a camera clock jump or reset), the stream is anchored
-again. Times only rise.
+again. RTP times are presentation times, which B-frames take out of order; decode times, which
+only rise, are made from them as `decode_order.py` says.
 
 Sound: its RTP time has its own start and rate, so nothing in the packets says which video
 time it goes with; the tracks' RTCP sender reports do (each pairs an RTP time with the
@@ -20,6 +21,7 @@ from collections.abc import Callable, Mapping
 
 from vigil.clock import Clock
 from vigil.media.aac import AudioUnit
+from vigil.media.decode_order import DecodeOrder
 from vigil.media.frames import AudioConfig
 from vigil.media.rtsp.rtcp import SenderReport, TrackKind
 
@@ -35,41 +37,73 @@ def _signed(step: int) -> int:
 
 
 class RtpTimeline:
-    """RTP time → server time, by arrival, per the module's docstring."""
+    """RTP time → server time, by arrival, per the module's docstring, for frames that come
+    in the order they play (sound)."""
 
     def __init__(self, clock: Clock, clock_rate: int) -> None:
         self._clock = clock
         self._rate = clock_rate
-        self._anchor: tuple[int, int] | None = None  # (extended RTP time, server ms)
+        self._anchored = False
+        self._anchor_rtp = self._anchor_ms = 0  # an extended RTP time and its server ms
         self._last_rtp = 0
         self._extended = 0
         self._last_ms = 0
 
     def time_of(self, rtp_timestamp: int) -> int:
+        time_ms = max(self._place(rtp_timestamp), self._last_ms + 1)
+        self._last_ms = time_ms
+        return time_ms
+
+    def _place(self, rtp_timestamp: int) -> int:
+        """Server ms of `rtp_timestamp`, anchoring the timeline first or again (a jump)."""
         now = self._clock.now_ms()
-        if self._anchor is None:
-            self._extended = rtp_timestamp
-            self._anchor = (rtp_timestamp, now)
+        if not self._anchored:
+            self._anchored = True
+            self._extended = self._anchor_rtp = rtp_timestamp
+            self._anchor_ms = now
         else:
             self._extended += _signed(rtp_timestamp - self._last_rtp)
         self._last_rtp = rtp_timestamp
-        anchor_rtp, anchor_ms = self._anchor
-        time_ms = anchor_ms + (self._extended - anchor_rtp) * 1000 // self._rate
+        time_ms = self._ms_of(self._extended)
         if abs(time_ms - now) > MAX_DRIFT_MS:
-            self._anchor = (self._extended, now)
+            self._anchor_rtp, self._anchor_ms = self._extended, now
+            self._anchored_again()
             time_ms = now
-        time_ms = max(time_ms, self._last_ms + 1)
-        self._last_ms = time_ms
         return time_ms
+
+    def _ms_of(self, extended: int) -> int:
+        return self._anchor_ms + (extended - self._anchor_rtp) * 1000 // self._rate
+
+    def _anchored_again(self) -> None:
+        """Called when a jump of the camera's clock made the timeline anchor anew."""
 
     def server_us_of(self, rtp_timestamp: int) -> int | None:
         """Where the timeline puts `rtp_timestamp` as it stands (µs; None before the first
         frame), without taking it as a frame's."""
-        if self._anchor is None:
+        if not self._anchored:
             return None
-        anchor_rtp, anchor_ms = self._anchor
         extended = self._extended + _signed(rtp_timestamp - self._last_rtp)
-        return anchor_ms * 1000 + (extended - anchor_rtp) * 1_000_000 // self._rate
+        return self._anchor_ms * 1000 + (extended - self._anchor_rtp) * 1_000_000 // self._rate
+
+
+class PictureTimeline(RtpTimeline):
+    """For video, whose RTP times are presentation times that B-frames take out of order:
+    each picture's decode time (rising) and presentation time on the server's clock."""
+
+    def __init__(self, clock: Clock, clock_rate: int) -> None:
+        super().__init__(clock, clock_rate)
+        self._order = DecodeOrder()
+
+    def times_of(self, rtp_timestamp: int, keyframe: bool) -> tuple[int, int]:
+        """(decode ms, presentation ms) of a picture, taken in the order pictures come."""
+        presentation_ms = self._place(rtp_timestamp)
+        decode = self._order.decode_time(self._extended, keyframe)
+        decode_ms = max(self._ms_of(decode), self._last_ms + 1)
+        self._last_ms = decode_ms
+        return decode_ms, presentation_ms
+
+    def _anchored_again(self) -> None:
+        self._order = DecodeOrder()
 
 
 class SoundTimeline:

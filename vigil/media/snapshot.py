@@ -24,6 +24,9 @@ from vigil.media.frames import Frame
 from vigil.media.live import StreamNow
 
 MAX_DECODES = 2
+# How far past the time asked for a picture showing at it may come, with B-frames: they come
+# after the pictures they depend on, which show later.
+REORDER_MS = 1_000
 _DECODERS = {"h264": "h264", "h265": "hevc"}
 _START_CODE = b"\x00\x00\x00\x01"
 
@@ -62,7 +65,7 @@ class Snapshots:
         """The recorded picture showing at `time_ms`, as JPEG at most `width` wide."""
         async with self._decoding:
             frames = await _frames_until(self._cursor(camera_id, stream), time_ms)
-            return await asyncio.to_thread(_still, frames, width)
+            return await asyncio.to_thread(_still, frames, width, time_ms)
 
     async def live(self, camera_id: str, stream: StreamName, width: int | None) -> bytes:
         """The stream's latest picture, as JPEG at most `width` wide."""
@@ -77,18 +80,22 @@ class Snapshots:
 
 
 async def _frames_until(cursor: ArchiveCursor, time_ms: int) -> list[Frame]:
-    """The frames from the last keyframe at or before `time_ms` to the picture showing at it."""
+    """The frames from the last keyframe at or before `time_ms` to the picture showing at it
+    (and, with B-frames, those that come after it but show before it)."""
     landed = await cursor.seek(time_ms)
     if landed is None or landed > time_ms:
         raise NoRecording("nothing was recorded at time_ms", field="time_ms")
     frames: list[Frame] = []
     end_ms = landed
+    reach_ms = time_ms
     while isinstance(item := await cursor.next(), Chunk):
         if item.keyframe and item.start_ms <= time_ms:
             frames = []  # a later keyframe: decoding can start there
-        frames += [f for f in item.frames if f.time_ms <= time_ms]
+        if any(f.offset_ms for f in item.frames):
+            reach_ms = time_ms + REORDER_MS
+        frames += [f for f in item.frames if f.time_ms <= reach_ms]
         end_ms = item.end_ms
-        if end_ms > time_ms:
+        if end_ms > reach_ms:
             break
     else:
         # The recording stops before `time_ms`. Its last picture shows on until a frame's
@@ -100,9 +107,12 @@ async def _frames_until(cursor: ArchiveCursor, time_ms: int) -> list[Frame]:
     return frames
 
 
-def _still(frames: Sequence[Frame], width: int | None) -> bytes:
-    """Blocking: the last of `frames` (which start at a keyframe) as JPEG."""
-    return jpeg(frames[0].config.codec, _access_units(frames), width)
+def _still(frames: Sequence[Frame], width: int | None, time_ms: int | None = None) -> bytes:
+    """Blocking: the picture of `frames` (which start at a keyframe) showing at `time_ms`, or
+    the last one shown, as JPEG."""
+    shown = [frame.presentation_ms for frame in frames]
+    return jpeg(frames[0].config.codec, zip(_access_units(frames), shown, strict=True), width,
+                time_ms)  # fmt: skip
 
 
 def _access_units(frames: Sequence[Frame]) -> Iterator[bytes]:
@@ -116,18 +126,28 @@ def _access_units(frames: Sequence[Frame]) -> Iterator[bytes]:
         yield b"".join(_START_CODE + nal for nal in nals)
 
 
-def jpeg(codec: Codec, access_units: Iterable[bytes], width: int | None = None) -> bytes:
-    """Blocking: the last picture of `access_units` (Annex B, from a keyframe with its
-    parameter sets), decoded, scaled down to `width` if it is wider (keeping its aspect),
-    and encoded as JPEG."""
+def jpeg(
+    codec: Codec,
+    access_units: Iterable[tuple[bytes, int]],
+    width: int | None = None,
+    time_ms: int | None = None,
+) -> bytes:
+    """Blocking: the picture of `access_units` (Annex B, from a keyframe with its parameter
+    sets, each with its presentation time) showing at `time_ms`, or the last one shown,
+    decoded, scaled down to `width` if it is wider (keeping its aspect), and encoded as
+    JPEG."""
     decoder = av.CodecContext.create(_DECODERS[codec], "r")
     if not isinstance(decoder, av.VideoCodecContext):
         raise TypeError(f"the {codec} decoder is not a video decoder")
     picture: av.VideoFrame | None = None
-    # Decoders hand pictures out in presentation order: the last out is the last shown.
-    for unit in [*access_units, None]:
-        for frame in decoder.decode(None if unit is None else av.Packet(unit)):
-            picture = frame
+    # Decoders hand pictures out in presentation order, each with its packet's time.
+    for unit, shown_ms in [*access_units, (None, None)]:
+        packet = None if unit is None else av.Packet(unit)
+        if packet is not None:
+            packet.pts = shown_ms
+        for frame in decoder.decode(packet):
+            if picture is None or time_ms is None or (frame.pts or 0) <= time_ms:
+                picture = frame
     if picture is None:
         raise UndecodablePicture("the frames could not be decoded")
     size = (picture.width, picture.height)

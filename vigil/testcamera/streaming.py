@@ -188,7 +188,7 @@ class StreamingService:
         while not encoded.frames[key].keyframe:
             key -= 1
         unit = encoded.caption.access_unit(key, live.caption_text(live.frame_number()))
-        return await asyncio.to_thread(snapshot.jpeg, encoded.profile.codec, [unit])
+        return await asyncio.to_thread(snapshot.jpeg, encoded.profile.codec, [(unit, 0)])
 
     def _profile_changer(
         self, camera: SimulatedCamera

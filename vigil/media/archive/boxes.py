@@ -5,6 +5,7 @@ Shared by the scan (where each fragment is) and the reader (what a fragment hold
 
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 _NON_SYNC = 0x00010000  # sample_is_non_sync_sample
 
@@ -21,14 +22,21 @@ def children(payload: bytes) -> list[tuple[bytes, bytes]]:
     return boxes
 
 
+class Sample(NamedTuple):
+    duration: int  # ticks, to the next sample's decode time
+    size: int
+    keyframe: bool
+    offset: int  # ticks from decode to presentation time, signed (B-frames)
+
+
 @dataclass(frozen=True)
 class Run:
-    """A track's samples in one fragment: (duration in ticks, size, keyframe) each."""
+    """A track's samples in one fragment."""
 
     track: int
-    base_ticks: int
+    base_ticks: int  # decode time of the first sample
     data_offset: int  # from the start of the moof
-    samples: list[tuple[int, int, bool]]
+    samples: list[Sample]
 
 
 def runs(moof: bytes) -> list[Run]:
@@ -72,6 +80,9 @@ def _trun(track: int, base: int, content: bytes, defaults: tuple[int, int, int])
         at += 4
     samples = []
     duration, size, sample_flags = defaults
+    offset = 0
+    # Version 1 offsets are signed (a B-frame may show before it decodes); version 0 ones not.
+    offset_format = ">i" if content[0] else ">I"
     for n in range(count):
         if flags & 0x100:
             duration = struct.unpack_from(">I", content, at)[0]
@@ -83,7 +94,8 @@ def _trun(track: int, base: int, content: bytes, defaults: tuple[int, int, int])
             sample_flags = struct.unpack_from(">I", content, at)[0]
             at += 4
         if flags & 0x800:
-            at += 4  # composition offset: our files have none (no B-frames)
+            offset = struct.unpack_from(offset_format, content, at)[0]
+            at += 4
         effective = first_flags if n == 0 and first_flags is not None else sample_flags
-        samples.append((duration, size, not effective & _NON_SYNC))
+        samples.append(Sample(duration, size, not effective & _NON_SYNC, offset))
     return Run(track, base, data_offset, samples)

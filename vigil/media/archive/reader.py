@@ -117,7 +117,7 @@ def _read_chunk(
         runs = [video]
     # The samples of every run lie back to back in the mdat: one read covers them all.
     first = min(run.data_offset for run in runs)
-    last = max(run.data_offset + sum(s[1] for s in run.samples) for run in runs)
+    last = max(run.data_offset + sum(s.size for s in run.samples) for run in runs)
     file.seek(fragment.offset + first)
     data = file.read(last - first)
     if len(data) < last - first:
@@ -130,7 +130,7 @@ def _read_chunk(
                         file_start_ms)  # fmt: skip
     end_ms = file_start_ms + fragment.end_ms
     if keyframes_only:
-        duration_ticks = video.samples[0][0]
+        duration_ticks = video.samples[0].duration
         end_ms = frames[0].time_ms + duration_ticks // TICKS_PER_MS
     end_ms = max(end_ms, frames[0].time_ms + 1)
     return Chunk(frames, sound, frames[0].time_ms, end_ms, tracks.audio)
@@ -141,10 +141,10 @@ def _pictures(
 ) -> list[Frame]:
     frames = []
     ticks = run.base_ticks
-    for duration, size, keyframe in run.samples:
+    for duration, size, keyframe, offset in run.samples:
         sample = data[at : at + size]
-        frames.append(Frame(file_start_ms + ticks // TICKS_PER_MS, keyframe,
-                            _nals(sample), config, size))  # fmt: skip
+        frames.append(Frame(file_start_ms + ticks // TICKS_PER_MS, keyframe, _nals(sample),
+                            config, size, offset // TICKS_PER_MS))  # fmt: skip
         ticks += duration
         at += size
     return frames
@@ -155,7 +155,7 @@ def _sounds(
 ) -> list[AudioFrame]:
     sounds = []
     ticks = run.base_ticks
-    for duration, size, _ in run.samples:
+    for duration, size, _, _ in run.samples:
         time_ms = file_start_ms + ticks * 1000 // config.sample_rate
         sounds.append(AudioFrame(time_ms, data[at : at + size], config))
         ticks += duration

@@ -58,6 +58,6 @@ def _read_moof(payload: bytes, offset: int) -> FragmentInfo:
     timescale, and may start a little before or after the picture)."""
     video = next(run for run in runs(payload) if run.track == VIDEO_TRACK)
     start = video.base_ticks // TICKS_PER_MS
-    duration = sum(duration for duration, _, _ in video.samples)
-    keyframe = bool(video.samples) and video.samples[0][2]
+    duration = sum(sample.duration for sample in video.samples)
+    keyframe = bool(video.samples) and video.samples[0].keyframe
     return FragmentInfo(offset, start, start + duration // TICKS_PER_MS, keyframe)

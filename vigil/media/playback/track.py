@@ -69,19 +69,27 @@ class PlaybackTrack:
         self._interval = FIRST_FRAME_MS
         self._sound: deque[AudioFrame] = deque()
         self._with_sound = clock.speed == 1.0
+        self._all_pictures = not clock.reverse and abs(clock.speed) < FAST
         self._squeezed: deque[int] = deque()
+        self._squeezed_shown: dict[int, int] = {}  # a squeezed picture's id: where it shows
 
     async def run(self) -> None:
         """Along the clock's timeline from the target, until the archive ends."""
-        clock, target_ms = self._clock, self._target_ms
-        fast = clock.reverse or abs(clock.speed) >= FAST
+        target_ms = self._target_ms
+        fast = not self._all_pictures
         if await self._cursor.seek(target_ms) is None:
             return await self._end(target_ms)
         items = self._items(fast)
         head = [] if fast else await self._preroll(items, target_ms)
-        preroll = sum(1 for c in head if isinstance(c, Chunk) for f in c.frames
-                      if f.time_ms < target_ms)  # fmt: skip
-        self._squeezed = _squeezed(preroll)
+        preroll = [f for c in head if isinstance(c, Chunk) for f in c.frames
+                   if f.time_ms < target_ms]  # fmt: skip
+        self._squeezed = _squeezed(len(preroll))
+        # Those of them that show by the target take the last places, in the order they show
+        # (with B-frames not the order they come), so the one showing at the target is last.
+        shown = sorted((f for f in preroll if f.presentation_ms <= target_ms),
+                       key=lambda f: f.presentation_ms)  # fmt: skip
+        places = list(self._squeezed)[len(self._squeezed) - len(shown) :]
+        self._squeezed_shown = {id(f): place for f, place in zip(shown, places, strict=True)}
         held: tuple[Frame, AudioConfig | None] | None = None
         async for item in _chain(head, items):
             if isinstance(item, Gap):
@@ -104,12 +112,12 @@ class PlaybackTrack:
 
     def sent_after(self, time_ms: float) -> int | None:
         """The first picture sent after `time_ms` (the client holds it)."""
-        return next((t for t, _ in self._sent if t > time_ms), None)
+        return min((t for t, _ in self._sent if t > time_ms), default=None)
 
     def sent_before(self, time_ms: float) -> tuple[int | None, int | None]:
         """The picture showing at `time_ms` and, if the client holds it on the clock's line,
         the one sent before it."""
-        earlier = [(t, on_line) for t, on_line in self._sent if t <= time_ms]
+        earlier = sorted((t, on_line) for t, on_line in self._sent if t <= time_ms)
         if not earlier:
             return None, None
         showing = earlier[-1][0]
@@ -167,12 +175,24 @@ class PlaybackTrack:
         if before_target:
             sound = []  # heard before the time sought
         self._sequence += 1
-        timed = Frame(start, frame.keyframe, frame.nals, frame.config, frame.size)
+        # B-frames show in another order than they decode: forward, with every picture sent,
+        # the offset moves with the media line; keyframes on their own (fast, reverse) show
+        # in the order they come.
+        offset = 0
+        if before_target:
+            # One that shows after the target (a picture B-frames need) shows on the line.
+            shown = self._squeezed_shown.get(id(frame))
+            offset = (shown if shown is not None
+                      else round(clock.media_of(frame.presentation_ms))) - start  # fmt: skip
+        elif frame.offset_ms and self._all_pictures:
+            offset = round(clock.media_of(frame.presentation_ms)) - start
+        timed = Frame(start, frame.keyframe, frame.nals, frame.config, frame.size, offset)
         end = max(end, start + 1)
         fragment = mp4.fragment(self._sequence, [timed], end, 0, sound)
         self.media_end = max(self.media_end, end)
         self.waiting_for = None
-        self._sent.append((frame.time_ms, not before_target))
+        # Steps go by the time each picture shows at (presentation order, with B-frames).
+        self._sent.append((frame.presentation_ms if offset else frame.time_ms, not before_target))
         await self._send(Fragment(self.index, fragment.data))
 
     def _sound_until(self, next_ms: int | None) -> list[AudioFrame]:

@@ -207,7 +207,9 @@ class Feed:
         if self._wall_origin_ms is None:
             self._wall_origin_ms = frame.time_ms - session_ms
         self._report_if_due(self._video, session_ms, self._wall_origin_ms)
-        self._video.send(payloads, self._video.timestamp(session_ms), rtp.PAYLOAD_TYPE)
+        # RTP carries when a picture shows, not when it decodes (they differ for B-frames).
+        timestamp = self._video.timestamp(session_ms + frame.offset_ms)
+        self._video.send(payloads, timestamp, rtp.PAYLOAD_TYPE)
 
     def _send_sound(self, session_ms: int, frame: AudioFrame) -> None:
         audio, tracks = self._audio, self._tracks
