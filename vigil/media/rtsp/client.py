@@ -39,8 +39,16 @@ USER_AGENT = "Vigil"
 Packets = Callable[[bytes | memoryview], None]
 
 
+UNSUPPORTED_TRANSPORT = 461  # RFC 2326 §11.3.10
+
+
 class RtspError(Exception):
-    """The camera refused or broke the exchange; the message says how, for the camera's status."""
+    """The camera refused or broke the exchange; the message says how, for the camera's status.
+    `status`: the camera's answer, when it refused a request."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Unauthorized(RtspError):
@@ -334,7 +342,13 @@ class RtspStream:
         receiver = UdpReceiver.open(local, camera, push, on_rtcp)
         try:
             offer = "RTP/AVP;unicast;client_port={}-{}".format(*receiver.ports)
-            answer = await self._request("SETUP", track.control, [("Transport", offer)])
+            try:
+                answer = await self._request("SETUP", track.control, [("Transport", offer)])
+            except RtspError as err:
+                if err.status != UNSUPPORTED_TRANSPORT:
+                    raise
+                raise RtspError(f"the camera does not send RTP over UDP ({err}): use TCP",
+                                err.status) from err  # fmt: skip
             chosen = (answer.header("transport") or "").partition(";")[0].upper()
             if chosen.endswith("/TCP"):
                 raise RtspError("the camera does not send RTP over UDP: use TCP")
@@ -406,7 +420,8 @@ class RtspStream:
             if answer.status == 401:
                 raise Unauthorized("the camera refused the user name or password")
         if answer.status != 200:
-            raise RtspError(f"{method} answered {answer.status} {answer.reason}".strip())
+            refused = f"{method} answered {answer.status} {answer.reason}".strip()
+            raise RtspError(refused, answer.status)
         return answer
 
     async def _send(self, method: str, url: str, headers: list[tuple[str, str]]) -> Response:
