@@ -32,7 +32,6 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 USER_ROLE = "user"
-ANONYMOUS_ROLE = "anonymous"
 
 
 @dataclass
@@ -53,7 +52,7 @@ class Mount:
     in_band_only: bool = False  # no parameter sets in the SDP; only before each keyframe
     audio: bool = False  # an AAC track (16 kHz mono) beside the video
     video: bool = True  # False: the sound alone
-    auth: bool = False  # needs the server's user (--auth); others get 401
+    auth: bool = False  # needs the server's user (--auth, which guards every mount): else 401
     transports: str = "tcp+udp"  # which lower transports SETUP accepts: tcp, udp or tcp+udp
     fixed_rtp_start: bool = False  # RTP times and sequence numbers start at 0 on each session
 
@@ -199,14 +198,12 @@ class CameraFactory(GstRtspServer.RTSPMediaFactory):
         if "udp" in mount.transports:
             lower |= GstRtsp.RTSPLowerTrans.UDP
         self.set_protocols(lower)
-        roles = [USER_ROLE] if mount.auth else [USER_ROLE, ANONYMOUS_ROLE]
-        for role in roles:
-            self.add_role_from_structure(
-                Gst.Structure.from_string(
-                    f"{role}, media.factory.access=(boolean)true,"
-                    " media.factory.construct=(boolean)true"
-                )[0]
-            )
+        self.add_role_from_structure(
+            Gst.Structure.from_string(
+                f"{USER_ROLE}, media.factory.access=(boolean)true,"
+                " media.factory.construct=(boolean)true"
+            )[0]
+        )
 
     def do_create_element(self, url: GstRtsp.RTSPUrl) -> Gst.Element:
         mount = self.mount
@@ -233,9 +230,8 @@ def _auth(method: str, user: str, password: str) -> GstRtspServer.RTSPAuth:
     else:
         auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
         auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
-    anonymous = GstRtspServer.RTSPToken()
-    anonymous.set_string("media.factory.role", ANONYMOUS_ROLE)
-    auth.set_default_token(anonymous)
+    # No default token: a client that has not logged in is asked to (401 and a challenge), as
+    # cameras do, rather than told the stream is not there.
     return auth
 
 

@@ -30,15 +30,6 @@ CASES: dict[str, tuple[dict[str, Any], Expected]] = {
     "h264-b-frames": ({"profile": "high", "bframes": 2}, H264),
     "h265-b-frames": ({"codec": "h265", "bframes": 2}, H265),
 }
-B_FRAMES = pytest.mark.xfail(
-    strict=True,
-    reason="B-frames: the archive and exports give each sample its presentation (RTP) time "
-    "as its decode time, so ffmpeg reads 'non monotonically increasing dts'",
-)
-
-
-def _case(path: str) -> Any:
-    return pytest.param(path, marks=B_FRAMES) if "b-frames" in path else path
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +39,7 @@ def camera(vigil: Vigil) -> Iterator[GstCamera]:
         yield gst.start()
 
 
-@pytest.mark.parametrize("path", [_case(path) for path in CASES])
+@pytest.mark.parametrize("path", list(CASES))
 def test_gstreamer_camera_is_recorded_exported_and_served_again(
     vigil: Vigil, camera: GstCamera, path: str
 ) -> None:

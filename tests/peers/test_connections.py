@@ -9,6 +9,7 @@ import pytest
 
 from tests.peers.exercise import Expected, Vigil, add_camera, exercise, wait_online, wait_state
 from tests.peers.gst import CAMERA_PASSWORD, CAMERA_USER, GstCamera
+from vigil.media.recorder import MAX_GAP_MS
 
 H264 = Expected("h264")
 
@@ -67,4 +68,5 @@ def test_camera_restarting_its_timestamps_is_recorded_across_it(
         camera.drop_clients()
         wait_online(vigil.owner, camera_id, since_ms=dropped_ms)
 
-    exercise(vigil, "Restarting", camera.url("/restarting"), Expected("h265"), meanwhile=restart)
+    expected = Expected("h265", away_ms=MAX_GAP_MS)
+    exercise(vigil, "Restarting", camera.url("/restarting"), expected, meanwhile=restart)
