@@ -10,9 +10,12 @@ byte received. Prints one JSON object. Targets (issue 4): Vigil's CPU at most ha
 processes'; 128 cameras with no packet lost; written at most 1.02 x received.
 
 With `--transport udp` both take RTP over UDP instead (Vigil's cameras set to `udp`, ffmpeg
-with `-rtsp_transport udp`).
+with `-rtsp_transport udp`). With `--b-frames SHARE` that share of the cameras have as main
+stream one 1080p25 4 Mbit/s H.264 stream with two B-frames from GStreamer's RTSP server (one
+shared encoder, tests/peers/gst_camera.py), a camera nobody here wrote.
 
-Run: `python -m bench.recording [--count 128] [--seconds 60] [--transport tcp|udp]`.
+Run: `python -m bench.recording [--count 128] [--seconds 60] [--transport tcp|udp]
+[--b-frames 0.25]`.
 """
 
 import argparse
@@ -27,6 +30,7 @@ from typing import Any
 
 from bench.cameras import issue4_cameras
 from bench.proc import cpu_seconds, peak_rss_mib, rss_mib
+from tests.peers.gst import GstCamera
 from tests.servers import ServerProcess
 from tests.testcamera.process import TestCameraProcess
 
@@ -38,28 +42,39 @@ def _bytes_under(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def _urls(cameras: TestCameraProcess, count: int) -> list[str]:
-    return [
-        f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}/{stream}"
-        for n in range(count)
-        for stream in ("main", "sub")
-    ]
+B_FRAMES_MOUNT = {
+    "path": "/b-frames", "codec": "h264", "profile": "high", "bframes": 2, "width": 1920,
+    "height": 1080, "bitrate_kbps": 4000, "preset": "ultrafast", "shared": True,
+}  # fmt: skip
+
+
+def _streams(
+    cameras: TestCameraProcess, count: int, b_frames: GstCamera | None, b_count: int
+) -> list[tuple[str, str]]:
+    """(main, sub) URL of each camera: the first `b_count` have the B-frame main stream."""
+    urls = []
+    for n in range(count):
+        main = f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}/main"
+        if b_frames is not None and n < b_count:
+            main = b_frames.url(str(B_FRAMES_MOUNT["path"]))
+        urls.append((main, f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}/sub"))
+    return urls
 
 
 def _vigil(
-    cameras: TestCameraProcess, count: int, seconds: float, transport: str, folder: Path
+    streams: list[tuple[str, str]], seconds: float, transport: str, folder: Path
 ) -> dict[str, Any]:
     with ServerProcess(folder / "server") as server:
         server.start()
         server.create_system()
         with server.login() as owner:
-            for n in range(count):
+            for n, (main, sub) in enumerate(streams):
                 answer = owner.post(
                     "/cameras",
                     json={
                         "name": f"Camera {n + 1}",
-                        "main_url": f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}/main",
-                        "sub_url": f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}/sub",
+                        "main_url": main,
+                        "sub_url": sub,
                         "transport": transport,
                     },
                 )
@@ -153,15 +168,22 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=128)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--transport", choices=("tcp", "udp"), default="tcp")
+    parser.add_argument("--b-frames", type=float, default=0.0, help="share of the cameras")
     args = parser.parse_args()
+    b_count = round(args.count * args.b_frames)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         cameras = issue4_cameras(folder, args.count)  # with sound: both sides record it
+        b_frames = GstCamera(folder, [B_FRAMES_MOUNT]).start() if b_count else None
         try:
-            vigil = _vigil(cameras, args.count, args.seconds, args.transport, folder)
-            ffmpeg = _ffmpeg(_urls(cameras, args.count), args.seconds, args.transport, folder)
+            streams = _streams(cameras, args.count, b_frames, b_count)
+            vigil = _vigil(streams, args.seconds, args.transport, folder)
+            urls = [url for pair in streams for url in pair]
+            ffmpeg = _ffmpeg(urls, args.seconds, args.transport, folder)
         finally:
             cameras.stop()
+            if b_frames is not None:
+                b_frames.stop()
     print(
         json.dumps(
             {
@@ -170,6 +192,7 @@ def main() -> None:
                 "streams": 2 * args.count,
                 "seconds": args.seconds,
                 "transport": args.transport,
+                "b_frame_main_streams": b_count,
                 "vigil": vigil,
                 "ffmpeg_per_stream": ffmpeg,
                 "vigil_cpu_over_ffmpeg": round(vigil["cpu_seconds"] / ffmpeg["cpu_seconds"], 3)

@@ -10,10 +10,10 @@ Run by Debian's Python, which has GStreamer's bindings (`python3-gi`,
         --mount '{"path": "/h265", "codec": "h265", "in_band_only": true}'
 
 Each `--mount` is a JSON object (keys below, in `Mount`). Every client gets a pipeline of
-its own (a non-shared factory), so a client that comes back finds the camera's timestamps
-started again. Once listening it prints one line, `{"ready": true, "port": N, "urls": [...]}`,
-and serves until SIGTERM or SIGINT. SIGUSR1 drops every client at once, as a camera that
-restarts its streaming does.
+its own (unless the mount is `shared`), so a client that comes back finds the camera's
+timestamps started again. Once listening it prints one line,
+`{"ready": true, "port": N, "urls": [...]}`, and serves until SIGTERM or SIGINT. SIGUSR1
+drops every client at once, as a camera that restarts its streaming does.
 """
 
 import argparse
@@ -55,6 +55,11 @@ class Mount:
     auth: bool = False  # needs the server's user (--auth, which guards every mount): else 401
     transports: str = "tcp+udp"  # which lower transports SETUP accepts: tcp, udp or tcp+udp
     fixed_rtp_start: bool = False  # RTP times and sequence numbers start at 0 on each session
+    bitrate_kbps: int = 1000
+    preset: str = "veryfast"  # the encoder's speed preset (a bench's big stream: ultrafast)
+    # One pipeline for every client, as a camera's one encoder (benches: many clients of a
+    # big stream); the default gives each client its own, timestamps starting anew.
+    shared: bool = False
 
     @classmethod
     def parse(cls, text: str) -> "Mount":
@@ -111,13 +116,13 @@ def _video_encoder(mount: Mount) -> list[Gst.Element]:
             options += ["nal-hrd=vbr", "vbv-maxrate=2000", "vbv-bufsize=2000"]
         encoder = _element(
             "x264enc",
-            speed_preset="veryfast",
+            speed_preset=mount.preset,
             key_int_max=mount.gop,
             bframes=mount.bframes,
             b_adapt=False,
             aud=mount.aud,
             threads=1,
-            bitrate=1000,
+            bitrate=mount.bitrate_kbps,
             option_string=":".join(options),
         )
         caps = f"video/x-h264,profile={mount.profile},stream-format=byte-stream"
@@ -142,7 +147,7 @@ def _video_encoder(mount: Mount) -> list[Gst.Element]:
             "x265enc",
             speed_preset="ultrafast",
             key_int_max=mount.gop,
-            bitrate=1000,
+            bitrate=mount.bitrate_kbps,
             option_string=":".join(options),
         )
         caps = "video/x-h265,stream-format=byte-stream"
@@ -186,12 +191,12 @@ def _audio_elements(name: str) -> list[Gst.Element]:
 
 
 class CameraFactory(GstRtspServer.RTSPMediaFactory):
-    """A mount's pipelines: a new one for every client (the factory is not shared)."""
+    """A mount's pipelines: a new one for every client, unless the mount is `shared`."""
 
     def __init__(self, mount: Mount) -> None:
         super().__init__()
         self.mount = mount
-        self.set_shared(False)
+        self.set_shared(mount.shared)
         lower = GstRtsp.RTSPLowerTrans(0)
         if "tcp" in mount.transports:
             lower |= GstRtsp.RTSPLowerTrans.TCP
