@@ -1,6 +1,5 @@
 """Real `vigil server` processes on free loopback ports, for tests (and later issues) to use."""
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -8,18 +7,12 @@ from typing import Any
 
 import httpx
 
+from tests.ports import free_port
 from tests.processes import VigilProcess
 from tests.testcamera.process import TestCameraProcess
 
 OWNER = "owner"
 OWNER_PASSWORD = "owner password 1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def api_client(url: str, token: str | None = None) -> httpx.Client:

@@ -1,7 +1,6 @@
 """A camera's ONVIF events through the API: subscription state, motion, the last events."""
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -31,8 +30,22 @@ def _events(camera_id: str) -> str:
     return f"/cameras/{camera_id}/events/state"
 
 
-def _in_state(state: str) -> Callable[[Answer], bool]:
-    return lambda answer: answer["subscription"]["state"] == state
+def _subscription(owner: httpx.Client, camera_id: str, state: str) -> Answer:
+    """The events' state as soon as the subscription is in `state`."""
+
+    def done(answer: Answer) -> bool:
+        return answer["subscription"]["state"] == state
+
+    return wait_for(owner, _events(camera_id), done, f"the subscription {state}")
+
+
+def _recording(owner: httpx.Client, camera_id: str, state: str) -> Answer:
+    """The camera as soon as its main stream's recording is in `state`."""
+
+    def done(answer: Answer) -> bool:
+        return answer["streams"]["main"]["recording"]["state"] == state
+
+    return wait_for(owner, f"/cameras/{camera_id}", done, f"main's recording {state}")
 
 
 def _motion(cameras: TestCameraProcess, active: bool, index: int = 0) -> None:
@@ -48,10 +61,9 @@ def test_a_camera_added_by_onvif_is_subscribed_and_shows_motion_start_and_stop(
     system_server: ServerProcess, owner: httpx.Client, cameras: TestCameraProcess
 ) -> None:
     camera_id = _add(owner, cameras)
-    subscribed = wait_for(owner, _events(camera_id), _in_state("subscribed"))
-    assert subscribed["subscription"]["state"] == "subscribed", subscribed
+    _subscription(owner, camera_id, "subscribed")
     # A new subscription starts with the camera's current state.
-    initial = wait_for(owner, _events(camera_id), lambda a: bool(_motion_events(a)))
+    initial = wait_for(owner, _events(camera_id), _motion_events, "a first motion event")
     assert _motion_events(initial) == [("Initialized", False)]
     assert initial["motion"] is False
     event = next(e for e in initial["last_events"] if e["topic"] == MOTION)
@@ -59,12 +71,12 @@ def test_a_camera_added_by_onvif_is_subscribed_and_shows_motion_start_and_stop(
     assert event["data"] == {"IsMotion": "false"}
 
     _motion(cameras, True)
-    moving = wait_for(owner, _events(camera_id), lambda a: a["motion"] is True)
+    moving = wait_for(owner, _events(camera_id), lambda a: a["motion"] is True, "motion")
     assert (moving["motion"], moving["active"]) == (True, True)
     assert _motion_events(moving)[-1] == ("Changed", True)
 
     _motion(cameras, False)
-    still = wait_for(owner, _events(camera_id), lambda a: a["motion"] is False)
+    still = wait_for(owner, _events(camera_id), lambda a: a["motion"] is False, "no motion")
     assert (still["motion"], still["active"]) == (False, False)
     assert _motion_events(still)[-2:] == [("Changed", True), ("Changed", False)]
     assert SECRET not in system_server.logs()
@@ -74,15 +86,13 @@ def test_wrong_credentials_show_unauthorized_until_they_are_corrected(
     system_server: ServerProcess, owner: httpx.Client, cameras: TestCameraProcess
 ) -> None:
     camera_id = _add(owner, cameras, index=1)
-    wait_for(owner, _events(camera_id), _in_state("subscribed"))
+    _subscription(owner, camera_id, "subscribed")
     owner.patch(f"/cameras/{camera_id}", json={"password": WRONG}).raise_for_status()
-    refused = wait_for(owner, _events(camera_id), _in_state("unauthorized"))
-    assert refused["subscription"]["state"] == "unauthorized", refused
+    refused = _subscription(owner, camera_id, "unauthorized")
     assert "username and password" in refused["subscription"]["reason"]
 
     owner.patch(f"/cameras/{camera_id}", json={"password": SECRET}).raise_for_status()
-    again = wait_for(owner, _events(camera_id), _in_state("subscribed"))
-    assert again["subscription"]["state"] == "subscribed", again
+    again = _subscription(owner, camera_id, "subscribed")
     shown = f"{refused} {again} {system_server.logs()}"
     assert WRONG not in shown
     assert SECRET not in shown
@@ -94,15 +104,16 @@ def test_a_stopped_camera_shows_unreachable_and_is_subscribed_again_when_back(
     with TestCameraProcess(tmp_path) as camera:
         camera.start(timeout_s=120)
         camera_id = owner.post("/cameras", json={"onvif_address": camera.url()}).json()["id"]
-        assert wait_for(owner, _events(camera_id), _in_state("subscribed"))["motion"] is False
+        assert _subscription(owner, camera_id, "subscribed")["motion"] is False
         camera.stop()
-        gone = wait_for(owner, _events(camera_id), _in_state("unreachable"))
-        assert gone["subscription"]["state"] == "unreachable", gone
+        gone = _subscription(owner, camera_id, "unreachable")
         assert "cannot reach" in gone["subscription"]["reason"]
 
         camera.start(timeout_s=120)
         _motion(camera, True)  # before the new subscription: its first message says so
-        back = wait_for(owner, _events(camera_id), lambda a: a["motion"], timeout_s=RECOVERY_S)
+        back = wait_for(
+            owner, _events(camera_id), lambda a: a["motion"], "motion again", RECOVERY_S
+        )
         assert (back["subscription"]["state"], back["motion"]) == ("subscribed", True), back
 
 
@@ -116,8 +127,7 @@ def test_cameras_without_an_event_subscription_say_why(
 
     camera_id = _add(owner, cameras)
     owner.patch(f"/cameras/{camera_id}", json={"enabled": False}).raise_for_status()
-    disabled = wait_for(owner, _events(camera_id), _in_state("disabled"))
-    assert disabled["subscription"]["state"] == "disabled", disabled
+    _subscription(owner, camera_id, "disabled")
     assert owner.get(_events("no-such-camera")).status_code == 404
 
 
@@ -127,29 +137,32 @@ def test_recording_on_motion_keeps_the_seconds_before_and_after_it(
     camera_id = _add(owner, cameras, index=1)
     settings = {"mode": "event", "pre_event_s": 3, "post_event_s": 2, "streams": "main"}
     owner.patch(f"/cameras/{camera_id}", json={"recording": settings})
-    wait_for(owner, _events(camera_id), _in_state("subscribed"))
-    main = wait_for(owner, f"/cameras/{camera_id}", lambda a: a["streams"]["main"]["stats"])
+    _subscription(owner, camera_id, "subscribed")
+    main = wait_for(
+        owner, f"/cameras/{camera_id}", lambda a: a["streams"]["main"]["stats"], "main's stats"
+    )
     assert main["streams"]["main"]["recording"]["state"] == "paused"
-    time.sleep(5)  # the pre-event buffer fills; nothing is written
+    # The behaviour under test: for 5 s without motion nothing is written, while the pre-event
+    # buffer fills.
+    time.sleep(5)
     archive = system_server.data_dir / "archive" / camera_id
     assert not archive.exists()
     on_ms = int(time.time() * 1000)
     _motion(cameras, True, index=1)
-    wait_for(owner, f"/cameras/{camera_id}",
-             lambda a: a["streams"]["main"]["recording"]["state"] == "recording")  # fmt: skip
-    time.sleep(3)
+    _recording(owner, camera_id, "recording")
+    time.sleep(3)  # the motion lasts 3 s
     off_ms = int(time.time() * 1000)
     _motion(cameras, False, index=1)
-    paused = wait_for(owner, f"/cameras/{camera_id}",
-                      lambda a: a["streams"]["main"]["recording"]["state"] == "paused")  # fmt: skip
-    assert paused["streams"]["main"]["recording"]["state"] == "paused"
+    _recording(owner, camera_id, "paused")
+    paused_ms = int(time.time() * 1000)
     timeline = owner.get(f"/cameras/{camera_id}/timeline", params={
         "from_ms": on_ms - 60_000, "to_ms": int(time.time() * 1000)
     }).json()["intervals"]  # fmt: skip
     assert len(timeline) == 1, timeline
     # From at least 3 s before the motion (to the keyframe before that) …
     assert timeline[0]["start_ms"] <= on_ms - 2000
-    # … to 2 s after it ended (the event reaches the server within a moment).
-    assert off_ms + 1500 <= timeline[0]["end_ms"] <= off_ms + 6000
+    # … to 2 s after it ended, and no further than the pause that followed (however long the
+    # event took to reach the server on a busy machine).
+    assert off_ms + 1500 <= timeline[0]["end_ms"] <= paused_ms
     assert not list(archive.rglob("*.part.mp4"))  # the file was closed when recording paused
     assert not (system_server.data_dir / "archive" / camera_id / "sub").exists()

@@ -43,7 +43,7 @@ def test_a_camera_added_by_onvif_streams_what_its_profiles_name_and_goes_online(
     assert added["has_credentials"] is True
     assert added["streams"]["main"]["url"] == _rtsp(cameras, 1, "main")
     assert added["streams"]["sub"]["url"] == _rtsp(cameras, 1, "sub")
-    camera = wait_for_camera(owner, added["id"], streaming)
+    camera = wait_for_camera(owner, added["id"], streaming, "both streams online")
     main, sub = camera["streams"]["main"], camera["streams"]["sub"]
     assert (main["status"]["state"], sub["status"]["state"]) == ("online", "online")
     assert (main["stats"]["width"], sub["stats"]["width"]) == (320, 160)

@@ -16,6 +16,7 @@ class Shown:
     media_ms: int  # on the timeline of the MP4 it came in
     keyframe: bool
     clock_ms: int  # the camera's wall clock (UTC) when it sent the picture, ms of the day
+    number: int = -1  # the camera's frame counter: one more for each picture it sends
 
 
 def caption_clock(frame: av.VideoFrame) -> int:
@@ -47,7 +48,12 @@ def pictures(data: bytes) -> list[Shown]:
             for frame in packet.decode():
                 assert isinstance(frame, av.VideoFrame)
                 media = round(float(frame.pts * stream.time_base) * 1000)
-                shown.append(Shown(media, frame.key_frame, caption_clock(frame)))
+                luma = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height]
+                caption = read_caption(luma)
+                number = re.search(r"#(\d{6})", caption)
+                shown.append(
+                    Shown(media, frame.key_frame, _clock(caption), int(number[1]) if number else -1)
+                )
     return shown
 
 

@@ -209,13 +209,13 @@ def test_pause_stops_and_steps_move_one_picture(site: Site) -> None:
         player.quiet_for(0.5)
     shown = pictures(player.tracks[0].timelines[0])
     assert len(player.tracks[0].counts) == 1  # steps within what was sent: no new timeline
-    # Each step moves on by one picture (25 fps), whether the client held it already (the
-    # first few: sent ahead of the pause) or the server sent it for the step.
+    # Each step moves on by one picture, whether the client held it already (the first few:
+    # sent ahead of the pause) or the server sent it for the step. The camera's frame counter
+    # tells pictures apart; its clock does not, a busy machine sends them unevenly.
     line = [paused, *forward, back]
-    showing = [_shown_at(shown, state["media_ms"]).clock_ms for state in line]
+    showing = [_shown_at(shown, state["media_ms"]).number for state in line]
     moves = [b - a for a, b in itertools.pairwise(showing)]
-    assert all(30 <= move <= 50 for move in moves[:-1]), moves
-    assert -50 <= moves[-1] <= -30, moves
+    assert moves == [1] * 10 + [-1], (moves, showing)
     assert player.tracks[0].fragments > sent  # the later steps needed pictures not yet sent
     for state in line:
         assert not state["playing"]

@@ -58,6 +58,19 @@ def _timeline(owner: httpx.Client, camera_id: str, since_ms: int) -> list[dict[s
     return intervals
 
 
+def _recorded_s(owner: httpx.Client, camera_id: str, since_ms: int) -> float:
+    """How many seconds of `camera_id` the timeline shows since `since_ms`."""
+    spans = _timeline(owner, camera_id, since_ms)
+    return sum(s["end_ms"] - s["start_ms"] for s in spans) / 1000
+
+
+def wait_recorded(owner: httpx.Client, camera_id: str, since_ms: int, seconds: float) -> None:
+    """Wait until the timeline shows `seconds` recorded since `since_ms` (on a busy machine
+    the camera connects and the first fragment is written later than on a quiet one)."""
+    wait_for(lambda: _recorded_s(owner, camera_id, since_ms) >= seconds, seconds + 60,
+             f"{seconds:g} s on the timeline")  # fmt: skip
+
+
 def _files(data_dir: Path, pattern: str) -> list[Path]:
     return sorted((data_dir / "archive").rglob(pattern))
 
@@ -102,7 +115,7 @@ def test_recorded_file_plays_with_every_frame_and_shows_on_the_timeline(
     started_ms = int(time.time() * 1000)
     with ServerProcess(tmp_path / "server") as server:
         with recording(server, camera) as (owner, camera_id):
-            time.sleep(6)
+            wait_recorded(owner, camera_id, started_ms, 6)
             intervals = _timeline(owner, camera_id, started_ms)
             writing = _files(server.data_dir, "*.part.mp4")
             assert len(writing) == 1
@@ -110,8 +123,8 @@ def test_recorded_file_plays_with_every_frame_and_shows_on_the_timeline(
         server.stop()  # a clean stop closes the file
         (recorded,) = _files(server.data_dir, "*_*.mp4")
     assert len(intervals) == 1
-    assert intervals[0]["end_ms"] - intervals[0]["start_ms"] >= 3000
-    assert started_ms <= intervals[0]["start_ms"] <= started_ms + 6000
+    # Recorded from after the test began; how soon after depends on how busy the machine is.
+    assert started_ms <= intervals[0]["start_ms"] < intervals[0]["end_ms"]
     assert decode_errors(recorded) == ""
     start_ms, duration_ms = (int(x) for x in recorded.stem.split("_"))
     assert start_ms == intervals[0]["start_ms"]
@@ -128,7 +141,7 @@ def test_killed_server_loses_at_most_the_last_fragment(
     started_ms = int(time.time() * 1000)
     with ServerProcess(tmp_path / "server") as server:
         with recording(server, camera) as (owner, camera_id):
-            time.sleep(6)
+            wait_recorded(owner, camera_id, started_ms, 6)
             before = _timeline(owner, camera_id, started_ms)
         server.kill()
         killed_ms = int(time.time() * 1000)
@@ -157,14 +170,16 @@ def test_an_offline_camera_leaves_a_gap(tmp_path: Path, camera: TestCameraProces
         ServerProcess(tmp_path / "server") as server,
         recording(server, camera) as (owner, camera_id),
     ):
-        time.sleep(4)
+        wait_recorded(owner, camera_id, started_ms, 4)
         answer = httpx.post(f"{camera.url()}/control/fault/offline", json={"seconds": 6})
         assert answer.status_code == 200, answer.text
-        deadline = time.monotonic() + 40
-        intervals = _timeline(owner, camera_id, started_ms)
-        while len(intervals) < 2 and time.monotonic() < deadline:
-            time.sleep(0.5)
-            intervals = _timeline(owner, camera_id, started_ms)
+        intervals = wait_for(
+            lambda: (
+                (found := _timeline(owner, camera_id, started_ms)) and len(found) >= 2 and found
+            ),
+            60,
+            "recording after the camera's 6 s offline",
+        )
     assert len(intervals) == 2, intervals
     gap = intervals[1]["start_ms"] - intervals[0]["end_ms"]
     assert 4000 <= gap <= 40_000
@@ -178,10 +193,9 @@ def test_the_index_follows_the_files_on_disk_after_a_restart(
     started_ms = int(time.time() * 1000)
     with ServerProcess(tmp_path / "server") as server:
         with recording(server, camera) as (owner, camera_id):
-            time.sleep(4)
+            wait_recorded(owner, camera_id, started_ms, 4)
             owner.patch(f"/cameras/{camera_id}", json={"enabled": False})
-            time.sleep(1)
-            (recorded,) = _files(server.data_dir, "*_*.mp4")
+            (recorded,) = wait_for(lambda: _files(server.data_dir, "*_*.mp4"), 10, "the file")
         server.stop()
         # Someone moves the file an hour back, as if restored from a backup under another name.
         start_ms, duration_ms = (int(x) for x in recorded.stem.split("_"))
@@ -218,7 +232,7 @@ def test_each_recording_lists_its_keyframes_for_seeking_even_after_a_rebuild(
         ServerProcess(tmp_path / "server") as server,
         recording(server, camera) as (owner, camera_id),
     ):
-        time.sleep(6)
+        wait_recorded(owner, camera_id, started_ms, 6)
         owner.patch(f"/cameras/{camera_id}", json={"enabled": False})  # closes the file
         (recorded,) = wait_for(lambda: _files(server.data_dir, "*_*.mp4"), 10, "the file")
         params = {"from_ms": started_ms, "to_ms": int(time.time() * 1000)}

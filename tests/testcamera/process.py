@@ -1,11 +1,11 @@
 """A real `vigil testcamera` process on free loopback ports, for tests to talk to."""
 
-import socket
 import tempfile
 from pathlib import Path
 
 import httpx
 
+from tests.ports import free_port_block
 from tests.processes import VigilProcess
 
 READY = 'msg="cameras ready"'
@@ -15,29 +15,6 @@ READY = 'msg="cameras ready"'
 SHARED_CACHE = Path(tempfile.gettempdir()) / "vigil-test-loops"
 SMALL_MAIN = "320x240@25:400k"
 SMALL_SUB = "160x120@10:100k"
-
-
-def free_port_block(count: int) -> int:
-    """The first of `count` consecutive TCP ports that are free on loopback right now."""
-    for _ in range(100):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first: int = probe.getsockname()[1]
-        if first + count > 65535:
-            continue
-        held: list[socket.socket] = []
-        try:
-            for port in range(first, first + count):
-                sock = socket.socket()
-                held.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for sock in held:
-                sock.close()
-    raise RuntimeError(f"no block of {count} free ports found")
 
 
 class TestCameraProcess(VigilProcess):
