@@ -40,7 +40,7 @@ typecheck: install
 	$(BIN)/mypy vigil
 
 # Two workers (the machine has two cores); the tests that bind WS-Discovery's fixed UDP port
-# run after, one at a time.
+# (and the README's examples, on the README's fixed ports) run after, one at a time.
 pytest: install
 	$(BIN)/pytest -n 2 -m "not udp_3702"
 	$(BIN)/pytest -m udp_3702
