@@ -19,6 +19,7 @@ from the process environment (cameras are reached directly anyway), and importin
 import asyncio
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -182,6 +183,10 @@ def _malformed(err: Exception) -> str:
         return f"it is not well-formed XML ({detail})" if detail else "it is not well-formed XML"
     if isinstance(err, zeep.exceptions.XMLParseError | zeep.exceptions.ValidationError):
         return f"it does not fit the ONVIF schema ({detail})"
+    if isinstance(err, ValueError) and re.match(r"Invalid tag name '\w+:", str(err)):
+        # lxml's word, in the lenient parse onvif-zeep-async asks for, for an element whose
+        # prefix no xmlns declares (as in "<tptz:Preset>" without xmlns:tptz).
+        return f"it uses an XML namespace prefix it does not declare ({detail})"
     if isinstance(err, AttributeError | TypeError | ValueError | KeyError | IndexError):
         return f"a part it must have is missing or of the wrong type ({detail})"
     return f"it could not be read ({type(err).__name__}: {detail})"
