@@ -113,8 +113,11 @@ def _peer(folder: Path) -> dict[str, Any]:
 
                 def online() -> Any:
                     streams = client.get(f"/cameras/{camera_id}").json()["streams"]
-                    states = {name: s["status"]["state"] for name, s in streams.items()}
-                    return streams if set(states.values()) == {"online"} else None
+                    # Online with figures: stats come once a few pictures have.
+                    ready = all(
+                        s["status"]["state"] == "online" and s["stats"] for s in streams.values()
+                    )
+                    return streams if ready else None
 
                 result["streams"] = _wait(online, "IPyCam's streams to be online")
                 presets = client.get(f"/cameras/{camera_id}/ptz/presets")
