@@ -75,7 +75,7 @@ def test_every_pause_says_why(
             f"a pause by {settings}",
         )
         assert paused["reason"] == reason, settings
-    assert _recording_is(owner, camera_id, "recording", "main")
+    wait_for(lambda: _recording_is(owner, camera_id, "recording"), WAIT_S, "main to record again")
     assert owner.delete(f"/cameras/{camera_id}").status_code == 204
 
 
