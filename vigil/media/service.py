@@ -170,7 +170,8 @@ class MediaService:
             return RecordingState("paused", "waiting for the stream to connect", None)
         if status.state != StreamState.ONLINE:
             reason = _NO_VIDEO.get(status.state, f"the stream is {status.state}")
-            return RecordingState("failed", f"{reason}: {status.reason}".rstrip(": "), None)
+            said = f"{reason}: {status.reason}" if status.reason else reason
+            return RecordingState("failed", said, None)
         if recorder.error is not None:
             return RecordingState("failed", recorder.error, recorder.storage_id())
         if not pipeline.gate.recording:
