@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 7001
+RTSP_PORT ?= 7554
 DATA ?= ./data
 
 .PHONY: install run test lint typecheck pytest bench clean
@@ -19,24 +20,27 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 CAMERAS ?= 4
+CAMERA_RTSP_PORT ?= 8554
+CAMERA_HTTP_PORT ?= 8000
 
-# The server, and beside it CAMERAS simulated cameras; Ctrl-C stops both.
+# The server, and beside it CAMERAS simulated cameras; Ctrl-C stops both. Every port can be
+# moved: make run PORT=7101 RTSP_PORT=7654 CAMERA_RTSP_PORT=8654 CAMERA_HTTP_PORT=8100
 run: install
-	@echo "Starting $(CAMERAS) simulated cameras: RTSP rtsp://127.0.0.1:8554/cam1/main ..., ONVIF http://127.0.0.1:8000-..."
-	@echo "Starting the Vigil server at http://$(HOST):$(PORT) (data in $(DATA))"
-	@$(BIN)/vigil testcamera --count $(CAMERAS) --rtsp-port 8554 --http-port 8000 & cameras=$$!; \
+	@echo "Starting $(CAMERAS) simulated cameras: RTSP rtsp://127.0.0.1:$(CAMERA_RTSP_PORT)/cam1/main ..., ONVIF http://127.0.0.1:$(CAMERA_HTTP_PORT)-..."
+	@echo "Starting the Vigil server at http://$(HOST):$(PORT), RTSP rtsp://$(HOST):$(RTSP_PORT) (data in $(DATA))"
+	@$(BIN)/vigil testcamera --count $(CAMERAS) --rtsp-port $(CAMERA_RTSP_PORT) --http-port $(CAMERA_HTTP_PORT) & cameras=$$!; \
 	trap 'kill $$cameras 2>/dev/null; wait $$cameras' EXIT INT TERM; \
-	$(BIN)/vigil server --data $(DATA) --host $(HOST) --port $(PORT)
+	$(BIN)/vigil server --data $(DATA) --host $(HOST) --port $(PORT) --rtsp-port $(RTSP_PORT)
 
 lint: install
-	$(BIN)/ruff check vigil tests bench
-	$(BIN)/ruff format --check vigil tests bench
+	$(BIN)/ruff check vigil tests bench .ci
+	$(BIN)/ruff format --check vigil tests bench .ci
 
 typecheck: install
 	$(BIN)/mypy vigil
 
 # Two workers (the machine has two cores); the tests that bind WS-Discovery's fixed UDP port
-# run after, one at a time.
+# (and the README's examples, on the README's fixed ports) run after, one at a time.
 pytest: install
 	$(BIN)/pytest -n 2 -m "not udp_3702"
 	$(BIN)/pytest -m udp_3702

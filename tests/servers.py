@@ -26,11 +26,13 @@ class ServerProcess(VigilProcess):
 
     name = "server"
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, rtsp_port: int | None = None
+    ) -> None:
         super().__init__(data_dir.parent / f"{data_dir.name}.log")
         self.data_dir = data_dir
         self.port = port or free_port()
-        self.rtsp_port = free_port()
+        self.rtsp_port = rtsp_port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def arguments(self) -> list[str]:

@@ -13,6 +13,7 @@ from vigil import __version__
 from vigil.api import audit as audit_api
 from vigil.api import camera_events as camera_events_api
 from vigil.api import cameras as cameras_api
+from vigil.api import docs as docs_api
 from vigil.api import exports as exports_api
 from vigil.api import live as live_api
 from vigil.api import notifications as notifications_api
@@ -235,8 +236,9 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     app = VigilApi(
         title="Vigil",
         version=__version__,
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # Served by vigil/api/docs.py, through the permission table and without a CDN.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
         dependencies=[Depends(access.authorize)],
     )
@@ -261,6 +263,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     for area in areas:
         app.include_router(area.router(ctx))
     app.include_router(web_api.router())
+    app.include_router(docs_api.router())
     check_every_route_has_a_rule(app, RULES)
     logger.info(
         "server ready",

@@ -16,9 +16,9 @@ from vigil.clock import SystemClock
 from vigil.config import ServerConfig
 from vigil.logs import configure_logging
 from vigil.media.rtsp.service import RtspUnavailable
+from vigil.ports import PortUnavailable, check_free, listen
 from vigil.testcamera.config import TestCameraConfig
 from vigil.testcamera.errors import SimulatorError
-from vigil.testcamera.runner import build_cameras, run
 
 logger = logging.getLogger("vigil")
 
@@ -36,10 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     server = commands.add_parser("server", help="run a Vigil server")
     server.add_argument("--data", type=Path, default=Path("data"), help="data folder")
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    server.add_argument("--port", type=int, default=7001, help="HTTP port (default: 7001)")
+    server.add_argument("--port", type=_port, default=7001, help="HTTP port (default: 7001)")
     server.add_argument(
         "--rtsp-port",
-        type=int,
+        type=_port,
         default=7554,
         help="RTSP port for standard players, live and archive (default: 7554; 0: off)",
     )
@@ -54,6 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_testcamera(commands)
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port (0 to 65535): {text!r}")
+    return port
 
 
 def _ipv4(text: str) -> str:
@@ -119,7 +129,15 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
 
 
 async def serve(config: ServerConfig) -> None:
-    server = await VigilServer.open(config, SystemClock())
+    # Both ports before the data folder is opened: a port that is taken stops the server
+    # before it starts any camera.
+    http_socket = listen(config.host, config.port, "--port")
+    try:
+        check_free(config.host, config.rtsp_port, "--rtsp-port")
+        server = await VigilServer.open(config, SystemClock())
+    except BaseException:
+        http_socket.close()
+        raise
     try:
         http = uvicorn.Server(
             uvicorn.Config(
@@ -137,7 +155,7 @@ async def serve(config: ServerConfig) -> None:
         # server is closed (recordings finished, database closed).
         for stop_signal in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop_signal, lambda _signal, _frame: None)
-        await http.serve()
+        await http.serve(sockets=[http_socket])
     finally:
         await server.close()
         logger.info("stopped")
@@ -171,8 +189,22 @@ def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:
 
 def testcamera(config: TestCameraConfig) -> int:
     try:
+        # The simulator's own libraries (numpy, Pillow: the `testcamera` extra) are loaded only
+        # for it, so that a server installed without them runs.
+        from vigil.testcamera.runner import build_cameras, run
+    except ModuleNotFoundError as err:
+        logger.error(
+            "testcamera cannot run",
+            extra={"reason": f"{err}: install Vigil with its testcamera extra (vigil[testcamera])"},
+        )
+        return 1
+    try:
+        # Every port before the video loops are encoded, which may take a while.
+        check_free(config.host, config.rtsp_port, "--rtsp-port")
+        for index in range(config.count):
+            check_free(config.host, config.http_port + index, "--http-port")
         asyncio.run(run(config, build_cameras(config)))
-    except SimulatorError as err:
+    except (SimulatorError, PortUnavailable) as err:
         logger.error("testcamera cannot run", extra={"reason": str(err)})
         return 1
     return 0
@@ -192,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 discovery_addresses=tuple(args.discovery_address),
             )
             asyncio.run(serve(server))
-        except (DataFolderInUse, RtspUnavailable) as err:
+        except (DataFolderInUse, RtspUnavailable, PortUnavailable) as err:
             logger.error("cannot start", extra={"reason": str(err)})
             return 1
     elif args.command == "testcamera":

@@ -310,3 +310,26 @@ def test_deleting_the_camera_ends_its_rtsp_sessions(
         deadline = time.monotonic() + WAIT_S
         while rtsp.packet() is not None:
             assert time.monotonic() < deadline, "the session went on after the camera was deleted"
+
+
+def test_a_players_logins_are_marked_rtsp_in_the_audit_trail(
+    serving: tuple[ServerProcess, httpx.Client, str],
+) -> None:
+    server, owner, camera_id = serving
+    add_user(owner, "player", "viewer")
+    server.login("player", USER_PASSWORD).close()
+    assert _streams(_url(server, camera_id, user="player", password=USER_PASSWORD))
+    assert _probe(_url(server, camera_id, user="player", password="wrong")).returncode != 0
+
+    def entries(action: str) -> list[dict[str, Any]]:
+        found = owner.get("/audit", params={"action": action}).json()["entries"]
+        return [entry for entry in found if entry["user_name"] == "player"]
+
+    # Newest first: ffprobe's login, then the API's, which says nothing of a way in.
+    logins = entries("login")
+    assert [entry["details"] for entry in logins] == [{"via": "rtsp"}, None]
+    failed = entries("login.failed")
+    assert [entry["details"] for entry in failed] == [{"reason": "wrong password", "via": "rtsp"}]
+    # The connection's session ends with it.
+    logouts = wait_for(lambda: entries("logout"), WAIT_S, "the RTSP session's logout")
+    assert logouts[0]["details"] == {"via": "rtsp"}

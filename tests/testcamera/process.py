@@ -33,12 +33,14 @@ class TestCameraProcess(VigilProcess):
         discovery: bool = False,
         cache_dir: Path = SHARED_CACHE,
         extra_args: tuple[str, ...] = (),
+        http_port: int | None = None,
+        rtsp_port: int | None = None,
     ) -> None:
         self.count = count
         self.user = user
         self.password = password
-        self.http_port = free_port_block(count)
-        self.rtsp_port = free_port_block(1)
+        self.http_port = http_port or free_port_block(count)
+        self.rtsp_port = rtsp_port or free_port_block(1)
         super().__init__(log_dir / f"testcamera-{self.http_port}.log")
         self._args = [
             "--count",

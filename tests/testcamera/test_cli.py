@@ -1,9 +1,11 @@
 """`vigil testcamera` as a command: its options, its refusals, its clean stop."""
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.servers import free_port
 from tests.testcamera.process import SHARED_CACHE, TestCameraProcess
 
 
@@ -56,7 +58,32 @@ def test_taken_http_port_is_reported(tmp_path: Path) -> None:
             str(SHARED_CACHE),
         )
     assert result.returncode == 1
-    assert "cannot listen" in result.stderr
+    assert f"port {first.http_port} is in use: choose another with --http-port" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_taken_rtsp_port_is_reported_before_encoding(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _vigil(
+            "testcamera",
+            "--rtsp-port",
+            str(port),
+            "--http-port",
+            str(free_port()),
+            "--no-discovery",
+            "--count",
+            "1",
+            # An empty cache: the port is checked before any loop is encoded.
+            "--cache",
+            str(tmp_path / "cache"),
+        )
+    assert result.returncode == 1
+    assert f"port {port} is in use: choose another with --rtsp-port" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "cache").exists()
 
 
 def test_sigterm_stops_cleanly(tmp_path: Path) -> None:

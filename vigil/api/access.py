@@ -109,6 +109,10 @@ RULES: dict[tuple[str, str], Rule] = {
     # The web client's files: markup and code, no data (vigil/api/web.py).
     ("GET", "/"): OPEN,
     ("GET", "/app/{path}"): OPEN,
+    # The API's description and the page that shows it (vigil/api/docs.py): no data either.
+    ("GET", f"{API}/openapi.json"): OPEN,
+    ("GET", f"{API}/docs"): OPEN,
+    ("GET", f"{API}/docs/assets/{{name}}"): OPEN,
 }
 
 

@@ -2,10 +2,10 @@
 
 A player sends HTTP Basic credentials (RFC 7617) with each request once it has been asked.
 The first on a connection logs in through `LoginService` (so the lock-out after wrong
-passwords and the audit trail's `login` / `login.failed` apply), and the session it opens
-serves the connection's later requests without hashing the password again; it ends with the
-connection (`logout`). Digest authentication is not offered: it needs the password or a hash
-made for it, and only argon2id hashes are stored.
+passwords and the audit trail's `login` / `login.failed` apply, marked `via: rtsp`), and the
+session it opens serves the connection's later requests without hashing the password again;
+it ends with the connection (`logout`). Digest authentication is not offered: it needs the
+password or a hash made for it, and only argon2id hashes are stored.
 
 Rights come from the permission table's RTSP rows (`access.RULES`): live needs `live_view`,
 the archive `playback`; and the role must see the camera. A camera it may not see is a 403
@@ -24,6 +24,10 @@ from vigil.cameras.service import CameraService
 from vigil.errors import Forbidden, Unauthenticated
 from vigil.media.rtsp.server import Connection
 from vigil.media.rtsp.service import Target
+
+# The audit trail's entries of these logins carry `"via": "rtsp"`: a player's logins, one per
+# connection, are told from a person's.
+VIA = "rtsp"
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class RtspAccess:
     async def forget(self, client: Connection) -> None:
         known = self._logins.pop(client, None)
         if known is not None:
-            await self._login.logout(known.session, client.address)
+            await self._login.logout(known.session, client.address, via=VIA)
 
     async def _session(self, client: Connection, authorization: str | None) -> ActiveSession:
         known = self._logins.get(client)
@@ -66,7 +70,7 @@ class RtspAccess:
         if not authorization:
             raise Unauthenticated("log in with a user name and password (Basic)")
         name, password = _basic(authorization)
-        token, session = await self._login.login(name, password, client.address)
+        token, session = await self._login.login(name, password, client.address, via=VIA)
         if known is not None and client in self._logins:  # other credentials on the connection
             await self.forget(client)
         self._logins[client] = _Login(authorization, token, session)

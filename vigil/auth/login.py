@@ -1,7 +1,9 @@
 """Logging in and out: password check, lock-out, session, audit — in that order."""
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from vigil.auth.audit import Actor, AuditTrail
 from vigil.auth.lockout import Lockout
@@ -43,29 +45,32 @@ class LoginService:
         self._sessions = sessions
         self._audit = audit
 
-    async def login(self, name: str, password: str, address: str) -> tuple[str, ActiveSession]:
+    async def login(
+        self, name: str, password: str, address: str, *, via: str | None = None
+    ) -> tuple[str, ActiveSession]:
+        """`via` names the way in when it is not the HTTP API (`rtsp`): the audit trail's
+        entries of this login say it, so a player's logins are told from a person's."""
+        record = self._recorder(via)
         user = self._users.find_by_name(name)
         if user is None:
             await self._passwords.verify(None, password)
-            await self._audit.record(
-                Actor(None, name, address), "login.failed", details={"reason": "unknown user"}
-            )
+            await record(Actor(None, name, address), "login.failed", {"reason": "unknown user"})
             raise Unauthenticated(WRONG_CREDENTIALS)
         actor = Actor(user.id, user.record.name, address)
         locked_until = self._lockout.locked_until_ms(user)
         if locked_until is not None:
-            await self._audit.record(actor, "login.failed", details={"reason": "locked"})
+            await record(actor, "login.failed", {"reason": "locked"})
             raise _locked(locked_until)
         matches = await self._passwords.verify(user.record.password_hash, password)
         # Look again after the wait: guesses sent together all reach this point, and once one
         # of them locked the account, none may get in, the right password included.
         locked_until = self._lockout.locked_until_ms(self._users.get(user.id) or user)
         if locked_until is not None:
-            await self._audit.record(actor, "login.failed", details={"reason": "locked"})
+            await record(actor, "login.failed", {"reason": "locked"})
             raise _locked(locked_until)
         if not matches:
             locked_until = await self._lockout.failed(user)
-            await self._audit.record(actor, "login.failed", details={"reason": "wrong password"})
+            await record(actor, "login.failed", {"reason": "wrong password"})
             if locked_until is not None:
                 await self._audit.record(
                     actor, "user.lock", target=user.id, details={"locked_until_ms": locked_until}
@@ -73,7 +78,7 @@ class LoginService:
                 raise _locked(locked_until)
             raise Unauthenticated(WRONG_CREDENTIALS)
         if not user.record.enabled:
-            await self._audit.record(actor, "login.failed", details={"reason": "disabled"})
+            await record(actor, "login.failed", {"reason": "disabled"})
             raise Forbidden("this account is disabled; ask an administrator")
         await self._lockout.forget_failures(user)
         if self._passwords.needs_rehash(user.record.password_hash):
@@ -81,11 +86,20 @@ class LoginService:
             async with self._document.change():
                 self._users.set_password_hash(user.id, new_hash)
         token, session = await self._sessions.create(user, address)
-        await self._audit.record(actor, "login")
+        await record(actor, "login", {})
         return token, session
 
-    async def logout(self, session: ActiveSession, address: str) -> None:
+    async def logout(self, session: ActiveSession, address: str, *, via: str | None = None) -> None:
         await self._sessions.end(session.id)
-        await self._audit.record(
-            Actor(session.user.id, session.user.record.name, address), "logout"
-        )
+        actor = Actor(session.user.id, session.user.record.name, address)
+        await self._recorder(via)(actor, "logout", {})
+
+    def _recorder(self, via: str | None) -> Callable[[Actor, str, dict[str, Any]], Awaitable[None]]:
+        """Records an entry of one login, its details with `via` added when given."""
+
+        async def record(actor: Actor, action: str, details: dict[str, Any]) -> None:
+            if via is not None:
+                details = {**details, "via": via}
+            await self._audit.record(actor, action, details=details or None)
+
+        return record

@@ -19,6 +19,7 @@ from the process environment (cameras are reached directly anyway), and importin
 import asyncio
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,11 +76,12 @@ class OnvifReader:
     async def read(self, address: str, username: str, password: str) -> OnvifDevice:
         """Read the camera at `address` (a device service URL in the stored form)."""
         camera = connect(address, username, password)
+        doing = Step()
         try:
             async with asyncio.timeout(self._timeout_s):
-                device = await _read(camera, address)
+                device = await _read(camera, address, doing)
         except Exception as err:
-            raise camera_error(err, address, self._timeout_s) from err
+            raise camera_error(err, address, self._timeout_s, doing.operation) from err
         finally:
             await camera.close()
         logger.info(
@@ -109,8 +111,25 @@ def connect(address: str, username: str, password: str) -> Any:
     )
 
 
-def camera_error(err: Exception, address: str, timeout_s: float) -> CameraError:
-    """What `err`, raised while talking to the camera at `address`, means to a user."""
+@dataclass
+class Step:
+    """The ONVIF operation a conversation with a camera is at, for its errors to name."""
+
+    operation: str | None = None
+
+    def at(self, operation: str) -> None:
+        self.operation = operation
+
+
+# The library's first requests, made by `update_xaddrs`: the camera's clock, then its services.
+DISCOVERY = "GetServices"
+
+
+def camera_error(
+    err: Exception, address: str, timeout_s: float, operation: str | None = None
+) -> CameraError:
+    """What `err`, raised while talking to the camera at `address` (during `operation`, when
+    known), means to a user."""
     if isinstance(err, CameraError):
         return err
     if isinstance(err, TimeoutError):
@@ -129,30 +148,69 @@ def camera_error(err: Exception, address: str, timeout_s: float) -> CameraError:
     if isinstance(err, zeep.exceptions.TransportError):
         if err.status_code == 401:
             return _unauthorized()
+        if 200 <= err.status_code < 300:  # zeep's word for a success it could not parse
+            return _malformed_answer(err, address, operation)
         return NotOnvif(
             f"{address} is not an ONVIF device: it answered HTTP {err.status_code}",
             field=_ADDRESS,
         )
     # Past the cases above, zeep fails on what it cannot read with whatever its parser hits
-    # (AttributeError for a JSON body), as the onvif layer does on odd answers.
-    logger.debug("unreadable ONVIF answer", exc_info=err, extra={"address": address})
-    return NotOnvif(f"{address} did not answer as an ONVIF device", field=_ADDRESS)
+    # (AttributeError for a JSON body), as the onvif layer and this package do on answers
+    # that lack a part they must have: the operation and what was wrong tell a technician
+    # where to look.
+    return _malformed_answer(err, address, operation)
 
 
-async def _read(camera: Any, address: str) -> OnvifDevice:
+def _malformed_answer(err: Exception, address: str, operation: str | None) -> NotOnvif:
+    logger.debug("unreadable ONVIF answer", exc_info=err,
+                 extra={"address": address, "operation": operation})  # fmt: skip
+    to = f" to {operation}" if operation else ""
+    return NotOnvif(
+        f"{address} sent a malformed answer{to}: {_malformed(err)}",
+        field=_ADDRESS,
+        operation=operation,
+    )
+
+
+def _malformed(err: Exception) -> str:
+    """What was wrong with an answer that could not be read, in a line."""
+    text = err.message if isinstance(err, zeep.exceptions.Error) else str(err)
+    # zeep appends the answer itself ("Content: …"): not for a message, however long it is.
+    detail = " ".join(str(text).partition("Content:")[0].split()).rstrip(".")[:160]
+    if isinstance(err, zeep.exceptions.TransportError):
+        return f"it is not well-formed XML ({detail})"
+    if isinstance(err, zeep.exceptions.XMLSyntaxError):
+        return f"it is not well-formed XML ({detail})" if detail else "it is not well-formed XML"
+    if isinstance(err, zeep.exceptions.XMLParseError | zeep.exceptions.ValidationError):
+        return f"it does not fit the ONVIF schema ({detail})"
+    if isinstance(err, ValueError) and re.match(r"Invalid tag name '\w+:", str(err)):
+        # lxml's word, in the lenient parse onvif-zeep-async asks for, for an element whose
+        # prefix no xmlns declares (as in "<tptz:Preset>" without xmlns:tptz).
+        return f"it uses an XML namespace prefix it does not declare ({detail})"
+    if isinstance(err, AttributeError | TypeError | ValueError | KeyError | IndexError):
+        return f"a part it must have is missing or of the wrong type ({detail})"
+    return f"it could not be read ({type(err).__name__}: {detail})"
+
+
+async def _read(camera: Any, address: str, doing: Step) -> OnvifDevice:
+    doing.at(DISCOVERY)
     await camera.update_xaddrs()
     management = await camera.create_devicemgmt_service()
+    doing.at("GetDeviceInformation")
     info = await management.GetDeviceInformation()
+    doing.at("GetScopes")
     scopes = [str(scope.ScopeItem) for scope in await management.GetScopes() or []]
     media = await camera.create_media_service()
+    doing.at("GetProfiles")
     every_profile = await media.GetProfiles() or []
     profiles = sorted((p for p in every_profile if _pixels(p)), key=_pixels, reverse=True)
     if not profiles:
         raise NotOnvif(f"{address} offers no video profile", field=_ADDRESS)
-    main_url = await _stream_uri(media, profiles[0], address)
-    sub_url = await _stream_uri(media, profiles[-1], address) if len(profiles) > 1 else None
     # Known from the answers above at no extra cost; PTZ requests still ask the camera itself.
     ptz = _PTZ_NAMESPACE in camera.xaddrs and ptz_profile(every_profile) is not None
+    doing.at("GetStreamUri")
+    main_url = await _stream_uri(media, profiles[0], address)
+    sub_url = await _stream_uri(media, profiles[-1], address) if len(profiles) > 1 else None
     return OnvifDevice(name=_name(info, scopes), main_url=main_url, sub_url=sub_url, ptz=ptz)
 
 

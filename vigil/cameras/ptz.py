@@ -18,6 +18,7 @@ timeouts are 30 to 90 s.
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,9 @@ from vigil.cameras.errors import CameraError, CameraUnauthorized
 from vigil.cameras.models import Camera
 from vigil.cameras.onvif import (
     DEFAULT_TIMEOUT_S,
+    DISCOVERY,
     OnvifEndpoint,
+    Step,
     camera_error,
     connect,
     fault_codes,
@@ -44,6 +47,10 @@ _SPACES = "http://www.onvif.org/ver10/tptz"
 _POSITION = ("PanTiltSpaces/PositionGenericSpace", "ZoomSpaces/PositionGenericSpace")
 _VELOCITY = ("PanTiltSpaces/VelocityGenericSpace", "ZoomSpaces/VelocityGenericSpace")
 _TRANSLATION = ("PanTiltSpaces/TranslationGenericSpace", "ZoomSpaces/TranslationGenericSpace")
+
+
+def _as_is(answer: Any) -> Any:
+    return answer
 
 
 class PtzUnsupported(CameraError):
@@ -110,8 +117,10 @@ class PtzControl:
         await self._call(camera, "RelativeMove", Translation=_vector(step, _TRANSLATION))
 
     async def presets(self, camera: Camera) -> list[PtzPreset]:
-        answer = await self._call(camera, "GetPresets")
-        return [_preset(p) for p in answer or []]
+        presets: list[PtzPreset] = await self._call(
+            camera, "GetPresets", read=lambda answer: [_preset(p) for p in answer or []]
+        )
+        return presets
 
     async def goto_preset(self, camera: Camera, token: str) -> None:
         await self._call(camera, "GotoPreset", PresetToken=token)
@@ -136,30 +145,38 @@ class PtzControl:
         for camera_id, connection in list(self._connections.items()):
             await self._drop(camera_id, connection)
 
-    async def _call(self, camera: Camera, operation: str, **request: Any) -> Any:
+    async def _call(
+        self, camera: Camera, operation: str, read: Callable[[Any], Any] = _as_is, **request: Any
+    ) -> Any:
+        """The camera's answer to `operation`, through `read`: what the answer lacks is then
+        a malformed answer to the operation, not a server error."""
         endpoint = _endpoint(camera)
         await self._close_idle()
         connection: _Connection | None = None
+        doing = Step()
         try:
             async with asyncio.timeout(self._timeout_s):
-                connection = await self._connection(camera.id, endpoint)
+                connection = await self._connection(camera.id, endpoint, doing)
                 send = getattr(connection.service, operation)
-                return await send({"ProfileToken": connection.profile, **request})
+                doing.at(operation)
+                return read(await send({"ProfileToken": connection.profile, **request}))
         except Exception as err:
-            failure = _failure(err, endpoint.address, self._timeout_s, request)
+            failure = _failure(err, endpoint.address, self._timeout_s, request, doing.operation)
             # The camera failed, not the request: the next call starts afresh. Only this
             # connection goes: a concurrent call may have replaced it with a working one.
             if isinstance(failure, CameraError) and connection is not None:
                 await self._drop(camera.id, connection)
             raise failure from err
 
-    async def _connection(self, camera_id: str, endpoint: OnvifEndpoint) -> _Connection:
+    async def _connection(
+        self, camera_id: str, endpoint: OnvifEndpoint, doing: Step
+    ) -> _Connection:
         async with self._connecting.setdefault(camera_id, asyncio.Lock()):
             connection = self._connections.get(camera_id)
             if connection is None or connection.endpoint != endpoint:
                 if connection is not None:  # the camera's address or credentials changed
                     await self._drop(camera_id, connection)
-                connection = await _connect(endpoint)
+                connection = await _connect(endpoint, doing)
                 self._connections[camera_id] = connection
             # Marked at the start of each call, which lasts at most the timeout, far less
             # than IDLE_S: no call's connection is closed as idle under it.
@@ -191,16 +208,18 @@ def _endpoint(camera: Camera) -> OnvifEndpoint:
     return endpoint
 
 
-async def _connect(endpoint: OnvifEndpoint) -> _Connection:
+async def _connect(endpoint: OnvifEndpoint, doing: Step) -> _Connection:
     address = endpoint.address
     camera = connect(address, endpoint.username, endpoint.password)
     try:
+        doing.at(DISCOVERY)
         await camera.update_xaddrs()
         try:
             service = await camera.create_ptz_service()
         except ONVIFError as err:
             raise PtzUnsupported(f"{address} offers no PTZ service", field="onvif_address") from err
         media = await camera.create_media_service()
+        doing.at("GetProfiles")
         profile = ptz_profile(await media.GetProfiles() or [])
         if profile is None:
             raise PtzUnsupported(
@@ -237,11 +256,17 @@ def _no_preset(token: str) -> NotFound:
     return NotFound(f"the camera has no preset {token!r}", field="token")
 
 
-def _failure(err: Exception, address: str, timeout_s: float, request: dict[str, Any]) -> VigilError:
+def _failure(
+    err: Exception,
+    address: str,
+    timeout_s: float,
+    request: dict[str, Any],
+    operation: str | None,
+) -> VigilError:
     """What `err` means to a user; the camera's faults about the request become input errors."""
     if isinstance(err, VigilError):
         return err
-    failure = camera_error(err, address, timeout_s)
+    failure = camera_error(err, address, timeout_s, operation)
     if not isinstance(err, zeep.exceptions.Fault) or isinstance(failure, CameraUnauthorized):
         return failure
     codes = fault_codes(err)

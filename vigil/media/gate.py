@@ -66,6 +66,21 @@ class RecordingGate:
         elif self._held:
             self._drop_held()
 
+    def paused_by_settings(self, now_ms: int) -> str | None:
+        """Why the settings record nothing at `now_ms`, for the recording state; None when
+        they would record."""
+        settings = self._settings
+        if settings.mode == "off":
+            return "recording is off"
+        if not settings.records(self._stream):
+            return f"only the {settings.streams} stream is recorded"
+        mode = settings.mode_at(now_ms)
+        if mode == "off":
+            return "outside the schedule"
+        if mode == "event" and now_ms >= self._event_until_ms:
+            return "waiting for an event"
+        return None
+
     def _mode_at(self, time_ms: int) -> str:
         if time_ms >= self._mode_until_ms:
             settings = self._settings

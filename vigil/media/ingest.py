@@ -132,15 +132,21 @@ class StreamIngest:
         )
 
     def _set(self, state: StreamState, reason: str = "") -> None:
-        if (state, reason) != (self._status.state, self._status.reason):
-            self._status = StreamStatus(state, reason, self._clock.now_ms())
-            logger.info("camera stream", extra={"stream": self.name, "state": state,
-                                                "reason": reason})  # fmt: skip
+        if (state, reason) == (self._status.state, self._status.reason):
+            return
+        # `since_ms` is when the state began: a new reason for the same state (offline, now
+        # for a timeout rather than a refusal) keeps it.
+        since_ms = self._status.since_ms if state == self._status.state else self._clock.now_ms()
+        self._status = StreamStatus(state, reason, since_ms)
+        logger.info("camera stream", extra={"stream": self.name, "state": state,
+                                            "reason": reason})  # fmt: skip
 
     async def _run(self) -> None:
         retry_s = FIRST_RETRY_S
         while True:
-            self._set(StreamState.CONNECTING, self._status.reason)
+            # A failure's state stays through the retries, until one brings video or fails
+            # otherwise: "offline since …" rather than a flicker with "connecting" whose time
+            # moves at every retry. Only the first connection is `connecting`.
             stream = RtspStream(self._url, self._unit, self._transport, on_audio=self._audio_unit)
             self._stream = stream
             self._timeline = self._sound = None

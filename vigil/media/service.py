@@ -58,9 +58,19 @@ def _source_of(record: CameraRecord, stream: StreamName) -> _Source | None:
 
 @dataclass(frozen=True)
 class RecordingState:
-    state: str  # recording, paused (by the settings or waiting for an event), failed
-    reason: str
+    # recording; paused (by the settings, waiting for an event or for the stream to connect);
+    # failed (the stream is offline, unauthorized or in error, or the recorder cannot write)
+    state: str
+    reason: str  # always given but for `recording`
     storage_id: str | None  # of the file being written
+
+
+# Why nothing is recorded, by the state of a stream that has failed.
+_NO_VIDEO = {
+    StreamState.OFFLINE: "the stream is offline",
+    StreamState.UNAUTHORIZED: "the camera refused the credentials",
+    StreamState.ERROR: "the stream is in error",
+}
 
 
 class MediaService:
@@ -150,11 +160,22 @@ class MediaService:
         pipeline = self._ingests.get((camera_id, stream))
         if pipeline is None:
             return None
-        recorder = pipeline.recorder
-        if not pipeline.gate.recording:
-            return RecordingState("paused", "", None)
+        recorder, status = pipeline.recorder, pipeline.ingest.status
+        # The settings first: outside the schedule nothing is recorded, whatever the stream.
+        by_settings = pipeline.gate.paused_by_settings(self._clock.now_ms())
+        if by_settings is not None:
+            return RecordingState("paused", by_settings, None)
+        # The gate goes on saying `recording` while no frames come: the stream says better.
+        if status.state == StreamState.CONNECTING:
+            return RecordingState("paused", "waiting for the stream to connect", None)
+        if status.state != StreamState.ONLINE:
+            reason = _NO_VIDEO.get(status.state, f"the stream is {status.state}")
+            said = f"{reason}: {status.reason}" if status.reason else reason
+            return RecordingState("failed", said, None)
         if recorder.error is not None:
             return RecordingState("failed", recorder.error, recorder.storage_id())
+        if not pipeline.gate.recording:
+            return RecordingState("paused", "waiting for video", None)
         return RecordingState("recording", "", recorder.storage_id())
 
     async def recordings(

@@ -232,6 +232,18 @@ class SimulatedCamera:
     plate_in_view: tuple[str, float] | None = None
     # A microphone: both streams carry sound (AAC) as well as video.
     audio: bool = False
+    # ONVIF operation name -> (how, count): its next `count` answers are malformed, `empty`
+    # or `truncated` (the control API's `malformed` fault): a camera whose firmware writes
+    # broken answers.
+    malformed_answers: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def take_malformed(self, operation: str) -> str | None:
+        """How this answer to `operation` is to be malformed (one fewer remain), or None."""
+        how, left = self.malformed_answers.get(operation, ("", 0))
+        if left <= 0:
+            return None
+        self.malformed_answers[operation] = (how, left - 1)
+        return how
 
     def rtsp_path(self, stream: StreamName) -> str:
         return f"/cam{self.identity.index + 1}/{stream}"

@@ -87,6 +87,16 @@ def routes(
             seconds = _number(body, "seconds", 0.1, 3600)
             streaming.go_offline(camera, seconds)
             return JSONResponse({"offline_s": seconds})
+        if kind == "malformed":
+            operation = body.get("operation")
+            if not isinstance(operation, str) or not operation.isidentifier():
+                raise ControlError(400, "invalid_input", "operation: an ONVIF operation name")
+            how = body.get("how", "empty")
+            if how not in MALFORMED:
+                raise ControlError(400, "invalid_input", f"how: one of {', '.join(MALFORMED)}")
+            answers = int(_number(body, "answers", 1, 1000)) if "answers" in body else 1
+            camera.malformed_answers[operation] = (how, answers)
+            return JSONResponse({"operation": operation, "how": how, "answers": answers})
         stream = streaming.stream(camera, _stream(body))
         if kind == "stall":
             seconds = _number(body, "seconds", 0.1, 3600)
@@ -172,7 +182,8 @@ def routes(
     ]
 
 
-FAULTS = ("drop", "offline", "stall", "corrupt", "reset-timestamps")
+FAULTS = ("drop", "offline", "stall", "corrupt", "reset-timestamps", "malformed")
+MALFORMED = ("empty", "truncated")
 
 
 async def _json_object(request: Request) -> dict[str, Any]:

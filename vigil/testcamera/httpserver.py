@@ -9,8 +9,8 @@ from collections.abc import Iterator, Mapping, Sequence
 import uvicorn
 
 from vigil.clock import Clock
+from vigil.ports import listen
 from vigil.testcamera.camera import SimulatedCamera
-from vigil.testcamera.errors import PortUnavailable
 from vigil.testcamera.httpapp import CameraSite, build_app
 from vigil.testcamera.lpr import PlatePusher
 from vigil.testcamera.onvif.endpoint import OnvifEndpoint
@@ -93,20 +93,9 @@ def _listen(cameras: Sequence[SimulatedCamera]) -> list[socket.socket]:
     sockets: list[socket.socket] = []
     try:
         for camera in cameras:
-            family = socket.AF_INET6 if ":" in camera.host else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            # Camera i listens on --http-port + i: the option moves them all.
+            sock = listen(camera.host, camera.http_port, "--http-port")
             sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((camera.host, camera.http_port))
-            except OSError as err:
-                raise PortUnavailable(
-                    camera.host,
-                    camera.http_port,
-                    f"{camera.identity.name} HTTP",
-                    err.strerror or str(err),
-                ) from err
-            sock.listen(128)
             sock.setblocking(False)
     except BaseException:
         for sock in sockets:

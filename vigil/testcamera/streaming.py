@@ -16,6 +16,7 @@ from vigil.media import snapshot
 from vigil.media.codecs import split_annexb
 from vigil.media.rtsp.rtp import packetize
 from vigil.media.rtsp.server import RtspServer
+from vigil.ports import PortUnavailable
 from vigil.testcamera.audio import encode as audio_encode
 from vigil.testcamera.audio.signal import SAMPLE_RATE
 from vigil.testcamera.camera import STREAM_NAMES, SimulatedCamera, StreamName
@@ -154,7 +155,10 @@ class StreamingService:
             self._host, self._rtsp_port, Mounts(mounts, self._auth), loop.time
         )
         await self._pacer.start()
-        await self._server.start()
+        try:
+            await self._server.start()
+        except OSError as err:
+            raise PortUnavailable(self._host, self._rtsp_port, "--rtsp-port", err) from err
 
     async def stop(self) -> None:
         for task in list(self._tasks):

@@ -34,7 +34,9 @@ class StreamStatusOut(BaseModel):
 
 
 class RecordingStateOut(BaseModel):
-    state: str  # recording, paused (by the settings, or until an event), failed
+    # recording; paused (by the settings, until an event, until the stream connects); failed
+    # (no video from the stream, or the recorder cannot write). Every pause and failure says why.
+    state: str
     reason: str = ""
     storage_id: str | None = None  # where the file being written is
 

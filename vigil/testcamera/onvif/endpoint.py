@@ -74,7 +74,14 @@ class OnvifEndpoint:
         except Exception:
             logger.exception("ONVIF operation failed", extra={"path": path})
             return 500, to_bytes(fault_envelope(_INTERNAL_ERROR))
-        return 200, to_bytes(envelope(response))
+        answer = to_bytes(envelope(response))
+        malformed = self._camera.take_malformed(request.name)
+        if malformed == "empty":
+            return 200, b""
+        if malformed == "truncated":
+            # Cut inside the response element, as a connection that ends early leaves it.
+            return 200, answer[: len(answer) * 2 // 3]
+        return 200, answer
 
     def close(self) -> None:
         """End every subscription, answering pending PullMessages at once."""
