@@ -167,6 +167,9 @@ class StreamIngest:
                 self._set(StreamState.ERROR, str(err))
             except (OSError, TimeoutError) as err:
                 self._set(StreamState.OFFLINE, _network_reason(err))
+            except Exception:  # a fault of ours, not the camera's: said, and tried again
+                logger.exception("ingest failed", extra={"stream": self.name})
+                self._set(StreamState.ERROR, "the server failed reading it (see the server log)")
             finally:
                 self.hub.clear()
                 await stream.close()

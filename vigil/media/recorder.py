@@ -41,7 +41,7 @@ from vigil.media.archive.store import Recording
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 from vigil.media.hub import AnyFrame
 from vigil.media.storage.pool import ActiveStorage, StoragePool
-from vigil.tasks import cancel_and_wait
+from vigil.tasks import Supervised
 
 logger = logging.getLogger(__name__)
 
@@ -138,14 +138,14 @@ class Recorder:
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
-        self._writer: asyncio.Task[None] | None = None
+        self._writer = Supervised(f"record {camera_id}/{stream}", self._write_all)
         self._idle: asyncio.TimerHandle | None = None
         self._frames_seen = 0
         self._frames_at_last_check = 0
         self.error: str | None = None  # why the last write failed, until one succeeds
 
     def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_all(), name=f"record {self._camera_id}")
+        self._writer.start()
         self._arm_idle()
 
     async def stop(self) -> None:
@@ -157,8 +157,7 @@ class Recorder:
             # The writer finishes what was handed to it (bounded: a storage that hangs does
             # not hold up a shutdown forever).
             await asyncio.wait_for(self._drained.wait(), STOP_TIMEOUT_S)
-        await cancel_and_wait(self._writer)
-        self._writer = None
+        await self._writer.stop()
 
     def end_file(self) -> None:
         """Recording pauses: the file ends with what it has."""

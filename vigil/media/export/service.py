@@ -30,7 +30,7 @@ from vigil.media.export.clip import Clip
 from vigil.media.export.models import ClipOut, ExportJob, GapOut
 from vigil.media.service import MediaService
 from vigil.notifications import Audience, NotificationHub
-from vigil.tasks import cancel_and_wait
+from vigil.tasks import Supervised, cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -76,19 +76,19 @@ class ExportService:
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
         self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._loops = [
+            *(Supervised(f"export: worker {n}", self._work) for n in range(MAX_RUNNING)),
+            Supervised("export: sweep", self._sweep),
+        ]
 
     async def start(self) -> None:
         await asyncio.to_thread(_empty, self._folder)
-        self._tasks = {
-            *(asyncio.create_task(self._work(), name="export: worker") for _ in range(MAX_RUNNING)),
-            asyncio.create_task(self._sweep(), name="export: sweep"),
-        }
+        for loop in self._loops:
+            loop.start()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            await cancel_and_wait(task)
-        self._tasks.clear()
+        for loop in self._loops:
+            await loop.stop()
 
     def create(self, request: ExportRequest) -> ExportJob:
         """Queues a job (the caller has checked the cameras and the range)."""

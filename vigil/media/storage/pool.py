@@ -25,7 +25,7 @@ from vigil.media.archive.index import ArchiveIndex
 from vigil.media.storage import health
 from vigil.media.storage.health import Health, StorageState
 from vigil.media.storage.models import Storage
-from vigil.tasks import cancel_and_wait
+from vigil.tasks import Supervised
 
 logger = logging.getLogger(__name__)
 
@@ -139,15 +139,14 @@ class StoragePool:
         self._active: dict[str, ActiveStorage] = {}
         self._wake = asyncio.Event()
         self._checking = asyncio.Lock()  # one check at a time, whoever asks
-        self._task: asyncio.Task[None] | None = None
+        self._watcher = Supervised("storages", self._watch)
 
     async def start(self) -> None:
         await self.check()
-        self._task = asyncio.create_task(self._watch(), name="storages")
+        self._watcher.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self._watcher.stop()
         for storage in self._active.values():
             storage.remove(self._clock.now_ms())
         self._active.clear()
