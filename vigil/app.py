@@ -187,7 +187,8 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         },
         clock,
     )
-    media = MediaService(identity.id, cameras.all, archive, pool, retention, clock)
+    media = MediaService(identity.id, cameras.all, archive, pool, retention, clock,
+                         sync_ms=round(config.sync_every_s * 1000))  # fmt: skip
     document.on_change(media.cameras_changed)
     events = CameraEvents(identity.id, cameras.all, clock)
     document.on_change(events.cameras_changed)

@@ -82,8 +82,10 @@ class MediaService:
         storages: StoragePool,
         retention: Retention,
         clock: Clock,
+        sync_ms: int,
     ) -> None:
         self._server_id = server_id
+        self._sync_ms = sync_ms
         self._cameras = cameras
         self._archive = archive
         self._storages = storages
@@ -300,7 +302,7 @@ class MediaService:
             url = StreamUrl.parse(source.url, source.username, source.password)
             ingest = StreamIngest(f"{camera_id}/{stream}", url, source.transport, hub,
                                   self._clock)  # fmt: skip
-            recorder = Recorder(camera_id, stream, self._archive, self._storages)
+            recorder = Recorder(camera_id, stream, self._archive, self._storages, self._sync_ms)
             gate = RecordingGate(stream, recorder, settings)
             pipeline = _Pipeline(source, hub, ingest, gate, recorder)
             self._ingests[key] = pipeline

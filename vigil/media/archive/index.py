@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from vigil.media.archive import naming, seek, store
+from vigil.media.archive import durable, naming, seek, store
 from vigil.media.archive.scan import scan
 from vigil.media.archive.store import Recording
 from vigil.state import Database
@@ -201,9 +201,11 @@ def finish_part_file(
         return None
     with path.open("r+b") as file:
         file.truncate(result.whole_size)
+        os.fdatasync(file.fileno())
     duration = max(1, result.fragments[-1].end_ms)
     final = naming.closed_path(root, name.camera_id, name.stream, name.start_ms, duration)
     path.rename(final)
+    durable.sync_folder(final.parent)  # before the caller's index row names it
     logger.info("recovered a recording", extra={"path": str(final)})
     return Recording(storage_id, name.camera_id, name.stream, str(final.relative_to(root)),
                      name.start_ms, name.start_ms + duration, result.whole_size,
