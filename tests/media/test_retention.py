@@ -42,7 +42,8 @@ class _Archive:
 async def _opened(db: Database, root: Path, clock: ManualClock, reserve_mib: int) -> _Archive:
     archive = _Archive(db, root, clock, reserve_mib)
     await archive.index.open()
-    await archive.pool.check()  # the storage comes online: its files are indexed
+    await archive.pool.check()  # the storage comes online: its files are indexed beside
+    await archive.pool.until_mended()
     return archive
 
 

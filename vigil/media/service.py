@@ -219,7 +219,7 @@ class MediaService:
     async def read(self, segment: Segment, fragment: FragmentInfo, keyframes_only: bool) -> Chunk:
         """One fragment of a recorded file, read in its storage's threads."""
         storage = self._storages.get(segment.storage_id)
-        if storage is None or not storage.indexed:
+        if storage is None or not storage.readable:
             raise OSError(errno.ENODEV, "the storage is not online")
         if segment.tracks is None:
             segment.tracks = await storage.run(reader.read_tracks, segment.path)
@@ -232,7 +232,7 @@ class MediaService:
             return seek.unpack(recording.fragments, duration)
         # An index made from file names alone: the file is read once, and the table kept.
         storage = self._storages.get(recording.storage_id)
-        if storage is None or not storage.indexed:
+        if storage is None or not storage.readable:
             return None
         try:
             result = await storage.run(scan, storage.root / recording.path)
@@ -246,7 +246,7 @@ class MediaService:
         return await self._archive.usage()
 
     async def rebuild_index(self, storage: ActiveStorage) -> Reconciled:
-        return await self._archive.rebuild(storage.id, storage.root, storage.writing, storage.run)
+        return await self._storages.rebuild(storage)
 
     async def timeline(
         self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
