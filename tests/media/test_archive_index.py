@@ -2,13 +2,18 @@
 by set that stay exact, and a walk that recording goes on beside."""
 
 import sqlite3
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.clocked import ManualClock
 from vigil.media.archive import naming
 from vigil.media.archive.index import ArchiveIndex, _walk_day
 from vigil.media.archive.store import Recording
+from vigil.media.storage.health import write_marker
+from vigil.media.storage.models import Storage, StorageRecord
+from vigil.media.storage.pool import StoragePool
 from vigil.state import Database
 
 DAY_MS = 86_400_000
@@ -140,3 +145,28 @@ async def test_a_file_closed_while_its_day_is_walked_keeps_its_row(
     rows = await index.overlapping("cam-a", "main", START_MS, START_MS + DAY_MS)
     assert [r.path for r in rows][1:] == closed
     await _assert_totals_exact(db)
+
+
+async def test_a_storage_takes_recordings_before_its_index_is_mended(
+    tmp_path: Path, db: Database
+) -> None:
+    root = tmp_path / "archive"
+    files = _archive(root)
+    storage_id = uuid.uuid4().hex
+    write_marker(root, storage_id)
+    record = StorageRecord(server_id="s", name="disk", path=str(root), created_ms=0)
+    index = ArchiveIndex(db)
+    await index.open()
+    pool = StoragePool("s", lambda: [Storage(id=storage_id, record=record)], index, ManualClock())
+    await pool.check()  # as at a start: the storage is online, its mend just begun
+    chosen = pool.choose()
+    assert chosen is not None
+    assert chosen.id == storage_id
+    assert not chosen.indexed
+    await pool.until_mended()
+    assert chosen.indexed
+    assert (await index.usage())[storage_id]["cam-a"] > 0
+    assert len(await index.overlapping("cam-b", "sub", START_MS, START_MS + 6 * DAY_MS)) == len(
+        [f for f in files if "cam-b/sub" in str(f)]
+    )
+    await pool.stop()
