@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from vigil.cameras.address import StreamUrl
 from vigil.cameras.events import CameraEvents
 from vigil.cameras.models import Camera, CameraRecord, StreamName, Transport
 from vigil.cameras.notifications import CameraEvent
@@ -30,7 +31,6 @@ from vigil.media.hub import Hub
 from vigil.media.ingest import StreamIngest, StreamState, StreamStats, StreamStatus
 from vigil.media.live import StreamNow
 from vigil.media.recorder import Recorder
-from vigil.media.rtsp.client import StreamUrl
 from vigil.media.storage.pool import ActiveStorage, StoragePool
 from vigil.tasks import Follower
 
