@@ -50,13 +50,13 @@ from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
 from vigil.media.archive.index import ArchiveIndex
-from vigil.media.archive.retention import Retention
 from vigil.media.export.service import ExportService
 from vigil.media.rtsp.service import RtspService
 from vigil.media.service import MediaService
 from vigil.media.snapshot import Snapshots
 from vigil.media.storage.models import StorageRecord
 from vigil.media.storage.pool import StoragePool
+from vigil.media.storage.retention import Retention
 from vigil.media.storage.service import StorageService
 from vigil.notifications import NotificationHub
 from vigil.state import Collection, Database, Singleton, SystemDocument

@@ -23,7 +23,6 @@ from vigil.media.archive import reader, seek, timeline
 from vigil.media.archive.cursor import ArchiveCursor, Segment
 from vigil.media.archive.index import ArchiveIndex, Reconciled
 from vigil.media.archive.reader import Chunk
-from vigil.media.archive.retention import Retention
 from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
 from vigil.media.gate import RecordingGate
@@ -32,6 +31,7 @@ from vigil.media.ingest import StreamIngest, StreamState, StreamStats, StreamSta
 from vigil.media.live import StreamNow
 from vigil.media.recorder import Recorder
 from vigil.media.storage.pool import ActiveStorage, StoragePool
+from vigil.media.storage.retention import Retention
 from vigil.tasks import Follower
 
 logger = logging.getLogger(__name__)
