@@ -21,7 +21,7 @@ from vigil.cameras.recording import RecordingSettings
 from vigil.clock import Clock
 from vigil.media.archive import reader, seek, timeline
 from vigil.media.archive.cursor import ArchiveCursor, Segment
-from vigil.media.archive.index import ArchiveIndex, Reconciled
+from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.reader import Chunk
 from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
@@ -30,7 +30,7 @@ from vigil.media.hub import Hub
 from vigil.media.ingest import StreamIngest, StreamState, StreamStats, StreamStatus
 from vigil.media.live import StreamNow
 from vigil.media.recorder import Recorder
-from vigil.media.storage.pool import ActiveStorage, StoragePool
+from vigil.media.storage.pool import StoragePool
 from vigil.media.storage.retention import Retention
 from vigil.tasks import Follower
 
@@ -242,9 +242,6 @@ class MediaService:
     async def usage(self) -> dict[str, dict[str, int]]:
         """Bytes recorded per storage, per camera."""
         return await self._archive.usage()
-
-    async def rebuild_index(self, storage: ActiveStorage) -> Reconciled:
-        return await self._archive.rebuild(storage.id, storage.root, storage.writing, storage.run)
 
     async def timeline(
         self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
