@@ -2,7 +2,7 @@
 
 Makes a year of one-minute recordings of one stream as empty files named as the recorder
 names them (the rebuild reads names, not contents), then times `ArchiveIndex.rebuild` on a
-real SQLite database. Prints one JSON object. Target (issue 4): seconds.
+real SQLite database. Prints one JSON object. Target: seconds for the year, not minutes.
 
 Run: `python -m bench.archive_rebuild [--days 365]`.
 """
