@@ -1,12 +1,12 @@
 """Recording cost: Vigil against one `ffmpeg -c copy -f segment` per stream, same cameras.
 
-Starts `vigil testcamera --count N` (main 1080p25 4 Mbit/s, sub 360p15 512 kbit/s, as issue 4
-asks, each with AAC sound), then, one after the other on the same streams:
+Starts `vigil testcamera --count N` (`bench.cameras`: main 1080p25 4 Mbit/s, sub 360p15
+512 kbit/s, each with AAC sound), then, one after the other on the same streams:
 1. a `vigil server` recording every stream of the N cameras;
 2. one `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment -segment_time 60` per stream
    (how Frigate records).
 For each: CPU seconds over the measured window, peak memory, packets lost, bytes written per
-byte received. Prints one JSON object. Targets (issue 4): Vigil's CPU at most half the ffmpeg
+byte received. Prints one JSON object. Targets: Vigil's CPU at most half the ffmpeg
 processes'; 128 cameras with no packet lost; written at most 1.02 x received.
 
 With `--transport udp` both take RTP over UDP instead (Vigil's cameras set to `udp`, ffmpeg
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.cameras import issue4_cameras
+from bench.cameras import vms_cameras
 from bench.proc import busiest_thread, cpu_seconds, peak_rss_mib, rss_mib, thread_cpu_seconds
 from tests.peers.gst import GstCamera
 from tests.servers import ServerProcess
@@ -184,7 +184,7 @@ def main() -> None:
     b_count = round(args.count * args.b_frames)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        cameras = issue4_cameras(folder, args.count)  # with sound: both sides record it
+        cameras = vms_cameras(folder, args.count)  # with sound: both sides record it
         b_frames = GstCamera(folder, [B_FRAMES_MOUNT]).start() if b_count else None
         try:
             streams = _streams(cameras, args.count, b_frames, b_count)

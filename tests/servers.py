@@ -1,4 +1,4 @@
-"""Real `vigil server` processes on free loopback ports, for tests (and later issues) to use."""
+"""Real `vigil server` processes on free loopback ports, for tests and benchmarks to use."""
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager

@@ -51,13 +51,12 @@ from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
 from vigil.media.archive.index import ArchiveIndex
-from vigil.media.archive.retention import Retention
 from vigil.media.export.service import ExportService
 from vigil.media.rtsp.service import RtspService
 from vigil.media.service import MediaService
 from vigil.media.snapshot import Snapshots
 from vigil.media.storage.models import StorageRecord
-from vigil.media.storage.pool import StoragePool
+from vigil.media.storage.retention import Retention
 from vigil.media.storage.service import StorageService
 from vigil.notifications import NotificationHub
 from vigil.state import Collection, Database, Singleton, SystemDocument
@@ -146,8 +145,14 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     sessions = Sessions(db, users, clock)
     await sessions.open()
     lockout = Lockout(db, document, users, clock)
+    archive = ArchiveIndex(db)
     storages = StorageService(
-        document, Collection(document, "storages", StorageRecord), audit, clock, identity.id
+        document,
+        Collection(document, "storages", StorageRecord),
+        archive,
+        audit,
+        clock,
+        identity.id,
     )
     system = SystemService(
         identity=identity,
@@ -173,9 +178,8 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         server_ids=lambda: {server_id for server_id, _ in system.servers()},
         onvif=OnvifReader(),
     )
-    archive = ArchiveIndex(db)
     await archive.open()
-    pool = StoragePool(identity.id, storages.all, archive, clock)
+    pool = storages.pool
     document.on_change(pool.changed)
     retention = Retention(
         archive,
@@ -195,7 +199,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     media.record_events_of(events)
     ptz = PtzControl(audit)
     notifications = NotificationHub(clock)
-    exports = ExportService(media, config.data_dir / "exports", notifications, clock)
+    exports = ExportService(media, config.data_dir / "exports", notifications, audit, clock)
     ctx = ApiContext(
         clock=clock,
         system=system,

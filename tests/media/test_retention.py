@@ -10,10 +10,10 @@ from tests.clocked import ManualClock
 from tests.mounts import tmpfs
 from vigil.media.archive import naming
 from vigil.media.archive.index import ArchiveIndex
-from vigil.media.archive.retention import DAY_MS, Retention
 from vigil.media.storage.health import write_marker
 from vigil.media.storage.models import MIB, Storage, StorageRecord
 from vigil.media.storage.pool import StoragePool
+from vigil.media.storage.retention import DAY_MS, Retention
 from vigil.state import Database
 
 MINUTE_MS = 60_000

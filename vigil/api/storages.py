@@ -15,7 +15,6 @@ from vigil.api.schemas.storages import (
     StorageUpdate,
     storage_out,
 )
-from vigil.errors import Conflict, StorageFailure
 from vigil.media.storage.models import Storage
 
 
@@ -65,16 +64,7 @@ def router(ctx: ApiContext) -> APIRouter:
     @api.post("/{storage_id}/rebuild")
     async def rebuild_index(storage_id: str, caller: CallerDep) -> Rebuilt:
         """Make the storage's part of the archive index again from its files."""
-        ctx.storages.require(storage_id)
-        active = pool.get(storage_id)
-        if active is None or not active.writable:
-            raise Conflict("the storage must be online to rebuild its index")
-        try:
-            result = await ctx.media.rebuild_index(active)
-        except OSError as err:
-            raise StorageFailure(f"reading the storage failed: {err.strerror or err}") from err
-        await ctx.audit.record(caller.actor, "storage.rebuild", target=storage_id,
-                               details={"after": result.__dict__})  # fmt: skip
+        result = await ctx.storages.rebuild(caller.actor, storage_id)
         return Rebuilt(added=result.added, removed=result.removed, recovered=result.recovered)
 
     return api

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from vigil.cameras.address import StreamUrl
 from vigil.cameras.models import Transport
 from vigil.clock import Clock
 from vigil.media import sps
@@ -22,7 +23,7 @@ from vigil.media.depacketize import AccessUnit
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 from vigil.media.hub import Hub
 from vigil.media.rtptime import PictureTimeline, SoundTimeline
-from vigil.media.rtsp.client import RtspError, RtspStream, StreamUrl, Unauthorized
+from vigil.media.rtsp.client import RtspError, RtspStream, Unauthorized
 from vigil.media.rtsp.sdp import SdpError
 from vigil.tasks import cancel_and_wait
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from vigil.cameras.address import StreamUrl
 from vigil.cameras.events import CameraEvents
 from vigil.cameras.models import Camera, CameraRecord, StreamName, Transport
 from vigil.cameras.notifications import CameraEvent
@@ -20,9 +21,8 @@ from vigil.cameras.recording import RecordingSettings
 from vigil.clock import Clock
 from vigil.media.archive import reader, seek, timeline
 from vigil.media.archive.cursor import ArchiveCursor, Segment
-from vigil.media.archive.index import ArchiveIndex, Reconciled
+from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.reader import Chunk
-from vigil.media.archive.retention import Retention
 from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
 from vigil.media.gate import RecordingGate
@@ -30,8 +30,8 @@ from vigil.media.hub import Hub
 from vigil.media.ingest import StreamIngest, StreamState, StreamStats, StreamStatus
 from vigil.media.live import StreamNow
 from vigil.media.recorder import Recorder
-from vigil.media.rtsp.client import StreamUrl
-from vigil.media.storage.pool import ActiveStorage, StoragePool
+from vigil.media.storage.pool import StoragePool
+from vigil.media.storage.retention import Retention
 from vigil.tasks import Follower
 
 logger = logging.getLogger(__name__)
@@ -244,9 +244,6 @@ class MediaService:
     async def usage(self) -> dict[str, dict[str, int]]:
         """Bytes recorded per storage, per camera."""
         return await self._archive.usage()
-
-    async def rebuild_index(self, storage: ActiveStorage) -> Reconciled:
-        return await self._storages.rebuild(storage)
 
     async def timeline(
         self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
