@@ -40,7 +40,7 @@ def router(ctx: ApiContext) -> APIRouter:
         fields = body.model_dump()
         fields["server_id"] = fields["server_id"] or ctx.system.server_id
         storage = await ctx.storages.add(caller.actor, fields)
-        await pool.check()  # its health in the answer
+        await pool.check(only={storage.id})  # its health in the answer
         return (await out([storage]))[0]
 
     @api.get("/{storage_id}")
@@ -53,13 +53,13 @@ def router(ctx: ApiContext) -> APIRouter:
         if changes.get("reserve_mib") == "auto":
             changes["reserve_mib"] = None
         storage = await ctx.storages.update(caller.actor, storage_id, changes)
-        await pool.check()
+        await pool.check(only={storage_id})
         return (await out([storage]))[0]
 
     @api.delete("/{storage_id}", status_code=204)
     async def delete_storage(storage_id: str, caller: CallerDep) -> None:
         await ctx.storages.delete(caller.actor, storage_id)
-        await pool.check()
+        await pool.check(only=())  # gone from the pool: its recorders move on
 
     @api.post("/{storage_id}/rebuild")
     async def rebuild_index(storage_id: str, caller: CallerDep) -> Rebuilt:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import errno
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -185,11 +185,14 @@ class StoragePool:
                          extra={"storage": storage.record.name, "reason": reason})  # fmt: skip
         self._wake.set()
 
-    async def check(self) -> None:
-        """Bring the storages in line with the document and look at each of them."""
+    async def check(self, only: Collection[str] | None = None) -> None:
+        """Bring the storages in line with the document and look at each of them (or at
+        those of `only`): a change of one storage waits for its own look alone, not for one
+        of a NAS that hangs. Looks at one storage at once share one look."""
         async with self._checking:
             await self._follow_document()
-            await asyncio.gather(*(self._look_at(s) for s in list(self._active.values())))
+        looked_at = [s for s in self._active.values() if only is None or s.id in only]
+        await asyncio.gather(*(self._look_at(s) for s in looked_at))
 
     async def _watch(self) -> None:
         while True:
