@@ -1,7 +1,7 @@
 """Live and playback in the browser: how soon the web client's player shows a camera, how far
 behind the newest picture it plays, and how soon a seek into the archive shows.
 
-Starts one of issue 4's cameras (main 1080p25 4 Mbit/s, sub 360p15, with sound) and a
+Starts one simulated camera (`bench.cameras`: main 1080p25 4 Mbit/s, sub 360p15, sound) and a
 `vigil server` recording it, opens the web client in Debian's headless Chromium (software
 decoding) and measures, per stream:
 1. time to first picture: from asking the player for the stream (its `camera` attribute) to
@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
-from bench.cameras import issue4_cameras
+from bench.cameras import vms_cameras
 from bench.delivery import serve
 from tests.servers import ServerProcess
 from tests.waiting import wait_for
@@ -123,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        cameras = issue4_cameras(folder, 1)
+        cameras = vms_cameras(folder, 1)
         try:
             with ServerProcess(folder / "server") as server, sync_playwright() as playwright:
                 token, (camera_id,) = serve(server, cameras, 1)

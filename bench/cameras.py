@@ -1,4 +1,5 @@
-"""The simulated cameras the benches measure with: issue 4's streams, with sound."""
+"""The simulated cameras the benches measure with: the streams a VMS typically pulls from an IP
+camera (a 1080p25 4 Mbit/s main stream and a 360p15 512 kbit/s sub stream), with sound."""
 
 from pathlib import Path
 
@@ -8,7 +9,7 @@ MAIN = "1920x1080@25:4000k"
 SUB = "640x360@15:512k"
 
 
-def issue4_cameras(folder: Path, count: int) -> TestCameraProcess:
+def vms_cameras(folder: Path, count: int) -> TestCameraProcess:
     """`count` cameras (main 1080p25 4 Mbit/s, sub 360p15 512 kbit/s, AAC 16 kHz mono),
     started; loops cached in the user's cache across runs."""
     return TestCameraProcess(

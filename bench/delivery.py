@@ -1,7 +1,7 @@
 """Live delivery: how soon a new viewer sees a picture, and what live viewers cost.
 
-Starts `vigil testcamera --count N` (main 1080p25 4 Mbit/s, sub 360p15 512 kbit/s, with sound,
-as issue 4's cameras) and a `vigil server` recording all of them, then measures over loopback:
+Starts `vigil testcamera --count N` (`bench.cameras`: main 1080p25 4 Mbit/s, sub 360p15
+512 kbit/s, with sound) and a `vigil server` recording all of them, then measures over loopback:
 1. time to first frame: from opening a live WebSocket on a camera's main stream to the first
    fragment received (after the init message and segment), `--connects` times one after the
    other; p50, p95 and the worst;
@@ -13,7 +13,7 @@ as issue 4's cameras) and a `vigil server` recording all of them, then measures 
 4. export speed (bench/export.py), after the live figures, once at least `--export-s` of
    video is recorded: seconds of video exported per second, as a job, a zip and a direct
    download, beside `ffmpeg -c copy` of the same camera's archive file.
-Prints one JSON object. Targets (issue 5): first frame <= 150 ms p95; 64 viewers <= 0.30 of
+Prints one JSON object. Targets: first frame <= 150 ms p95; 64 viewers <= 0.30 of
 one core; export >= 100x real time.
 
 Run: `python -m bench.delivery [--count 64] [--seconds 20] [--connects 50] [--export-s 60]
@@ -36,7 +36,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench import export as export_bench
-from bench.cameras import issue4_cameras
+from bench.cameras import vms_cameras
 from bench.proc import cpu_seconds
 from tests.media.captions import pictures
 from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess
@@ -249,7 +249,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        cameras = issue4_cameras(folder, args.count)
+        cameras = vms_cameras(folder, args.count)
         try:
             with ServerProcess(folder / "server") as server:
                 token, camera_ids = serve(server, cameras, args.count)

@@ -1,13 +1,13 @@
 """Export speed: seconds of video exported per second of work, beside `ffmpeg -c copy`.
 
 Part of bench/delivery.py (its `export` section), on the server and cameras it starts. Over
-what one camera's main stream has recorded so far (issue 4's 1080p25 4 Mbit/s, with sound):
+what one camera's main stream has recorded so far (1080p25 4 Mbit/s, with sound):
 1. a job of that camera: from the POST to the `done` notification on the notifications
    WebSocket;
 2. a job of `ZIP_CAMERAS` cameras at once (a zip);
 3. the direct download of that camera, read to its end;
 4. the reference: `ffmpeg -i FILE -c copy` of the camera's largest archive file into an MP4.
-Speed is the video's duration over the wall time; the target (issue 5) is 100x real time.
+Speed is the video's duration over the wall time; the target is 100x real time.
 """
 
 import json

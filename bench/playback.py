@@ -10,7 +10,7 @@ of each file scans its fragment headers), then measures over loopback:
 Each `--seeks` times; p50, p95 and the worst. The pictures' bytes (but for each one's length)
 are holes in sparse files: what is timed is the index, the file reads and the sending, with
 the pages cached.
-Prints one JSON object. Target (issue 5): seek <= 100 ms p95.
+Prints one JSON object. Target: seek <= 100 ms p95.
 
 Run: `python -m bench.playback [--seeks 100] [--hours 24]`.
 """

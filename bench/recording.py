@@ -1,12 +1,12 @@
 """Recording cost: Vigil against one `ffmpeg -c copy -f segment` per stream, same cameras.
 
-Starts `vigil testcamera --count N` (main 1080p25 4 Mbit/s, sub 360p15 512 kbit/s, as issue 4
-asks, each with AAC sound), then, one after the other on the same streams:
+Starts `vigil testcamera --count N` (`bench.cameras`: main 1080p25 4 Mbit/s, sub 360p15
+512 kbit/s, each with AAC sound), then, one after the other on the same streams:
 1. a `vigil server` recording every stream of the N cameras;
 2. one `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment -segment_time 60` per stream
    (how Frigate records).
 For each: CPU seconds over the measured window, peak memory, packets lost, bytes written per
-byte received. Prints one JSON object. Targets (issue 4): Vigil's CPU at most half the ffmpeg
+byte received. Prints one JSON object. Targets: Vigil's CPU at most half the ffmpeg
 processes'; 128 cameras with no packet lost; written at most 1.02 x received.
 
 With `--transport udp` both take RTP over UDP instead (Vigil's cameras set to `udp`, ffmpeg
@@ -14,8 +14,12 @@ with `-rtsp_transport udp`). With `--b-frames SHARE` that share of the cameras h
 stream one 1080p25 4 Mbit/s H.264 stream with two B-frames from GStreamer's RTSP server (one
 shared encoder, tests/peers/gst_camera.py), a camera nobody here wrote.
 
+With `--sync-every S [S ...]` Vigil records once with each of those `vigil server
+--sync-every` periods (0: no forced writes), one after the other, for the cost of what a
+power cut may lose (docs/design/recording.md); the first is reported as `vigil`.
+
 Run: `python -m bench.recording [--count 128] [--seconds 60] [--transport tcp|udp]
-[--b-frames 0.25]`.
+[--b-frames 0.25] [--sync-every 5 0]`.
 """
 
 import argparse
@@ -28,8 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.cameras import issue4_cameras
-from bench.proc import cpu_seconds, peak_rss_mib, rss_mib
+from bench.cameras import vms_cameras
+from bench.proc import busiest_thread, cpu_seconds, peak_rss_mib, rss_mib, thread_cpu_seconds
 from tests.peers.gst import GstCamera
 from tests.servers import ServerProcess
 from tests.testcamera.process import TestCameraProcess
@@ -62,9 +66,11 @@ def _streams(
 
 
 def _vigil(
-    streams: list[tuple[str, str]], seconds: float, transport: str, folder: Path
+    streams: list[tuple[str, str]], seconds: float, transport: str, folder: Path, sync_every: float
 ) -> dict[str, Any]:
-    with ServerProcess(folder / "server") as server:
+    options = ["--sync-every", f"{sync_every:g}"]
+    folder.mkdir(exist_ok=True)
+    with ServerProcess(folder / "server", options=options) as server:
         server.start()
         server.create_system()
         with server.login() as owner:
@@ -81,10 +87,12 @@ def _vigil(
                 answer.raise_for_status()
             time.sleep(WARM_UP_S)
             pid = server.pid
+            threads_start = thread_cpu_seconds(pid)
             cpu_start, wall_start = cpu_seconds(pid), time.monotonic()
             time.sleep(seconds)
             cpu = cpu_seconds(pid) - cpu_start
             wall = time.monotonic() - wall_start
+            busiest = busiest_thread(threads_start, thread_cpu_seconds(pid), wall)
             peak = peak_rss_mib(pid)
             streams = [
                 stream
@@ -96,8 +104,10 @@ def _vigil(
     received = sum(s["received_bytes"] for s in stats)
     written = _bytes_under(folder / "server" / "archive")
     return {
+        "sync_every_s": sync_every,
         "cpu_seconds": round(cpu, 2),
         "cpu_cores": round(cpu / wall, 3),
+        "busiest_thread": busiest,
         "peak_memory_mib": round(peak, 1),
         "streams_online": len(stats),
         "packets_lost": sum(s["lost_packets"] for s in stats),
@@ -169,15 +179,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--transport", choices=("tcp", "udp"), default="tcp")
     parser.add_argument("--b-frames", type=float, default=0.0, help="share of the cameras")
+    parser.add_argument("--sync-every", type=float, nargs="+", default=[5.0], metavar="S")
     args = parser.parse_args()
     b_count = round(args.count * args.b_frames)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        cameras = issue4_cameras(folder, args.count)  # with sound: both sides record it
+        cameras = vms_cameras(folder, args.count)  # with sound: both sides record it
         b_frames = GstCamera(folder, [B_FRAMES_MOUNT]).start() if b_count else None
         try:
             streams = _streams(cameras, args.count, b_frames, b_count)
-            vigil = _vigil(streams, args.seconds, args.transport, folder)
+            vigils = [
+                _vigil(streams, args.seconds, args.transport, folder / f"sync-{n}", sync_every)
+                for n, sync_every in enumerate(args.sync_every)
+            ]
+            vigil = vigils[0]
             urls = [url for pair in streams for url in pair]
             ffmpeg = _ffmpeg(urls, args.seconds, args.transport, folder)
         finally:
@@ -194,6 +209,7 @@ def main() -> None:
                 "transport": args.transport,
                 "b_frame_main_streams": b_count,
                 "vigil": vigil,
+                **({"vigil_by_sync_every": vigils} if len(vigils) > 1 else {}),
                 "ffmpeg_per_stream": ffmpeg,
                 "vigil_cpu_over_ffmpeg": round(vigil["cpu_seconds"] / ffmpeg["cpu_seconds"], 3)
                 if ffmpeg["cpu_seconds"]

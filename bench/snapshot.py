@@ -1,7 +1,7 @@
 """How long a JPEG snapshot takes: recorded (at random times) and live, one at a time and
 64 at once (a grid of previews asking together).
 
-Starts `vigil testcamera --count 2` (issue 4's cameras: main 1080p25 4 Mbit/s, sub 360p15)
+Starts `vigil testcamera --count 2` (`bench.cameras`: main 1080p25 4 Mbit/s, sub 360p15)
 and a `vigil server` recording them, lets 70 s be recorded (a file closes about every
 minute: the reference needs one), then measures over
 loopback, from request to the last byte of the JPEG: recorded main at full size, recorded
@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench.cameras import issue4_cameras
+from bench.cameras import vms_cameras
 from bench.delivery import serve
 from bench.login import _percentile
 from tests.servers import ServerProcess
@@ -106,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        cameras = issue4_cameras(folder, 2)
+        cameras = vms_cameras(folder, 2)
         try:
             with ServerProcess(folder / "server") as server:
                 token, camera_ids = serve(server, cameras, 2)

@@ -1,9 +1,9 @@
 """CPU and memory of `vigil testcamera` per served stream.
 
-Starts `vigil testcamera --count N` (main 1080p25 4 Mbit/s and sub 360p15 512 kbit/s, the
-issue's profiles), pulls every main and sub stream over RTSP/TCP from a second process, and
+Starts `vigil testcamera --count N` (main 1080p25 4 Mbit/s and sub 360p15 512 kbit/s, its
+default profiles), pulls every main and sub stream over RTSP/TCP from a second process, and
 reads the camera process's CPU time and peak memory from /proc. Prints one JSON object.
-Target (issue 3): 256 streams (128 cameras) under half a core and under 1 GiB.
+Target: 256 streams (128 cameras) under half a core and under 1 GiB.
 
 Run: `python -m bench.testcamera [--count 128] [--seconds 30] [--codec h265] [--no-caption]
 [--audio]`; with `--audio` the puller plays every stream's sound track too.

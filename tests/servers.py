@@ -1,6 +1,6 @@
-"""Real `vigil server` processes on free loopback ports, for tests (and later issues) to use."""
+"""Real `vigil server` processes on free loopback ports, for tests and benchmarks to use."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,10 +27,15 @@ class ServerProcess(VigilProcess):
     name = "server"
 
     def __init__(
-        self, data_dir: Path, port: int | None = None, rtsp_port: int | None = None
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        rtsp_port: int | None = None,
+        options: Sequence[str] = (),
     ) -> None:
         super().__init__(data_dir.parent / f"{data_dir.name}.log")
         self.data_dir = data_dir
+        self.options = list(options)  # more of `vigil server`'s options
         self.port = port or free_port()
         self.rtsp_port = rtsp_port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -49,6 +54,7 @@ class ServerProcess(VigilProcess):
             # Camera discovery stays on this machine, as everything a test sends does.
             "--discovery-address",
             "127.0.0.1",
+            *self.options,
         ]
 
     def ready(self) -> bool:

@@ -72,12 +72,22 @@ def test_taken_rtsp_port_stops_the_server_with_one_clear_line(
     assert f"port {taken_port} is in use: choose another with --rtsp-port" in lines[0]
 
 
-def test_a_port_out_of_range_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--rtsp-port", "70000", "not a port"),
+        ("--sync-every", "-1", "not a number of seconds"),
+        ("--sync-every", "nan", "not a number of seconds"),
+        ("--sync-every", "soon", "not a number of seconds"),
+    ],
+)
+def test_a_value_out_of_range_is_refused(option: str, value: str, said: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "vigil", "server", "--rtsp-port", "70000"],
+        [sys.executable, "-m", "vigil", "server", option, value],
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert result.returncode == 2
-    assert "not a port" in result.stderr
+    assert said in result.stderr
+    assert option in result.stderr

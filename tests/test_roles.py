@@ -5,7 +5,7 @@ import httpx
 from tests.servers import ServerProcess, add_user
 
 
-def test_built_in_roles_follow_the_seed(owner: httpx.Client) -> None:
+def test_built_in_roles_have_the_rights_docs_roles_md_lists(owner: httpx.Client) -> None:
     roles = {r["id"]: r for r in owner.get("/roles").json()["roles"]}
     catalogue = owner.get("/rights").json()
     assert set(roles) == {"owner", "administrator", "operator", "viewer"}

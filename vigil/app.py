@@ -3,9 +3,10 @@
 import fcntl
 import logging
 import socket
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from fastapi import Depends, FastAPI
 
@@ -50,13 +51,12 @@ from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
 from vigil.media.archive.index import ArchiveIndex
-from vigil.media.archive.retention import Retention
 from vigil.media.export.service import ExportService
 from vigil.media.rtsp.service import RtspService
 from vigil.media.service import MediaService
 from vigil.media.snapshot import Snapshots
 from vigil.media.storage.models import StorageRecord
-from vigil.media.storage.pool import StoragePool
+from vigil.media.storage.retention import Retention
 from vigil.media.storage.service import StorageService
 from vigil.notifications import NotificationHub
 from vigil.state import Collection, Database, Singleton, SystemDocument
@@ -81,6 +81,11 @@ def _lock_data_folder(data_dir: Path) -> TextIO:
     return lock
 
 
+class _Running(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class _Components:
     """What a server runs besides its HTTP app, started and stopped with it."""
@@ -95,40 +100,36 @@ class _Components:
 class VigilServer:
     """All components of one server, opened and closed together, and its HTTP app."""
 
-    def __init__(self, app: FastAPI, parts: _Components, db: Database, lock: TextIO) -> None:
+    def __init__(self, app: FastAPI, opened: AsyncExitStack) -> None:
         self.app = app
-        self._parts = parts
-        self._db = db
-        self._lock = lock
+        self._opened = opened
 
     @classmethod
     async def open(cls, config: ServerConfig, clock: Clock) -> "VigilServer":
+        """Everything opened is closed again in reverse order: by `close`, or at once when
+        a later part fails to start (a taken port leaves no camera connected)."""
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        lock = _lock_data_folder(config.data_dir)
-        db = Database(config.database_path)
+        opened = AsyncExitStack()
         try:
+            opened.callback(_lock_data_folder(config.data_dir).close)
+            db = Database(config.database_path)
+            opened.push_async_callback(db.close)
             await db.open()
             app, parts = await _build(config, clock, db)
-            await parts.media.start()
-            await parts.events.start()
-            await parts.exports.start()
+            opened.push_async_callback(parts.ptz.close)
+            started: list[_Running] = [parts.media, parts.events, parts.exports]
             if parts.rtsp is not None:
-                await parts.rtsp.start()
+                started.append(parts.rtsp)
+            for part in started:
+                await part.start()
+                opened.push_async_callback(part.stop)
         except BaseException:
-            await db.close()
-            lock.close()
+            await opened.aclose()
             raise
-        return cls(app, parts, db, lock)
+        return cls(app, opened)
 
     async def close(self) -> None:
-        if self._parts.rtsp is not None:
-            await self._parts.rtsp.stop()
-        await self._parts.exports.stop()
-        await self._parts.ptz.close()
-        await self._parts.events.stop()
-        await self._parts.media.stop()
-        await self._db.close()
-        self._lock.close()
+        await self._opened.aclose()
 
 
 async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[FastAPI, _Components]:
@@ -144,8 +145,14 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     sessions = Sessions(db, users, clock)
     await sessions.open()
     lockout = Lockout(db, document, users, clock)
+    archive = ArchiveIndex(db)
     storages = StorageService(
-        document, Collection(document, "storages", StorageRecord), audit, clock, identity.id
+        document,
+        Collection(document, "storages", StorageRecord),
+        archive,
+        audit,
+        clock,
+        identity.id,
     )
     system = SystemService(
         identity=identity,
@@ -171,9 +178,8 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         server_ids=lambda: {server_id for server_id, _ in system.servers()},
         onvif=OnvifReader(),
     )
-    archive = ArchiveIndex(db)
     await archive.open()
-    pool = StoragePool(identity.id, storages.all, archive, clock)
+    pool = storages.pool
     document.on_change(pool.changed)
     retention = Retention(
         archive,
@@ -185,14 +191,15 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         },
         clock,
     )
-    media = MediaService(identity.id, cameras.all, archive, pool, retention, clock)
+    media = MediaService(identity.id, cameras.all, archive, pool, retention, clock,
+                         sync_ms=round(config.sync_every_s * 1000))  # fmt: skip
     document.on_change(media.cameras_changed)
     events = CameraEvents(identity.id, cameras.all, clock)
     document.on_change(events.cameras_changed)
     media.record_events_of(events)
     ptz = PtzControl(audit)
     notifications = NotificationHub(clock)
-    exports = ExportService(media, config.data_dir / "exports", notifications, clock)
+    exports = ExportService(media, config.data_dir / "exports", notifications, audit, clock)
     ctx = ApiContext(
         clock=clock,
         system=system,

@@ -5,8 +5,9 @@ import asyncio
 import ipaddress
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import uvicorn
 
@@ -21,6 +22,8 @@ from vigil.testcamera.config import TestCameraConfig
 from vigil.testcamera.errors import SimulatorError
 
 logger = logging.getLogger("vigil")
+
+N = TypeVar("N", int, float)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,18 +55,35 @@ def _parser() -> argparse.ArgumentParser:
         help="probe for cameras out of this IPv4 address's interface only (repeatable; "
         "default: every interface)",
     )
+    server.add_argument(
+        "--sync-every",
+        type=_sync_period,
+        default=ServerConfig.sync_every_s,
+        metavar="SECONDS",
+        help="force recordings to the disk after this much video and at each file's end: "
+        "the most a power cut loses (default: 5; 0: leave it to the operating system)",
+    )
     _add_testcamera(commands)
     return parser
 
 
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"not a port (0 to 65535): {text!r}")
-    return port
+def _within(convert: Callable[[str], N], low: N, high: N, what: str) -> Callable[[str], N]:
+    """An argparse type: `convert` the text, refused unless it is from `low` to `high`."""
+
+    def parse(text: str) -> N:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"not {what} ({low} to {high}): {text!r}")
+        return value
+
+    return parse
+
+
+_port = _within(int, 0, 65535, "a port")
+_sync_period = _within(float, 0.0, 600.0, "a number of seconds")
 
 
 def _ipv4(text: str) -> str:
@@ -222,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 rtsp_port=args.rtsp_port,
                 discovery_addresses=tuple(args.discovery_address),
+                sync_every_s=args.sync_every,
             )
             asyncio.run(serve(server))
         except (DataFolderInUse, RtspUnavailable, PortUnavailable) as err:

@@ -12,6 +12,10 @@ class ServerConfig:
     rtsp_port: int = 7554  # live and archive for standard players; 0: none
     # IPv4 addresses whose interfaces WS-Discovery probes out of; empty: every interface.
     discovery_addresses: tuple[str, ...] = ()
+    # Recordings are forced to the disk when this many seconds of video were written since
+    # the last time, and at the end of each file: what a power cut may lose (recording.md).
+    # 0: left to the operating system (storage with its own power protection).
+    sync_every_s: float = 5.0
 
     @property
     def database_path(self) -> Path:

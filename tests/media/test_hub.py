@@ -1,5 +1,8 @@
 """The hub on its own: new consumers start at a keyframe; a slow one skips, never blocks."""
 
+import pytest
+
+from vigil.media import hub as hub_module
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 from vigil.media.hub import AnyFrame, FrameQueue, Hub
 from vigil.media.sps import SpsInfo
@@ -76,3 +79,21 @@ def test_a_slow_consumer_loses_the_sound_of_the_pictures_it_skips() -> None:
         ("Frame", 120),
         ("AudioFrame", 138),
     ]
+
+
+def test_a_gop_too_big_to_keep_is_not_kept_in_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Part of a GOP would not decode: a new viewer of a stream whose GOP outgrew the bound
+    starts at the next keyframe, and memory stays bounded meanwhile."""
+    monkeypatch.setattr(hub_module, "MAX_GOP_BYTES", 5_500)
+    hub = Hub()
+    for n in range(8):  # a keyframe, then 7 more: 8,000 bytes
+        hub.publish(_frame(n, key=n == 0))
+    assert hub.last_gop == ()
+    assert hub.last_gop_bytes == 0
+    seen: list[AnyFrame] = []
+    hub.subscribe(seen.append)
+    hub.publish(_frame(8, key=True))
+    hub.publish(_frame(9, key=False))
+    assert [f.time_ms // 40 for f in seen] == [8, 9]
+    assert [f.time_ms // 40 for f in hub.last_gop] == [8, 9]
+    assert hub.last_gop_bytes == 2_000

@@ -10,10 +10,10 @@ from tests.clocked import ManualClock
 from tests.mounts import tmpfs
 from vigil.media.archive import naming
 from vigil.media.archive.index import ArchiveIndex
-from vigil.media.archive.retention import DAY_MS, Retention
 from vigil.media.storage.health import write_marker
 from vigil.media.storage.models import MIB, Storage, StorageRecord
 from vigil.media.storage.pool import StoragePool
+from vigil.media.storage.retention import DAY_MS, Retention
 from vigil.state import Database
 
 MINUTE_MS = 60_000
@@ -42,7 +42,8 @@ class _Archive:
 async def _opened(db: Database, root: Path, clock: ManualClock, reserve_mib: int) -> _Archive:
     archive = _Archive(db, root, clock, reserve_mib)
     await archive.index.open()
-    await archive.pool.check()  # the storage comes online: its files are indexed
+    await archive.pool.check()  # the storage comes online: its files are indexed beside
+    await archive.pool.until_mended()
     return archive
 
 

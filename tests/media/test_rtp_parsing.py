@@ -2,11 +2,8 @@
 
 import base64
 
-import pytest
-
 from vigil.media.codecs import merge_parameter_sets
 from vigil.media.depacketize import AccessUnit, Depacketizer
-from vigil.media.rtsp.client import StreamUrl
 from vigil.media.rtsp.rtp import packetize, rtp_header, video_fmtp
 from vigil.media.rtsp.sdp import parse_tracks
 
@@ -105,19 +102,6 @@ def test_session_description_tracks_and_controls() -> None:
     assert (video.codec, video.payload_type) == ("h265", 97)
     assert video.control == "rtsp://10.0.0.5/live/track1"
     assert video.parameter_sets() == [b"\x40\x01\x0c\x01\xff\xff", b"\x42\x01\x01", b"\x44\x01\xc0"]
-
-
-@pytest.mark.parametrize("url", ["http://cam/stream", "rtsp:///nohost", "cam1/main", "rtsp://[::1"])
-def test_stream_urls_must_be_rtsp_with_a_host(url: str) -> None:
-    with pytest.raises(ValueError, match="rtsp://"):
-        StreamUrl.parse(url)
-
-
-def test_stream_url_credentials_are_taken_out() -> None:
-    url = StreamUrl.parse("rtsp://ad%40min:p%3Ass@10.0.0.5:8554/live?ch=1")
-    assert (url.url, url.host, url.port) == ("rtsp://10.0.0.5:8554/live?ch=1", "10.0.0.5", 8554)
-    assert (url.user, url.password) == ("ad@min", "p:ss")
-    assert "p:ss" not in repr(url)
 
 
 def test_repeated_and_extra_parameter_sets_are_kept_once_and_all_described() -> None:

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from tests.testcamera.process import TestCameraProcess
+from vigil.cameras.address import StreamUrl
 from vigil.cameras.models import Transport
 from vigil.media.codecs import Codec
 from vigil.media.depacketize import AccessUnit
-from vigil.media.rtsp.client import RtspError, RtspStream, StreamUrl, Unauthorized
+from vigil.media.rtsp.client import RtspError, RtspStream, Unauthorized
 from vigil.testcamera.video.caption import read_caption
 
 

@@ -208,7 +208,7 @@ def test_refusals_wrong_password_no_right_no_camera(
         "/roles", json={"name": "Live", "functions": ["live_view"], "resources": {"cameras": "all"}}
     ).json()["id"]
     add_user(owner, "live", live_only)
-    assert _answer(server, url, "blind", USER_PASSWORD).startswith("RTSP/1.0 403")
+    assert _answer(server, url, "blind", USER_PASSWORD).startswith("RTSP/1.0 403 Forbidden")
     assert _answer(server, url, "live", USER_PASSWORD).startswith("RTSP/1.0 200")
     archive = _url(server, camera_id, user="", query=f"?start={int(time.time() * 1000)}")
     assert _answer(server, archive, "live", USER_PASSWORD).startswith("RTSP/1.0 403")

@@ -1,10 +1,14 @@
 """Every error a client sees is JSON `{"error": {"code", "message", ...}}` with a fitting
-status. Domain errors are mapped to statuses here and nowhere else.
+status. Domain errors are mapped to statuses here and nowhere else: HTTP's in `STATUS`,
+RTSP's in `RTSP_STATUS`.
 
 On a WebSocket the same error is a text message `{"type": "error", "code", "message", ...}`,
 then a close with code 4000 + the status (4401, 4403, 4404…) and the error's code as the
 reason. The socket is accepted first even to refuse it: a browser shows a script neither the
-status nor the body of a refused handshake, only that it failed."""
+status nor the body of a refused handshake, only that it failed.
+
+An RTSP client is refused with the status alone (`vigil.api.rtsp`); an error without an RTSP
+status is the server's failure, logged and answered 500, as over HTTP."""
 
 import logging
 from typing import Any
@@ -50,6 +54,18 @@ STATUS: dict[type[errors.VigilError], int] = {
     # The camera's stream is down for now; asking again later may work.
     snapshot.NoLivePicture: 503,
     NothingRecorded: 404,
+}
+# RTSP (RFC 2326 §7.1.1) has no 409, 422 or 423, and only some classes reach an RTSP client:
+# those of the login and of the rights to a camera and its archive.
+RTSP_STATUS: dict[type[errors.VigilError], int] = {
+    errors.InvalidInput: 400,
+    errors.Unauthenticated: 401,
+    # Not 401: a player would ask for the password again, and no password gets in.
+    errors.AccountLocked: 403,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.LimitReached: 453,
+    errors.StorageFailure: 503,
 }
 CLOSE_CODE_BASE = 4000  # WebSocket close codes 4000-4999 are the application's
 

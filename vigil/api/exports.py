@@ -46,7 +46,8 @@ def router(ctx: ApiContext) -> APIRouter:
             if not await recorded(camera_id, body.stream, body.from_ms, body.to_ms):
                 raise _nothing(camera, body.stream, f"cameras.{n}")
             cameras.append(camera)
-        job = ctx.exports.create(
+        job = await ctx.exports.create(
+            caller.actor,
             ExportRequest(
                 user_id=caller.user.id,
                 camera_ids=body.cameras,
@@ -54,10 +55,8 @@ def router(ctx: ApiContext) -> APIRouter:
                 stream=body.stream,
                 from_ms=body.from_ms,
                 to_ms=body.to_ms,
-            )
+            ),
         )
-        details = body.model_dump(mode="json")
-        await ctx.audit.record(caller.actor, "export.start", target=job.id, details=details)
         response.headers["Location"] = f"/api/v1/exports/{job.id}"
         return job
 
@@ -89,10 +88,7 @@ def router(ctx: ApiContext) -> APIRouter:
     @api.delete("/exports/{export_id}", status_code=204)
     async def delete_export(export_id: str, caller: CallerDep) -> None:
         """Cancels the export if it is not finished; removes it and its file."""
-        job = own_job(caller, export_id)
-        await ctx.exports.remove(job.id)
-        details = {"state": job.state}
-        await ctx.audit.record(caller.actor, "export.delete", target=job.id, details=details)
+        await ctx.exports.delete(caller.actor, own_job(caller, export_id).id)
 
     @api.get(
         "/cameras/{camera_id}/export",
@@ -105,12 +101,11 @@ def router(ctx: ApiContext) -> APIRouter:
         """One camera's MP4, sent as it is made (fragmented; no job, no progress)."""
         camera = visible_camera(ctx, caller, camera_id)
         span.check(MAX_EXPORT_MS)
-        pieces = await ctx.exports.stream(camera_id, span.stream, span.from_ms, span.to_ms)
+        pieces = await ctx.exports.stream(
+            caller.actor, camera_id, span.stream, span.from_ms, span.to_ms
+        )
         if pieces is None:
             raise _nothing(camera, span.stream, "from_ms")
-        details = {"stream": span.stream, "from_ms": span.from_ms, "to_ms": span.to_ms}
-        await ctx.audit.record(caller.actor, "export.download", target=camera_id,
-                               details=details)  # fmt: skip
         (name,) = files.clip_names([camera.record.name], span.from_ms)
         return StreamingResponse(pieces, media_type=MP4, headers=_attachment(name))
 

@@ -10,7 +10,7 @@ password or a hash made for it, and only argon2id hashes are stored.
 Rights come from the permission table's RTSP rows (`access.RULES`): live needs `live_view`,
 the archive `playback`; and the role must see the camera. A camera it may not see is a 403
 here, not the API's 404: a player has no other way to tell a wrong address from a missing
-right.
+right. Errors become RTSP statuses by the one table of them (`errors.RTSP_STATUS`).
 """
 
 import base64
@@ -18,12 +18,13 @@ import binascii
 from dataclasses import dataclass
 
 from vigil.api.access import RTSP, RTSP_ARCHIVE, RTSP_LIVE, Access
+from vigil.api.errors import RTSP_STATUS
 from vigil.auth.login import LoginService
 from vigil.auth.sessions import ActiveSession, Sessions
 from vigil.cameras.service import CameraService
-from vigil.errors import Forbidden, Unauthenticated
+from vigil.errors import Forbidden, Unauthenticated, VigilError
 from vigil.media.rtsp.server import Connection
-from vigil.media.rtsp.service import Target
+from vigil.media.rtsp.service import Refused, Target
 
 # The audit trail's entries of these logins carry `"via": "rtsp"`: a player's logins, one per
 # connection, are told from a person's.
@@ -48,6 +49,15 @@ class RtspAccess:
         self._logins: dict[Connection, _Login] = {}
 
     async def admit(self, client: Connection, authorization: str | None, target: Target) -> None:
+        try:
+            await self._check(client, authorization, target)
+        except VigilError as err:
+            status = RTSP_STATUS.get(type(err))
+            if status is None:
+                raise  # not a refusal: the server's failure, which it logs and answers 500
+            raise Refused(status) from err
+
+    async def _check(self, client: Connection, authorization: str | None, target: Target) -> None:
         session = await self._session(client, authorization)
         path = RTSP_LIVE if target.start_ms is None else RTSP_ARCHIVE
         role = self._access.role_allowed(self._access.rule((RTSP, path)), session)

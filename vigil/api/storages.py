@@ -15,7 +15,6 @@ from vigil.api.schemas.storages import (
     StorageUpdate,
     storage_out,
 )
-from vigil.errors import Conflict, StorageFailure
 from vigil.media.storage.models import Storage
 
 
@@ -41,7 +40,7 @@ def router(ctx: ApiContext) -> APIRouter:
         fields = body.model_dump()
         fields["server_id"] = fields["server_id"] or ctx.system.server_id
         storage = await ctx.storages.add(caller.actor, fields)
-        await pool.check()  # its health in the answer
+        await pool.check(only={storage.id})  # its health in the answer
         return (await out([storage]))[0]
 
     @api.get("/{storage_id}")
@@ -54,27 +53,18 @@ def router(ctx: ApiContext) -> APIRouter:
         if changes.get("reserve_mib") == "auto":
             changes["reserve_mib"] = None
         storage = await ctx.storages.update(caller.actor, storage_id, changes)
-        await pool.check()
+        await pool.check(only={storage_id})
         return (await out([storage]))[0]
 
     @api.delete("/{storage_id}", status_code=204)
     async def delete_storage(storage_id: str, caller: CallerDep) -> None:
         await ctx.storages.delete(caller.actor, storage_id)
-        await pool.check()
+        await pool.check(only=())  # gone from the pool: its recorders move on
 
     @api.post("/{storage_id}/rebuild")
     async def rebuild_index(storage_id: str, caller: CallerDep) -> Rebuilt:
         """Make the storage's part of the archive index again from its files."""
-        ctx.storages.require(storage_id)
-        active = pool.get(storage_id)
-        if active is None or not active.writable:
-            raise Conflict("the storage must be online to rebuild its index")
-        try:
-            result = await ctx.media.rebuild_index(active)
-        except OSError as err:
-            raise StorageFailure(f"reading the storage failed: {err.strerror or err}") from err
-        await ctx.audit.record(caller.actor, "storage.rebuild", target=storage_id,
-                               details={"after": result.__dict__})  # fmt: skip
+        result = await ctx.storages.rebuild(caller.actor, storage_id)
         return Rebuilt(added=result.added, removed=result.removed, recovered=result.recovered)
 
     return api

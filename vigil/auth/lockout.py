@@ -1,4 +1,5 @@
-"""Lock-out after repeated wrong passwords (the seed's rule: more than 6 → 30 minutes).
+"""Lock-out after repeated wrong passwords: more than 6 within 30 minutes lock the account for
+30 minutes.
 
 Counting is local to each server and kept in its database, so a restart does not reset it;
 only the resulting lock is written to the system document, where every server sees it.

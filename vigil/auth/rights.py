@@ -46,7 +46,7 @@ class Operation(StrEnum):
 
 
 ALL = "all"
-# A system has at most 2,000 cameras (DESIGN.md); layouts are bounded alike.
+# A system has at most 2,000 cameras (docs/design/architecture.md); layouts are bounded alike.
 MAX_RESOURCES = 2000
 
 ResourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]

@@ -1,6 +1,6 @@
 """SQL of the auth package: sessions, failed-login counters and the audit trail.
 
-All three are local to one server (DESIGN.md "State"): sessions belong to the server that
+All three are local to one server (docs/design/state.md): sessions belong to the server that
 issued them, failed-login counters change too often for the replicated document, and each
 server keeps the audit trail of what happened on it.
 """

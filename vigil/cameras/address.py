@@ -1,13 +1,18 @@
-"""ONVIF device addresses: what users type, and the one form the system stores and compares.
+"""Camera addresses: ONVIF device addresses and RTSP stream URLs, as users type them and in
+the one form the system stores and compares.
 
 ONVIF Core fixes the device service at `/onvif/device_service`, so a host and port say all:
 `host`, `host:port`, `http://host[:port]` and the full device service URL are all accepted and
 stored as `http(s)://host[:port]/onvif/device_service`, the form WS-Discovery announces, with
 the host in lower case and the scheme's default port left out. One form means "is this camera
 added already?" is a string comparison.
+
+A stream URL is stored without credentials (`StreamUrl` takes them out); the RTSP client
+connects with what it parsed.
 """
 
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 DEVICE_PATH = "/onvif/device_service"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -36,3 +41,35 @@ def device_service_url(address: str) -> str:
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     return f"{scheme}://{netloc}{DEVICE_PATH}"
+
+
+@dataclass(frozen=True)
+class StreamUrl:
+    """A camera URL split into what goes on the wire and the credentials it may carry."""
+
+    url: str  # without user info
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+
+    @classmethod
+    def parse(cls, url: str, user: str = "", password: str = "") -> "StreamUrl":
+        try:
+            parts = urlsplit(url)
+            port = parts.port or 554
+        except ValueError as err:
+            raise ValueError(f"expected rtsp://host[:port]/path ({err})") from err
+        if parts.scheme.lower() != "rtsp" or not parts.hostname:
+            raise ValueError("expected rtsp://host[:port]/path")
+        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        if parts.port:
+            netloc += f":{parts.port}"
+        bare = urlunsplit(("rtsp", netloc, parts.path or "/", parts.query, ""))
+        return cls(
+            bare,
+            parts.hostname,
+            port,
+            unquote(parts.username) if parts.username else user,
+            unquote(parts.password) if parts.password else password,
+        )

@@ -29,10 +29,10 @@ import zeep.exceptions
 from onvif import ONVIFCamera
 from onvif.definition import SERVICES
 
+from vigil.cameras.address import StreamUrl
 from vigil.cameras.errors import CameraError, CameraUnauthorized, CameraUnreachable, NotOnvif
 from vigil.cameras.models import CameraRecord
 from vigil.cameras.scopes import scope_value
-from vigil.media.rtsp.client import StreamUrl
 
 logger = logging.getLogger(__name__)
 

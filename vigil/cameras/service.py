@@ -5,11 +5,11 @@ from collections.abc import Callable
 from typing import Any
 
 from vigil.auth.audit import Actor, AuditTrail, audit_changes
+from vigil.cameras.address import StreamUrl
 from vigil.cameras.models import Camera, CameraRecord
 from vigil.cameras.onvif import OnvifReader
 from vigil.clock import Clock
 from vigil.errors import Conflict, InvalidInput, LimitReached, NotFound
-from vigil.media.rtsp.client import StreamUrl
 from vigil.state import Collection, SystemDocument
 
 MAX_CAMERAS_PER_SERVER = 128

@@ -1,1 +1,2 @@
-"""Video from cameras to disk and to clients: ingest, hub, recorder, archive (DESIGN.md, Media)."""
+"""Video from cameras to disk and to clients: ingest, hub, recorder, archive, and what reads it
+(docs/design/architecture.md, "The media path")."""

@@ -2,8 +2,9 @@
 
 The hub carries the stream's video frames and, when the camera sends sound, its audio frames,
 in the order they arrive (each on the server's clock; sound may run a little ahead of or
-behind the picture). It keeps the frames since the last keyframe, with the sound of that span,
-so a new consumer starts with a whole picture at once. Consumers are called synchronously on
+behind the picture). It keeps the frames since the last keyframe, with the sound of that span
+(bounded: a GOP past `MAX_GOP_BYTES` is not kept), so a new consumer starts with a whole
+picture at once. Consumers are called synchronously on
 the event loop and must not block: each one buffers for itself and, if it falls behind, skips
 to a keyframe without holding up the ingest or the others (`FrameQueue`).
 """
@@ -17,8 +18,11 @@ from vigil.media.frames import AudioFrame, Frame
 AnyFrame = Frame | AudioFrame
 Consumer = Callable[[AnyFrame], None]
 
-# A minute of 25 fps video with 48 kHz sound: cameras with longer GOPs start late, not never.
+# What is kept of the last GOP, at most: a minute of 25 fps video with 48 kHz sound, and 32 MiB
+# (a minute at 4 Mbit/s). A longer GOP is not kept at all (part of one would not decode): its
+# viewers start at the next keyframe, late but whole.
 MAX_GOP_FRAMES = 4500
+MAX_GOP_BYTES = 32 * 1024 * 1024
 # A viewer's queue holds twice the hub's last GOP (the burst it starts with, and as much
 # again), within these bounds.
 MIN_QUEUE_BYTES = 1024 * 1024
@@ -28,11 +32,16 @@ MAX_QUEUE_BYTES = 16 * 1024 * 1024
 class Hub:
     def __init__(self) -> None:
         self._gop: list[AnyFrame] = []
+        self._gop_bytes = 0
         self._consumers: list[Consumer] = []
 
     @property
     def last_gop(self) -> tuple[AnyFrame, ...]:
         return tuple(self._gop)
+
+    @property
+    def last_gop_bytes(self) -> int:
+        return self._gop_bytes
 
     @property
     def consumer_count(self) -> int:
@@ -44,8 +53,13 @@ class Hub:
             start = frame.time_ms
             ahead = [f for f in self._gop if type(f) is AudioFrame and f.time_ms >= start]
             self._gop = [frame, *ahead]
-        elif self._gop and len(self._gop) < MAX_GOP_FRAMES:
-            self._gop.append(frame)
+            self._gop_bytes = sum(map(frame_size, self._gop))
+        elif self._gop:
+            self._gop_bytes += frame_size(frame)
+            if len(self._gop) < MAX_GOP_FRAMES and self._gop_bytes <= MAX_GOP_BYTES:
+                self._gop.append(frame)
+            else:
+                self.clear()
         for consumer in self._consumers:
             consumer(frame)
 
@@ -62,6 +76,7 @@ class Hub:
     def clear(self) -> None:
         """The stream broke off: what is kept no longer leads to the next frame."""
         self._gop = []
+        self._gop_bytes = 0
 
 
 def frame_size(frame: AnyFrame) -> int:
@@ -116,7 +131,6 @@ class FrameQueue:
 
 def viewer_queue(hub: Hub) -> FrameQueue:
     """A new viewer's queue, subscribed to `hub` from its last keyframe."""
-    gop_bytes = sum(frame_size(frame) for frame in hub.last_gop)
-    queue = FrameQueue(min(MAX_QUEUE_BYTES, max(MIN_QUEUE_BYTES, 2 * gop_bytes)))
+    queue = FrameQueue(min(MAX_QUEUE_BYTES, max(MIN_QUEUE_BYTES, 2 * hub.last_gop_bytes)))
     hub.subscribe(queue)
     return queue

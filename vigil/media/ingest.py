@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from vigil.cameras.address import StreamUrl
 from vigil.cameras.models import Transport
 from vigil.clock import Clock
 from vigil.media import sps
@@ -22,7 +23,7 @@ from vigil.media.depacketize import AccessUnit
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 from vigil.media.hub import Hub
 from vigil.media.rtptime import PictureTimeline, SoundTimeline
-from vigil.media.rtsp.client import RtspError, RtspStream, StreamUrl, Unauthorized
+from vigil.media.rtsp.client import RtspError, RtspStream, Unauthorized
 from vigil.media.rtsp.sdp import SdpError
 from vigil.tasks import cancel_and_wait
 
@@ -167,6 +168,9 @@ class StreamIngest:
                 self._set(StreamState.ERROR, str(err))
             except (OSError, TimeoutError) as err:
                 self._set(StreamState.OFFLINE, _network_reason(err))
+            except Exception:  # a fault of ours, not the camera's: said, and tried again
+                logger.exception("ingest failed", extra={"stream": self.name})
+                self._set(StreamState.ERROR, "the server failed reading it (see the server log)")
             finally:
                 self.hub.clear()
                 await stream.close()

@@ -3,9 +3,12 @@
 A file starts on a keyframe with its init segment; frames are written a fragment at a time,
 one fragment per GOP or per `FRAGMENT_MS` if GOPs are longer, each fragment in one write that
 reaches the operating system at once: a crash of the server loses at most the fragment being
-gathered. A file ends at a keyframe after `FILE_MS`, when the stream's parameters change
-(another resolution or codec), when its storage stops being writable, when the stream breaks
-off, or when recording stops; it is then renamed with its duration and entered in the index.
+gathered. With `sync_ms`, fragments are also forced to the disk once that much video was
+written since the last time, and a file before it is renamed and indexed: a power cut loses
+at most that much more (see `durable.py`). A file ends at a keyframe after `FILE_MS`, when
+the stream's parameters change (another resolution or codec), when its storage stops being
+writable, when the stream breaks off, or when recording stops; it is then renamed with its
+duration and entered in the index.
 
 Each file goes to the storage the pool chooses when it starts. A write that fails takes that
 storage out of use and abandons the file (what reached the disk stays, and is finished when
@@ -27,6 +30,7 @@ import contextlib
 import errno
 import logging
 import math
+import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,14 +38,14 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from vigil.media import mp4
-from vigil.media.archive import naming, seek
+from vigil.media.archive import durable, naming, seek
 from vigil.media.archive.index import ArchiveIndex, finish_part_file
 from vigil.media.archive.scan import FragmentInfo
 from vigil.media.archive.store import Recording
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 from vigil.media.hub import AnyFrame
 from vigil.media.storage.pool import ActiveStorage, StoragePool
-from vigil.tasks import cancel_and_wait
+from vigil.tasks import Supervised
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +74,7 @@ class _File:
         self.sequence = 0  # of the last fragment gathered; 0: nothing handed over yet
         self.gathered_until_ms = start_ms  # end of the last fragment handed to the writer
         self.written_until_ms = start_ms  # end of the last fragment on disk
+        self.synced_until_ms = start_ms  # end of the last fragment sure to be on the disk
         self.size = 0
         self.handle: BinaryIO | None = None
         self.fragments: list[FragmentInfo] = []  # on disk, for the index's seek table
@@ -119,9 +124,11 @@ class _Gathered:
 
 class Recorder:
     def __init__(
-        self, camera_id: str, stream: str, index: ArchiveIndex, storages: StoragePool
-    ) -> None:
+        self, camera_id: str, stream: str, index: ArchiveIndex, storages: StoragePool,
+        sync_ms: int,
+    ) -> None:  # fmt: skip
         self._camera_id = camera_id
+        self._sync_ms = sync_ms  # 0: the operating system decides when data reaches the disk
         self._stream = stream
         self._index = index
         self._storages = storages
@@ -138,14 +145,14 @@ class Recorder:
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
-        self._writer: asyncio.Task[None] | None = None
+        self._writer = Supervised(f"record {camera_id}/{stream}", self._write_all)
         self._idle: asyncio.TimerHandle | None = None
         self._frames_seen = 0
         self._frames_at_last_check = 0
         self.error: str | None = None  # why the last write failed, until one succeeds
 
     def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_all(), name=f"record {self._camera_id}")
+        self._writer.start()
         self._arm_idle()
 
     async def stop(self) -> None:
@@ -157,8 +164,7 @@ class Recorder:
             # The writer finishes what was handed to it (bounded: a storage that hangs does
             # not hold up a shutdown forever).
             await asyncio.wait_for(self._drained.wait(), STOP_TIMEOUT_S)
-        await cancel_and_wait(self._writer)
-        self._writer = None
+        await self._writer.stop()
 
     def end_file(self) -> None:
         """Recording pauses: the file ends with what it has."""
@@ -370,13 +376,17 @@ class Recorder:
             return  # the storage failed under this file: what reached it stays a part file
         if isinstance(operation, _Open):
             file.storage.writing.add(file.path)
-            file.handle = await _on(file.storage, _create, file.path, operation.init)
+            file.handle = await _on(file.storage, _create, file.path, operation.init,
+                                    self._sync_ms > 0)  # fmt: skip
             self._on_disk = file
             file.size = len(operation.init)
         elif isinstance(operation, _Append):
             assert file.handle is not None
             fragment = operation.fragment
-            await _on(file.storage, _append, file.handle, fragment.data)
+            sync = 0 < self._sync_ms <= fragment.end_ms - file.synced_until_ms
+            await _on(file.storage, _append, file.handle, fragment.data, sync)
+            if sync:
+                file.synced_until_ms = fragment.end_ms
             start, end = fragment.start_ms - file.start_ms, fragment.end_ms - file.start_ms
             file.fragments.append(FragmentInfo(file.size, start, end, fragment.keyframe))
             file.size += len(fragment.data)
@@ -390,7 +400,8 @@ class Recorder:
         duration = file.written_until_ms - file.start_ms
         root = file.storage.root
         final = naming.closed_path(root, self._camera_id, self._stream, file.start_ms, duration)
-        await _on(file.storage, _finish, file.handle, file.path, final, duration > 0)
+        await _on(file.storage, _finish, file.handle, file.path, final, duration > 0,
+                  self._sync_ms > 0)  # fmt: skip
         file.handle = None
         file.renamed = final
         if duration > 0:
@@ -433,24 +444,34 @@ async def _on(storage: ActiveStorage, function: Callable[..., T], *args: Any) ->
         raise OSError(errno.ETIMEDOUT, reason) from err
 
 
-def _create(path: Path, init: bytes) -> BinaryIO:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _create(path: Path, init: bytes, sync: bool) -> BinaryIO:
+    created = durable.make_folders(path.parent)
     handle = path.open("xb")
-    _append(handle, init)
+    _append(handle, init, False)
+    if sync:  # the name, so that the data synced later is found under it
+        durable.sync_new_entry(path, created)
     return handle
 
 
-def _append(handle: BinaryIO, data: bytes) -> None:
+def _append(handle: BinaryIO, data: bytes, sync: bool) -> None:
     handle.write(data)
     handle.flush()  # to the operating system: a killed server loses nothing written
+    if sync:
+        os.fdatasync(handle.fileno())
 
 
-def _finish(handle: BinaryIO, part: Path, final: Path, keep: bool) -> None:
+def _finish(handle: BinaryIO, part: Path, final: Path, keep: bool, sync: bool) -> None:
+    # Data, then name, then (by the caller) the index row: a row never names a file that a
+    # power cut could take away or leave shorter than the row says.
+    if sync and keep:
+        os.fdatasync(handle.fileno())
     handle.close()
     if keep:
         part.rename(final)
     else:
         part.unlink(missing_ok=True)
+    if sync:
+        durable.sync_folder(part.parent)
 
 
 def _close_quietly(handle: BinaryIO) -> None:

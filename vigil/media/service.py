@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from vigil.cameras.address import StreamUrl
 from vigil.cameras.events import CameraEvents
 from vigil.cameras.models import Camera, CameraRecord, StreamName, Transport
 from vigil.cameras.notifications import CameraEvent
@@ -20,9 +21,8 @@ from vigil.cameras.recording import RecordingSettings
 from vigil.clock import Clock
 from vigil.media.archive import reader, seek, timeline
 from vigil.media.archive.cursor import ArchiveCursor, Segment
-from vigil.media.archive.index import ArchiveIndex, Reconciled
+from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.reader import Chunk
-from vigil.media.archive.retention import Retention
 from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
 from vigil.media.gate import RecordingGate
@@ -30,8 +30,8 @@ from vigil.media.hub import Hub
 from vigil.media.ingest import StreamIngest, StreamState, StreamStats, StreamStatus
 from vigil.media.live import StreamNow
 from vigil.media.recorder import Recorder
-from vigil.media.rtsp.client import StreamUrl
-from vigil.media.storage.pool import ActiveStorage, StoragePool
+from vigil.media.storage.pool import StoragePool
+from vigil.media.storage.retention import Retention
 from vigil.tasks import Follower
 
 logger = logging.getLogger(__name__)
@@ -82,8 +82,10 @@ class MediaService:
         storages: StoragePool,
         retention: Retention,
         clock: Clock,
+        sync_ms: int,
     ) -> None:
         self._server_id = server_id
+        self._sync_ms = sync_ms
         self._cameras = cameras
         self._archive = archive
         self._storages = storages
@@ -217,7 +219,7 @@ class MediaService:
     async def read(self, segment: Segment, fragment: FragmentInfo, keyframes_only: bool) -> Chunk:
         """One fragment of a recorded file, read in its storage's threads."""
         storage = self._storages.get(segment.storage_id)
-        if storage is None or not storage.indexed:
+        if storage is None or not storage.readable:
             raise OSError(errno.ENODEV, "the storage is not online")
         if segment.tracks is None:
             segment.tracks = await storage.run(reader.read_tracks, segment.path)
@@ -230,7 +232,7 @@ class MediaService:
             return seek.unpack(recording.fragments, duration)
         # An index made from file names alone: the file is read once, and the table kept.
         storage = self._storages.get(recording.storage_id)
-        if storage is None or not storage.indexed:
+        if storage is None or not storage.readable:
             return None
         try:
             result = await storage.run(scan, storage.root / recording.path)
@@ -242,9 +244,6 @@ class MediaService:
     async def usage(self) -> dict[str, dict[str, int]]:
         """Bytes recorded per storage, per camera."""
         return await self._archive.usage()
-
-    async def rebuild_index(self, storage: ActiveStorage) -> Reconciled:
-        return await self._archive.rebuild(storage.id, storage.root, storage.writing, storage.run)
 
     async def timeline(
         self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
@@ -300,7 +299,7 @@ class MediaService:
             url = StreamUrl.parse(source.url, source.username, source.password)
             ingest = StreamIngest(f"{camera_id}/{stream}", url, source.transport, hub,
                                   self._clock)  # fmt: skip
-            recorder = Recorder(camera_id, stream, self._archive, self._storages)
+            recorder = Recorder(camera_id, stream, self._archive, self._storages, self._sync_ms)
             gate = RecordingGate(stream, recorder, settings)
             pipeline = _Pipeline(source, hub, ingest, gate, recorder)
             self._ingests[key] = pipeline

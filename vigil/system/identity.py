@@ -1,7 +1,8 @@
 """The server's identity: a stable id and an Ed25519 key pair, made on its first start.
 
-Peers of a system authenticate each other against the public keys listed in the system
-document (DESIGN.md "Servers in a system"); the private key never leaves the database.
+The public key is listed in the system document for the servers of a system to authenticate
+each other by (peer connections are not built yet: docs/design/architecture.md); the private
+key never leaves the database.
 """
 
 import base64

@@ -5,7 +5,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt
 
 from vigil.api.schemas.common import Name, Request, Secret, Url
 from vigil.api.schemas.recording import RecordingIn, RecordingOut, recording_out
-from vigil.cameras.address import device_service_url
+from vigil.cameras.address import StreamUrl, device_service_url
 from vigil.cameras.discovery import DiscoveredDevice
 from vigil.cameras.models import Camera, Transport
 from vigil.cameras.scopes import scope_value
@@ -13,7 +13,6 @@ from vigil.errors import InvalidInput
 from vigil.media.archive.scan import FragmentInfo
 from vigil.media.archive.store import Recording
 from vigil.media.ingest import StreamStats
-from vigil.media.rtsp.client import StreamUrl
 
 
 def _rtsp_url(value: str) -> str:

@@ -6,6 +6,7 @@ Dates and hours are UTC, of the start. A file being written is `<start ms>.part.
 renamed with its duration when closed (or when found after a crash).
 """
 
+import calendar
 import re
 import time
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 
 CLOSED_NAME = re.compile(r"^(\d{10,16})_(\d{1,10})\.mp4$")
 _OPEN = re.compile(r"^(\d{10,16})\.part\.mp4$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,21 @@ class RecordingName:
 def folder_of(root: Path, camera_id: str, stream: str, start_ms: int) -> Path:
     day_hour = time.strftime("%Y-%m-%d/%H", time.gmtime(start_ms / 1000))
     return root / camera_id / stream / day_hour
+
+
+def day_name(day_ms: int) -> str:
+    """The folder name of the (UTC) day that starts at `day_ms`."""
+    return time.strftime("%Y-%m-%d", time.gmtime(day_ms / 1000))
+
+
+def day_start_ms(name: str) -> int | None:
+    """When the day of a folder named `YYYY-MM-DD` starts; None for another name."""
+    if _DAY.match(name) is None:
+        return None
+    try:
+        return calendar.timegm(time.strptime(name, "%Y-%m-%d")) * 1000
+    except ValueError:  # 2026-02-30
+        return None
 
 
 def part_path(root: Path, camera_id: str, stream: str, start_ms: int) -> Path:

@@ -5,11 +5,14 @@ mounted elsewhere keeps its index.
 """
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from vigil.state import Migration
 
 HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
 # Recordings are at most a few minutes long, so those overlapping a range start at most this
 # much before it; the bound lets the index answer from a range scan. A recording touches two
 # hours at most (`recorded_hours`).
@@ -35,6 +38,41 @@ def _hours(row: str, sign: str) -> str:
     return f"""{statements}
         DELETE FROM recorded_hours WHERE camera_id = {row}.camera_id AND stream = {row}.stream
             AND hour_ms IN ({first}, {first} + {HOUR_MS}) AND recorded_ms <= 0;"""  # noqa: S608
+
+
+# While a row is in `bulk_mend`, the triggers leave the totals alone: a mend of many rows
+# (`mend`, `forget_storage`) keeps them itself, by set, in the same transaction.
+_NOT_BULK = "WHEN NOT EXISTS (SELECT 1 FROM bulk_mend)"
+
+
+def _triggers(total: str, statements: Callable[[str, str], str], updated: str) -> str:
+    """The three triggers that keep `total` in step with the rows, by `statements` (adding
+    or taking away one row); an update of the `updated` columns takes away and adds."""
+    return f"""
+        CREATE TRIGGER {total}_insert AFTER INSERT ON recordings {_NOT_BULK} BEGIN
+            {statements("NEW", "+")}
+        END;
+        CREATE TRIGGER {total}_delete AFTER DELETE ON recordings {_NOT_BULK} BEGIN
+            {statements("OLD", "-")}
+        END;
+        CREATE TRIGGER {total}_update AFTER UPDATE OF {updated} ON recordings {_NOT_BULK} BEGIN
+            {statements("OLD", "-")}
+            {statements("NEW", "+")}
+        END;"""
+
+
+def _bytes(row: str, sign: str) -> str:
+    """A trigger's statements adding (+) or taking away (-) a recording from its storage's
+    and camera's totals; a total left with no file is dropped."""
+    add = f"""
+        INSERT INTO recorded_bytes VALUES ({row}.storage_id, {row}.camera_id, {sign}1,
+                                           {sign}{row}.size)
+        ON CONFLICT DO UPDATE SET files = files + excluded.files, bytes = bytes + excluded.bytes;"""  # noqa: S608
+    if sign == "+":
+        return add
+    return f"""{add}
+        DELETE FROM recorded_bytes
+        WHERE storage_id = {row}.storage_id AND camera_id = {row}.camera_id AND files <= 0;"""  # noqa: S608
 
 
 MIGRATIONS = [
@@ -125,6 +163,28 @@ MIGRATIONS = [
         FROM touched GROUP BY camera_id, stream, hour_ms;
         """,  # noqa: S608
     ),
+    Migration(
+        "running totals, kept by set in mends",
+        f"""
+        CREATE TABLE bulk_mend (since_ms INTEGER NOT NULL);
+        DROP TRIGGER recorded_hours_insert;
+        DROP TRIGGER recorded_hours_delete;
+        DROP TRIGGER recorded_hours_update;
+        {_triggers("recorded_hours", _hours, "camera_id, stream, start_ms, end_ms")}
+        -- What each storage holds of each camera: storage usage without a scan of the table.
+        CREATE TABLE recorded_bytes (
+            storage_id TEXT NOT NULL,
+            camera_id TEXT NOT NULL,
+            files INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            PRIMARY KEY (storage_id, camera_id)
+        ) WITHOUT ROWID;
+        {_triggers("recorded_bytes", _bytes, "storage_id, camera_id, size")}
+        INSERT INTO recorded_bytes
+        SELECT storage_id, camera_id, COUNT(*), SUM(size) FROM recordings
+        GROUP BY storage_id, camera_id;
+        """,  # noqa: S608
+    ),
 ]
 
 
@@ -142,28 +202,22 @@ class Recording:
 
 
 _COLUMNS = "storage_id, camera_id, stream, path, start_ms, end_ms, size, fragments"
+_PLACES = ", ".join("?" * len(_COLUMNS.split(",")))
+
+
+def _values(r: Recording) -> tuple[Any, ...]:
+    return (r.storage_id, r.camera_id, r.stream, r.path, r.start_ms, r.end_ms, r.size,
+            r.fragments)  # fmt: skip
 
 
 def insert(conn: sqlite3.Connection, recordings: list[Recording]) -> None:
     conn.executemany(
-        f"INSERT INTO recordings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
+        f"INSERT INTO recordings ({_COLUMNS}) VALUES ({_PLACES}) "  # noqa: S608
         # Not OR REPLACE: a replaced row is deleted without its triggers firing.
         "ON CONFLICT (storage_id, path) DO UPDATE SET camera_id = excluded.camera_id, "
         "stream = excluded.stream, start_ms = excluded.start_ms, end_ms = excluded.end_ms, "
         "size = excluded.size, fragments = excluded.fragments",
-        [
-            (
-                r.storage_id,
-                r.camera_id,
-                r.stream,
-                r.path,
-                r.start_ms,
-                r.end_ms,
-                r.size,
-                r.fragments,
-            )
-            for r in recordings
-        ],
+        [_values(r) for r in recordings],
     )
 
 
@@ -181,13 +235,132 @@ def delete_paths(conn: sqlite3.Connection, storage_id: str, paths: list[str]) ->
     )
 
 
-def delete_storage(conn: sqlite3.Connection, storage_id: str) -> None:
-    conn.execute("DELETE FROM recordings WHERE storage_id = ?", (storage_id,))
+def _change_totals(conn: sqlite3.Connection, source: str, sign: str, params: Sequence[Any]) -> None:
+    """Add (`sign` +) or take away (-) the recordings that `source` selects (camera_id,
+    stream, start_ms, end_ms, storage_id, size) from the per-hour and per-storage totals."""
+    hour = HOUR_MS
+    conn.execute(
+        f"""
+        WITH chosen AS ({source}),
+        touched(camera_id, stream, start_ms, end_ms, hour_ms) AS (
+            SELECT camera_id, stream, start_ms, end_ms, start_ms / {hour} * {hour} FROM chosen
+            UNION ALL
+            SELECT camera_id, stream, start_ms, end_ms, start_ms / {hour} * {hour} + {hour}
+            FROM chosen WHERE end_ms > start_ms / {hour} * {hour} + {hour})
+        INSERT INTO recorded_hours
+        SELECT camera_id, stream, hour_ms,
+               {sign}SUM(MIN(end_ms, hour_ms + {hour}) - MAX(start_ms, hour_ms))
+        FROM touched WHERE true GROUP BY camera_id, stream, hour_ms
+        ON CONFLICT DO UPDATE SET recorded_ms = recorded_ms + excluded.recorded_ms""",  # noqa: S608
+        params,
+    )
+    conn.execute(
+        f"""
+        WITH chosen AS ({source})
+        INSERT INTO recorded_bytes
+        SELECT storage_id, camera_id, {sign}COUNT(*), {sign}SUM(size) FROM chosen
+        WHERE true GROUP BY storage_id, camera_id
+        ON CONFLICT DO UPDATE SET files = files + excluded.files, bytes = bytes + excluded.bytes
+        """,  # noqa: S608
+        params,
+    )
+    if sign == "-":
+        conn.execute("DELETE FROM recorded_hours WHERE recorded_ms <= 0")
+        conn.execute("DELETE FROM recorded_bytes WHERE files <= 0")
 
 
-def paths_on(conn: sqlite3.Connection, storage_id: str) -> set[str]:
-    rows = conn.execute("SELECT path FROM recordings WHERE storage_id = ?", (storage_id,))
-    return {row[0] for row in rows}
+_TOTALLED = "camera_id, stream, start_ms, end_ms, storage_id, size"
+
+
+def mend(
+    conn: sqlite3.Connection, storage_id: str, adding: list[Recording], removing: list[str]
+) -> None:
+    """Many rows of one storage in (those not yet there) and out (by path) at once, inside
+    the caller's transaction: the totals are kept by set, not by a trigger for each row."""
+    conn.execute("INSERT INTO bulk_mend VALUES (0)")
+    try:
+        if removing:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS unstaged (path TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.unstaged")
+            conn.executemany("INSERT OR IGNORE INTO temp.unstaged VALUES (?)",
+                             [(p,) for p in removing])  # fmt: skip
+            where = "storage_id = ? AND path IN (SELECT path FROM temp.unstaged)"
+            leaving = f"SELECT {_TOTALLED} FROM recordings WHERE {where}"  # noqa: S608
+            _change_totals(conn, leaving, "-", (storage_id,))
+            conn.execute(f"DELETE FROM recordings WHERE {where}", (storage_id,))  # noqa: S608
+        if adding:
+            conn.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS staged ({_COLUMNS}, UNIQUE (storage_id, path))"
+            )
+            conn.execute("DELETE FROM temp.staged")
+            staging = f"INSERT OR IGNORE INTO temp.staged VALUES ({_PLACES})"  # noqa: S608
+            conn.executemany(staging, [_values(r) for r in adding])
+            # A row entered meanwhile by its recorder is already counted.
+            conn.execute(
+                "DELETE FROM temp.staged WHERE EXISTS (SELECT 1 FROM recordings r "
+                "WHERE r.storage_id = staged.storage_id AND r.path = staged.path)"
+            )
+            conn.execute(
+                f"INSERT INTO recordings ({_COLUMNS}) SELECT {_COLUMNS} FROM temp.staged"  # noqa: S608
+            )
+            _change_totals(conn, f"SELECT {_TOTALLED} FROM temp.staged", "+", ())  # noqa: S608
+    finally:
+        conn.execute("DELETE FROM bulk_mend")
+
+
+def forget_storage(conn: sqlite3.Connection, storage_id: str) -> None:
+    """Every row of a storage out, the totals kept by set."""
+    conn.execute("INSERT INTO bulk_mend VALUES (0)")
+    try:
+        source = f"SELECT {_TOTALLED} FROM recordings WHERE storage_id = ?"  # noqa: S608
+        _change_totals(conn, source, "-", (storage_id,))
+        conn.execute("DELETE FROM recordings WHERE storage_id = ?", (storage_id,))
+    finally:
+        conn.execute("DELETE FROM bulk_mend")
+
+
+def cameras_on(conn: sqlite3.Connection, storage_id: str) -> list[str]:
+    """The cameras a storage has rows of, one index search each (not a scan of its rows)."""
+    cameras: list[str] = []
+    while True:
+        row = conn.execute(
+            "SELECT MIN(camera_id) FROM recordings WHERE storage_id = ? AND camera_id > ?",
+            (storage_id, cameras[-1] if cameras else ""),
+        ).fetchone()
+        if row[0] is None:
+            return cameras
+        cameras.append(row[0])
+
+
+def days_of(conn: sqlite3.Connection, storage_id: str, camera_id: str) -> list[int]:
+    """The (UTC) days that a camera has rows of on a storage, each by its start: one index
+    search per day."""
+    days: list[int] = []
+    after = 0
+    while True:
+        row = conn.execute(
+            "SELECT MIN(start_ms) FROM recordings "
+            "WHERE storage_id = ? AND camera_id = ? AND start_ms >= ?",
+            (storage_id, camera_id, after),
+        ).fetchone()
+        if row[0] is None:
+            return days
+        day = row[0] // DAY_MS * DAY_MS
+        days.append(day)
+        after = day + DAY_MS
+
+
+def rows_between(
+    conn: sqlite3.Connection, storage_id: str, camera_id: str, from_ms: int, to_ms: int
+) -> dict[str, tuple[int, int, int]]:
+    """(start_ms, end_ms, size) of a camera's rows on a storage starting in [from_ms, to_ms),
+    any stream, by path."""
+    rows = conn.execute(
+        "SELECT path, start_ms, end_ms, size FROM recordings "
+        "WHERE storage_id = ? AND camera_id = ? AND start_ms >= ? AND start_ms < ?",
+        (storage_id, camera_id, from_ms, to_ms),
+    )
+    return {path: (start, end, size) for path, start, end, size in rows}
 
 
 def ended_before(
@@ -230,9 +403,7 @@ def oldest_on(conn: sqlite3.Connection, storage_id: str, limit: int) -> list[Rec
 
 def usage(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
     """Bytes recorded per storage, per camera."""
-    rows = conn.execute(
-        "SELECT storage_id, camera_id, SUM(size) FROM recordings GROUP BY storage_id, camera_id"
-    )
+    rows = conn.execute("SELECT storage_id, camera_id, bytes FROM recorded_bytes")
     result: dict[str, dict[str, int]] = {}
     for storage_id, camera_id, size in rows:
         result.setdefault(storage_id, {})[camera_id] = size

@@ -10,7 +10,8 @@ most every `PUBLISH_EVERY_S`, and at every change of state.
 Jobs live in memory and their files in the server's data folder (`exports/`, a folder per
 job): a restart forgets the jobs, and the folder is emptied when the service starts. A
 finished job (done or failed) and its file are removed `KEEP_MS` after it finished, or when
-its user deletes it, which also cancels a job that is queued or running.
+its user deletes it, which also cancels a job that is queued or running. Starting, deleting
+and downloading an export go to the audit trail.
 """
 
 import asyncio
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vigil.auth.audit import Actor, AuditTrail
 from vigil.cameras.models import StreamName
 from vigil.clock import Clock
 from vigil.errors import LimitReached, VigilError
@@ -30,7 +32,7 @@ from vigil.media.export.clip import Clip
 from vigil.media.export.models import ClipOut, ExportJob, GapOut
 from vigil.media.service import MediaService
 from vigil.notifications import Audience, NotificationHub
-from vigil.tasks import cancel_and_wait
+from vigil.tasks import Supervised, cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -68,29 +70,35 @@ class _Entry:
 
 class ExportService:
     def __init__(
-        self, media: MediaService, folder: Path, notifications: NotificationHub, clock: Clock
+        self,
+        media: MediaService,
+        folder: Path,
+        notifications: NotificationHub,
+        audit: AuditTrail,
+        clock: Clock,
     ) -> None:
         self._media = media
         self._folder = folder
         self._notifications = notifications
+        self._audit = audit
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
         self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._loops = [
+            *(Supervised(f"export: worker {n}", self._work) for n in range(MAX_RUNNING)),
+            Supervised("export: sweep", self._sweep),
+        ]
 
     async def start(self) -> None:
         await asyncio.to_thread(_empty, self._folder)
-        self._tasks = {
-            *(asyncio.create_task(self._work(), name="export: worker") for _ in range(MAX_RUNNING)),
-            asyncio.create_task(self._sweep(), name="export: sweep"),
-        }
+        for loop in self._loops:
+            loop.start()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            await cancel_and_wait(task)
-        self._tasks.clear()
+        for loop in self._loops:
+            await loop.stop()
 
-    def create(self, request: ExportRequest) -> ExportJob:
+    async def create(self, actor: Actor, request: ExportRequest) -> ExportJob:
         """Queues a job (the caller has checked the cameras and the range)."""
         mine = [e for e in self._entries.values() if e.job.user_id == request.user_id]
         if len(mine) >= MAX_JOBS_PER_USER:
@@ -121,6 +129,13 @@ class ExportService:
         self._entries[job.id] = _Entry(job, names)
         self._queue.put_nowait(job.id)
         self._publish(self._entries[job.id])
+        details = {
+            "cameras": job.cameras,
+            "stream": job.stream,
+            "from_ms": job.from_ms,
+            "to_ms": job.to_ms,
+        }
+        await self._audit.record(actor, "export.start", target=job.id, details=details)
         return job
 
     def jobs_of(self, user_id: str) -> list[ExportJob]:
@@ -134,12 +149,25 @@ class ExportService:
         return self._folder / job.id / job.file_name
 
     async def stream(
-        self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
+        self, actor: Actor, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
     ) -> AsyncIterator[bytes] | None:
         """A camera's clip made as it is read, without a job (see `reading.streamed`)."""
-        return await reading.streamed(self._media, camera_id, stream, from_ms, to_ms)
+        pieces = await reading.streamed(self._media, camera_id, stream, from_ms, to_ms)
+        if pieces is not None:
+            details = {"stream": stream, "from_ms": from_ms, "to_ms": to_ms}
+            await self._audit.record(actor, "export.download", target=camera_id, details=details)
+        return pieces
 
-    async def remove(self, job_id: str) -> None:
+    async def delete(self, actor: Actor, job_id: str) -> None:
+        """A user's deletion: as `_remove`, in the audit trail with the state the job was in."""
+        entry = self._entries.get(job_id)
+        if entry is None:
+            return
+        state = entry.job.state
+        await self._remove(job_id)
+        await self._audit.record(actor, "export.delete", target=job_id, details={"state": state})
+
+    async def _remove(self, job_id: str) -> None:
         """Cancels the job if it is not finished, and removes it and its files."""
         entry = self._entries.pop(job_id, None)
         if entry is None:
@@ -249,7 +277,7 @@ class ExportService:
             for job_id, entry in list(self._entries.items()):
                 expires_ms = entry.job.expires_ms
                 if expires_ms is not None and now >= expires_ms:
-                    await self.remove(job_id)
+                    await self._remove(job_id)
 
 
 def _clip_out(camera_id: str, name: str, clip: Clip) -> ClipOut:

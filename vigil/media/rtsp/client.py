@@ -16,9 +16,9 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit, urlunsplit
+from dataclasses import dataclass
 
+from vigil.cameras.address import StreamUrl
 from vigil.cameras.models import Transport
 from vigil.media.aac import AacDepacketizer, AacError, AudioUnit
 from vigil.media.codecs import Codec
@@ -64,38 +64,6 @@ class Response:
 
     def header(self, name: str) -> str | None:
         return next((value for key, value in self.headers if key == name), None)
-
-
-@dataclass(frozen=True)
-class StreamUrl:
-    """A camera URL split into what goes on the wire and the credentials it may carry."""
-
-    url: str  # without user info
-    host: str
-    port: int
-    user: str
-    password: str = field(repr=False)
-
-    @classmethod
-    def parse(cls, url: str, user: str = "", password: str = "") -> "StreamUrl":
-        try:
-            parts = urlsplit(url)
-            port = parts.port or 554
-        except ValueError as err:
-            raise ValueError(f"expected rtsp://host[:port]/path ({err})") from err
-        if parts.scheme.lower() != "rtsp" or not parts.hostname:
-            raise ValueError("expected rtsp://host[:port]/path")
-        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        if parts.port:
-            netloc += f":{parts.port}"
-        bare = urlunsplit(("rtsp", netloc, parts.path or "/", parts.query, ""))
-        return cls(
-            bare,
-            parts.hostname,
-            port,
-            unquote(parts.username) if parts.username else user,
-            unquote(parts.password) if parts.password else password,
-        )
 
 
 class _Connection(asyncio.Protocol):

@@ -34,7 +34,7 @@ from vigil.media.rtsp.transports import (
     TransportRequest,
     UdpSubscriber,
 )
-from vigil.tasks import cancel_and_wait
+from vigil.tasks import Supervised
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class RtspServer:
         self._connections: set[Connection] = set()
         self._server: asyncio.Server | None = None
         self._udp: tuple[asyncio.DatagramTransport, asyncio.DatagramTransport] | None = None
-        self._reaper: asyncio.Task[None] | None = None
+        self._reaper = Supervised("rtsp-session-reaper", self._reap)
         self._session_tag = secrets.randbits(31)
 
     async def start(self) -> None:
@@ -166,7 +166,7 @@ class RtspServer:
             self._serve, self._host, self._port, limit=MAX_HEADER_BYTES
         )
         self._udp = await self._bind_udp_pair()
-        self._reaper = asyncio.create_task(self._reap(), name="rtsp-session-reaper")
+        self._reaper.start()
         if self._port == 0:
             self._port = self._server.sockets[0].getsockname()[1]
         logger.info("rtsp listening", extra={"url": f"rtsp://{self._host}:{self._port}"})
@@ -192,7 +192,7 @@ class RtspServer:
         raise OSError("no free pair of UDP ports for RTP and RTCP")
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._reaper)
+        await self._reaper.stop()
         if self._server is not None:
             self._server.close()
         for connection in list(self._connections):

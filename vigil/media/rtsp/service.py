@@ -15,14 +15,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from vigil.cameras.models import StreamName
-from vigil.errors import (
-    AccountLocked,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    Unauthenticated,
-    VigilError,
-)
 from vigil.media.rtsp.feed import Feed, Source
 from vigil.media.rtsp.messages import Request, Response
 from vigil.media.rtsp.server import Connection, RtspServer
@@ -32,18 +24,18 @@ from vigil.media.service import STREAMS, MediaService
 logger = logging.getLogger(__name__)
 
 REALM = "Vigil"
-# Refusals as RTSP says them; a locked or disabled account is not asked for a password again.
-_STATUS: dict[type[VigilError], int] = {
-    Unauthenticated: 401,
-    AccountLocked: 403,
-    Forbidden: 403,
-    NotFound: 404,
-    InvalidInput: 400,
-}
 
 
 class RtspUnavailable(Exception):
     """The RTSP port cannot be listened on (taken by another program, say)."""
+
+
+class Refused(Exception):
+    """The gate turns a request away with this RTSP status (401 asks for credentials)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"refused with RTSP status {status}")
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -59,7 +51,7 @@ class Gate(Protocol):
     """Who may pull what: the client's credentials checked, and its rights to `target`."""
 
     async def admit(self, client: Connection, authorization: str | None, target: Target) -> None:
-        """Raises Unauthenticated, AccountLocked, Forbidden or NotFound."""
+        """Raises Refused; any other exception is a failure, answered 500."""
 
     async def forget(self, client: Connection) -> None:
         """The client's connection ended: its login ends with it."""
@@ -111,8 +103,8 @@ class RtspService:
             return target
         try:
             await self._gate.admit(connection, request.headers.get("authorization"), target)
-        except VigilError as err:
-            status = _STATUS.get(type(err), 403)
+        except Refused as refusal:
+            status = refusal.status
             challenge = [("WWW-Authenticate", f'Basic realm="{REALM}"')] if status == 401 else []
             return Response(status, challenge)
         title = f"{target.camera_id}/{target.stream}"

@@ -1,1 +1,2 @@
-"""Storages: where recordings are written, their health, their space."""
+"""Storages: where recordings are written, their health, their space, and retention, which
+frees it."""

@@ -1,10 +1,11 @@
 """The storages of this server at run time: their health, and where the next file goes.
 
 Follows the storages in the system document. Every `CHECK_S`, and at once after a change or a
-failed write, each storage is looked at (`health.check`); a storage that comes online has its
-part of the archive index mended first (files left open by a crash or an unplugging are
-finished). New files go to the writable storage with the most room beyond its reserve, so
-when one fails, recording goes on on another from the next keyframe.
+failed write, each storage is looked at (`health.check`); a storage that comes online is used
+at once, and its part of the archive index is mended beside the recording (files left open by
+a crash or an unplugging are finished), which takes minutes for years of archive. New files
+go to the writable storage with the most room beyond its reserve, so when one fails,
+recording goes on on another from the next keyframe.
 
 Each storage has its own threads for its file work: a NAS that hangs holds up only the
 recordings on it, not the whole server.
@@ -14,25 +15,28 @@ import asyncio
 import contextlib
 import errno
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from vigil.clock import Clock
-from vigil.media.archive.index import ArchiveIndex
+from vigil.media.archive.index import ArchiveIndex, Reconciled
 from vigil.media.storage import health
 from vigil.media.storage.health import Health, StorageState
 from vigil.media.storage.models import Storage
-from vigil.tasks import cancel_and_wait
+from vigil.tasks import Supervised, cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
 CHECK_S = 10.0
 CHECK_TIMEOUT_S = 5.0
-MEND_TIMEOUT_S = 600.0  # a year of a hundred cameras is walked in about a minute
 THREADS_PER_STORAGE = 8
+
+# Read from in these states; mended in the first two (a read-only one cannot finish files).
+_READABLE = (StorageState.ONLINE, StorageState.FULL, StorageState.READ_ONLY)
+_MENDABLE = (StorageState.ONLINE, StorageState.FULL)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,6 +51,7 @@ class ActiveStorage:
         self.root = Path(storage.record.path)
         self.health: Health | None = None  # None until first looked at
         self.indexed = False  # its part of the index was mended since it came online
+        self.mending: asyncio.Task[None] | None = None
         self.writing: set[Path] = set()  # files being recorded: not for mending
         self._executor = ThreadPoolExecutor(THREADS_PER_STORAGE, f"storage-{storage.id[:8]}")
         self._check: Future[Health] | None = None
@@ -55,6 +60,10 @@ class ActiveStorage:
     @property
     def writable(self) -> bool:
         return self.health is not None and self.health.writable
+
+    @property
+    def readable(self) -> bool:
+        return self.health is not None and self.health.state in _READABLE
 
     def room(self) -> int:
         """Bytes free beyond what must stay free (negative below it)."""
@@ -139,15 +148,16 @@ class StoragePool:
         self._active: dict[str, ActiveStorage] = {}
         self._wake = asyncio.Event()
         self._checking = asyncio.Lock()  # one check at a time, whoever asks
-        self._task: asyncio.Task[None] | None = None
+        self._watcher = Supervised("storages", self._watch)
 
     async def start(self) -> None:
         await self.check()
-        self._task = asyncio.create_task(self._watch(), name="storages")
+        self._watcher.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self._watcher.stop()
+        for storage in self._active.values():
+            await cancel_and_wait(storage.mending)
         for storage in self._active.values():
             storage.remove(self._clock.now_ms())
         self._active.clear()
@@ -175,11 +185,14 @@ class StoragePool:
                          extra={"storage": storage.record.name, "reason": reason})  # fmt: skip
         self._wake.set()
 
-    async def check(self) -> None:
-        """Bring the storages in line with the document and look at each of them."""
+    async def check(self, only: Collection[str] | None = None) -> None:
+        """Bring the storages in line with the document and look at each of them (or at
+        those of `only`): a change of one storage waits for its own look alone, not for one
+        of a NAS that hangs. Looks at one storage at once share one look."""
         async with self._checking:
             await self._follow_document()
-            await asyncio.gather(*(self._look_at(s) for s in list(self._active.values())))
+        looked_at = [s for s in self._active.values() if only is None or s.id in only]
+        await asyncio.gather(*(self._look_at(s) for s in looked_at))
 
     async def _watch(self) -> None:
         while True:
@@ -195,6 +208,7 @@ class StoragePool:
             if storage is None or storage.record.path != active.record.path:
                 del self._active[storage_id]
                 active.remove(self._clock.now_ms())
+                await cancel_and_wait(active.mending)  # or it would enter rows again
                 await self._index.forget(storage_id)
             else:
                 active.record = storage.record
@@ -206,17 +220,19 @@ class StoragePool:
         before = storage.health
         try:
             after = await storage.look(self._clock.now_ms())
-            if after.state == StorageState.ONLINE and not storage.indexed:
-                await self._mend_index(storage)
         except Exception as err:  # one sick storage must not stop the others being watched
             logger.exception("looking at a storage failed", extra={"storage": storage.record.name})
             after = Health(StorageState.OFFLINE, f"looking at it failed: {err}",
                            self._clock.now_ms())  # fmt: skip
         if storage.health is not None and storage.health.checked_ms > after.checked_ms:
             return  # a write failed while this look was under way: that is newer
-        if after.state != StorageState.ONLINE:
+        if after.state not in _MENDABLE:
             storage.indexed = False
+            await cancel_and_wait(storage.mending)  # started again when it is back
         storage.health = after
+        if after.state in _MENDABLE and not storage.indexed and storage.mending is None:
+            storage.mending = asyncio.create_task(self._mend_index(storage),
+                                                  name=f"mend {storage.record.name}")  # fmt: skip
         if before is None or before.state != after.state:
             where = {"storage": storage.record.name, "state": after.state.value}
             if after.state == StorageState.ONLINE:
@@ -224,7 +240,27 @@ class StoragePool:
             else:
                 logger.warning("storage unusable", extra={**where, "reason": after.reason})
 
-    async def _mend_index(self, storage: ActiveStorage) -> None:
-        mending = self._index.reconcile(storage.id, storage.root, storage.writing, storage.run)
-        await asyncio.wait_for(mending, MEND_TIMEOUT_S)
+    async def rebuild(self, storage: ActiveStorage) -> Reconciled:
+        """Make a storage's part of the index again from its files (a mend under way is
+        stopped first: the rebuild does all it would)."""
+        await cancel_and_wait(storage.mending)
+        result = await self._index.rebuild(storage.id, storage.root, storage.writing, storage.run)
         storage.indexed = True
+        return result
+
+    async def until_mended(self) -> None:
+        """Until the mends under way have ended (however they ended)."""
+        mending = [s.mending for s in self._active.values() if s.mending is not None]
+        await asyncio.gather(*mending, return_exceptions=True)
+
+    async def _mend_index(self, storage: ActiveStorage) -> None:
+        """Owned by the storage's entry (cancelled when it goes, or when the pool stops); a
+        failure is logged and the next look starts it again."""
+        try:
+            await self._index.reconcile(storage.id, storage.root, storage.writing, storage.run)
+            storage.indexed = True
+        except Exception:
+            logger.exception("mending the archive index failed; trying again at the next look",
+                             extra={"storage": storage.record.name})  # fmt: skip
+        finally:
+            storage.mending = None

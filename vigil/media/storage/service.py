@@ -1,4 +1,5 @@
-"""Adding, changing and removing storages: validation, claiming the folder, the audit trail.
+"""Adding, changing and removing storages: validation, claiming the folder, the audit trail;
+and making a storage's part of the archive index again from its files.
 
 A storage is added by the server it belongs to, which checks the folder there and then. Its
 files are never deleted by removing it: the folder keeps them, and adding it again brings them
@@ -14,9 +15,11 @@ from typing import Any
 
 from vigil.auth.audit import Actor, AuditTrail, audit_changes
 from vigil.clock import Clock
-from vigil.errors import Conflict, InvalidInput, NotFound
+from vigil.errors import Conflict, InvalidInput, NotFound, StorageFailure
+from vigil.media.archive.index import ArchiveIndex, Reconciled
 from vigil.media.storage import health
 from vigil.media.storage.models import MIB, Storage, StorageRecord
+from vigil.media.storage.pool import StoragePool
 from vigil.state import Collection, SystemDocument
 
 DEFAULT_NAME = "Local archive"
@@ -27,6 +30,7 @@ class StorageService:
         self,
         document: SystemDocument,
         records: Collection[StorageRecord],
+        archive: ArchiveIndex,
         audit: AuditTrail,
         clock: Clock,
         server_id: str,
@@ -36,6 +40,8 @@ class StorageService:
         self._audit = audit
         self._clock = clock
         self._server_id = server_id
+        # Made here because it follows this configuration (`all`): the storages at run time.
+        self.pool = StoragePool(server_id, self.all, archive, clock)
 
     def all(self) -> list[Storage]:
         return [Storage(id=i, record=r) for i, r in self._records.items()]
@@ -109,6 +115,20 @@ class StorageService:
             self._records.delete(storage_id)
         await self._audit.record(actor, "storage.delete", target=storage_id,
                                  details={"before": before.model_dump()})  # fmt: skip
+
+    async def rebuild(self, actor: Actor, storage_id: str) -> Reconciled:
+        """Make the storage's part of the archive index again from its files (`pool.rebuild`)."""
+        self.require(storage_id)
+        active = self.pool.get(storage_id)
+        if active is None or not active.writable:
+            raise Conflict("the storage must be online to rebuild its index")
+        try:
+            result = await self.pool.rebuild(active)
+        except OSError as err:
+            raise StorageFailure(f"reading the storage failed: {err.strerror or err}") from err
+        await self._audit.record(actor, "storage.rebuild", target=storage_id,
+                                 details={"after": result.__dict__})  # fmt: skip
+        return result
 
     def _known_ids(self) -> set[str]:
         return {storage_id for storage_id, _ in self._records.items()}

@@ -17,7 +17,7 @@ from vigil.media.archive.index import ArchiveIndex
 from vigil.media.archive.store import Recording
 from vigil.media.storage.health import StorageState
 from vigil.media.storage.pool import ActiveStorage, StoragePool
-from vigil.tasks import cancel_and_wait
+from vigil.tasks import Supervised
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +38,13 @@ class Retention:
         self._storages = storages
         self._max_age_days = max_age_days
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Supervised("retention", self._run)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="retention")
+        self._loop.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self._loop.stop()
 
     async def _run(self) -> None:
         while True:
