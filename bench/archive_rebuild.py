@@ -44,7 +44,7 @@ def _make_files(root: Path, days: int, cameras: int) -> int:
     return count * cameras
 
 
-async def _rebuild(root: Path, database: Path) -> tuple[float, float, float, int]:
+async def _rebuild(root: Path, database: Path) -> tuple[float, float, float, float, int]:
     db = Database(database)
     await db.open()
     try:
@@ -61,7 +61,11 @@ async def _rebuild(root: Path, database: Path) -> tuple[float, float, float, int
         again = await index.rebuild("bench", root)
         rebuilt = time.perf_counter() - started
         assert (again.added, again.removed) == (0, 0)  # every row is borne out by its file
-        return opened, mended, rebuilt, first.added
+        started = time.perf_counter()
+        usage = await index.usage()  # what GET /storages reads of the index
+        usage_ms = (time.perf_counter() - started) * 1000
+        assert sum(usage["bench"].values()) == 0  # the files are empty
+        return opened, mended, rebuilt, usage_ms, first.added
     finally:
         await db.close()
 
@@ -77,7 +81,7 @@ def main() -> None:
         files = _make_files(folder / "archive", args.days, args.cameras)
         made = time.perf_counter() - started
         peak_before = peak_rss_mib(os.getpid())
-        opened, mended, rebuilt, indexed = asyncio.run(
+        opened, mended, rebuilt, usage_ms, indexed = asyncio.run(
             _rebuild(folder / "archive", folder / "db.sqlite")
         )
         peak_after = peak_rss_mib(os.getpid())
@@ -93,9 +97,11 @@ def main() -> None:
                 "seconds_first_open_of_an_empty_index": round(opened, 2),
                 "seconds_mend_of_an_unchanged_index": round(mended, 2),
                 "seconds_rebuild": round(rebuilt, 2),
+                "ms_storage_usage": round(usage_ms, 2),
                 "peak_memory_mib_before_the_index_work": round(peak_before, 1),
                 "peak_memory_mib_after_it": round(peak_after, 1),
-                "target": "rebuild of a year of one camera <= 8 s; memory bounded, <= 200 MiB",
+                "target": "rebuild of a year of one camera <= 8 s; memory bounded, <= 200 MiB; "
+                "storage usage <= 50 ms",
             },
             indent=2,
         )

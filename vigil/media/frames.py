@@ -42,10 +42,6 @@ class Frame:
     def presentation_ms(self) -> int:
         return self.time_ms + self.offset_ms
 
-    def sample(self) -> bytes:
-        """The frame as an MP4 sample: each NAL unit behind its 32-bit length."""
-        return b"".join(len(nal).to_bytes(4, "big") + nal for nal in self.nals)
-
 
 @dataclass(frozen=True)
 class AudioConfig:
