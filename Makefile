@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/python -m bench.testcamera
 	$(BIN)/python -m bench.recording
 	$(BIN)/python -m bench.packets
+	$(BIN)/python -m bench.crossing
 	$(BIN)/python -m bench.archive_rebuild
 	$(BIN)/python -m bench.browser
 
