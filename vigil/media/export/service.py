@@ -41,6 +41,7 @@ KEEP_MS = 24 * 3600 * 1000
 MAX_JOBS_PER_USER = 20  # kept at once, in any state
 SWEEP_S = 60.0
 PUBLISH_EVERY_S = 0.5
+WRITE_BYTES = 4 * 1024 * 1024  # what a job gathers before it writes
 NOTIFICATION = "export"
 
 
@@ -221,14 +222,20 @@ class ExportService:
             clip = Clip(job.to_ms)
             path = folder / f"{n}.fragments"
             out = await asyncio.to_thread(path.open, "wb")
+            gathered: list[bytes] = []  # written a few MiB at a time: a thread hop each
+            flushed = written
             try:
                 async for data in reading.fragments(
                     self._media, camera_id, job.stream, job.from_ms, clip
                 ):
-                    await asyncio.to_thread(out.write, data)
+                    gathered.append(data)
                     written += len(data)
+                    if written - flushed >= WRITE_BYTES:
+                        await asyncio.to_thread(out.writelines, gathered)
+                        gathered, flushed = [], written
                     reached = min(span_ms, max(0, (clip.end_ms or job.from_ms) - job.from_ms))
                     self._progress(entry, (n * span_ms + reached) / total_ms, started, written)
+                await asyncio.to_thread(out.writelines, gathered)
             finally:
                 await asyncio.to_thread(out.close)
             if clip.video is None:
