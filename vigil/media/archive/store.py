@@ -264,8 +264,14 @@ def _change_totals(conn: sqlite3.Connection, source: str, sign: str, params: Seq
         """,  # noqa: S608
         params,
     )
-    if sign == "-":
-        conn.execute("DELETE FROM recorded_hours WHERE recorded_ms <= 0")
+    if sign == "-":  # totals left with nothing go, among those of the streams touched
+        conn.execute(
+            f"""
+            WITH chosen AS ({source})
+            DELETE FROM recorded_hours WHERE recorded_ms <= 0
+            AND (camera_id, stream) IN (SELECT camera_id, stream FROM chosen)""",  # noqa: S608
+            params,
+        )
         conn.execute("DELETE FROM recorded_bytes WHERE files <= 0")
 
 
