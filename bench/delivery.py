@@ -5,9 +5,9 @@ Starts `vigil testcamera --count N` (`bench.cameras`: main 1080p25 4 Mbit/s, sub
 1. time to first frame: from opening a live WebSocket on a camera's main stream to the first
    fragment received (after the init message and segment), `--connects` times one after the
    other; p50, p95 and the worst;
-2. CPU of the server for `--seconds` without viewers, then with one viewer on the sub stream
-   of each of the N cameras (all in this process, reading everything); the difference is
-   what the viewers cost, in cores;
+2. CPU of the server and its media workers (each process told) for `--seconds` without
+   viewers, then with one viewer on the sub stream of each of the N cameras (all in this
+   process, reading everything); the difference is what the viewers cost, in cores;
 3. the same with one RTSP viewer per camera's sub stream (RTP interleaved on TCP; a bare
    client in this process that logs in, plays the video track and reads everything);
 4. export speed (bench/export.py), after the live figures, once at least `--export-s` of
@@ -37,7 +37,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench import export as export_bench
 from bench.cameras import vms_cameras
-from bench.proc import cpu_seconds
+from bench.proc import TreeCpu
 from tests.media.captions import pictures
 from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess
 from tests.testcamera.process import TestCameraProcess
@@ -114,14 +114,15 @@ async def _rtsp_viewer(server: ServerProcess, camera_id: str) -> _Viewer:
     return _Viewer(asyncio.create_task(read_all()), close)
 
 
-async def _cores(pid: int, seconds: float) -> float:
-    start = cpu_seconds(pid)
+async def _cores(pid: int, seconds: float) -> dict[str, Any]:
+    """CPU of the server and its media workers over `seconds`: the total and each process."""
+    tree = TreeCpu(pid)
     await asyncio.sleep(seconds)
-    return (cpu_seconds(pid) - start) / seconds
+    return tree.measure(seconds)
 
 
 async def _viewers_cost(
-    pid: int, idle: float, viewers: list[_Viewer], seconds: float
+    pid: int, idle: dict[str, Any], viewers: list[_Viewer], seconds: float
 ) -> dict[str, Any]:
     """Server CPU with `viewers`, against `idle` (its CPU without any)."""
     try:
@@ -133,9 +134,11 @@ async def _viewers_cost(
         received = await asyncio.gather(*(v.reading for v in viewers), return_exceptions=True)
     return {
         "viewers": len(viewers),
-        "server_cores_without_viewers": round(idle, 3),
-        "server_cores_with_viewers": round(viewing, 3),
-        "viewers_cores": round(viewing - idle, 3),
+        "server_cores_without_viewers": idle["cores"],
+        "server_cores_with_viewers": viewing["cores"],
+        "viewers_cores": round(viewing["cores"] - idle["cores"], 3),
+        "processes_without_viewers": idle["processes"],
+        "processes_with_viewers": viewing["processes"],
         "received_mib": round(sum(r for r in received if isinstance(r, int)) / 2**20, 1),
     }
 

@@ -5,8 +5,9 @@ Starts `vigil testcamera --count N` (`bench.cameras`: main 1080p25 4 Mbit/s, sub
 1. a `vigil server` recording every stream of the N cameras;
 2. one `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment -segment_time 60` per stream
    (how Frigate records).
-For each: CPU seconds over the measured window, peak memory, packets lost, bytes written per
-byte received. Prints one JSON object. Targets: Vigil's CPU at most half the ffmpeg
+For each: CPU seconds over the measured window (Vigil's: the server and its media workers,
+each process with its busiest thread), peak memory, packets lost, bytes written per byte
+received. Prints one JSON object. Targets: Vigil's CPU at most half the ffmpeg
 processes'; 128 cameras with no packet lost; written at most 1.02 x received.
 
 With `--transport udp` both take RTP over UDP instead (Vigil's cameras set to `udp`, ffmpeg
@@ -14,12 +15,14 @@ with `-rtsp_transport udp`). With `--b-frames SHARE` that share of the cameras h
 stream one 1080p25 4 Mbit/s H.264 stream with two B-frames from GStreamer's RTSP server (one
 shared encoder, tests/peers/gst_camera.py), a camera nobody here wrote.
 
+With `--media-workers N` Vigil runs N media workers (default: one per core).
+
 With `--sync-every S [S ...]` Vigil records once with each of those `vigil server
 --sync-every` periods (0: no forced writes), one after the other, for the cost of what a
 power cut may lose (docs/design/recording.md); the first is reported as `vigil`.
 
 Run: `python -m bench.recording [--count 128] [--seconds 60] [--transport tcp|udp]
-[--b-frames 0.25] [--sync-every 5 0]`.
+[--b-frames 0.25] [--media-workers 2] [--sync-every 5 0]`.
 """
 
 import argparse
@@ -33,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cameras import vms_cameras
-from bench.proc import busiest_thread, cpu_seconds, peak_rss_mib, rss_mib, thread_cpu_seconds
+from bench.proc import TreeCpu, cpu_seconds, peak_rss_mib, process_tree, rss_mib
 from tests.peers.gst import GstCamera
 from tests.servers import ServerProcess
 from tests.testcamera.process import TestCameraProcess
@@ -66,9 +69,16 @@ def _streams(
 
 
 def _vigil(
-    streams: list[tuple[str, str]], seconds: float, transport: str, folder: Path, sync_every: float
+    streams: list[tuple[str, str]],
+    seconds: float,
+    transport: str,
+    folder: Path,
+    sync_every: float,
+    workers: int | None,
 ) -> dict[str, Any]:
     options = ["--sync-every", f"{sync_every:g}"]
+    if workers is not None:
+        options += ["--media-workers", str(workers)]
     folder.mkdir(exist_ok=True)
     with ServerProcess(folder / "server", options=options) as server:
         server.start()
@@ -86,14 +96,12 @@ def _vigil(
                 )
                 answer.raise_for_status()
             time.sleep(WARM_UP_S)
-            pid = server.pid
-            threads_start = thread_cpu_seconds(pid)
-            cpu_start, wall_start = cpu_seconds(pid), time.monotonic()
+            tree = TreeCpu(server.pid)  # the server and its media workers
+            wall_start = time.monotonic()
             time.sleep(seconds)
-            cpu = cpu_seconds(pid) - cpu_start
             wall = time.monotonic() - wall_start
-            busiest = busiest_thread(threads_start, thread_cpu_seconds(pid), wall)
-            peak = peak_rss_mib(pid)
+            used = tree.measure(wall)
+            peak = sum(map(peak_rss_mib, process_tree(server.pid)))
             streams = [
                 stream
                 for camera in owner.get("/cameras").json()["cameras"]
@@ -105,10 +113,11 @@ def _vigil(
     written = _bytes_under(folder / "server" / "archive")
     return {
         "sync_every_s": sync_every,
-        "cpu_seconds": round(cpu, 2),
-        "cpu_cores": round(cpu / wall, 3),
-        "busiest_thread": busiest,
-        "peak_memory_mib": round(peak, 1),
+        "cpu_seconds": round(float(used["cores"]) * wall, 2),  # type: ignore[arg-type]
+        "cpu_cores": used["cores"],
+        "busiest_process_cores": used["busiest_process_cores"],
+        "processes": used["processes"],
+        "peak_memory_mib_sum_of_processes": round(peak, 1),
         "streams_online": len(stats),
         "packets_lost": sum(s["lost_packets"] for s in stats),
         "received_bytes": received,
@@ -179,6 +188,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--transport", choices=("tcp", "udp"), default="tcp")
     parser.add_argument("--b-frames", type=float, default=0.0, help="share of the cameras")
+    parser.add_argument("--media-workers", type=int, default=None, metavar="N")
     parser.add_argument("--sync-every", type=float, nargs="+", default=[5.0], metavar="S")
     args = parser.parse_args()
     b_count = round(args.count * args.b_frames)
@@ -189,7 +199,14 @@ def main() -> None:
         try:
             streams = _streams(cameras, args.count, b_frames, b_count)
             vigils = [
-                _vigil(streams, args.seconds, args.transport, folder / f"sync-{n}", sync_every)
+                _vigil(
+                    streams,
+                    args.seconds,
+                    args.transport,
+                    folder / f"sync-{n}",
+                    sync_every,
+                    args.media_workers,
+                )
                 for n, sync_every in enumerate(args.sync_every)
             ]
             vigil = vigils[0]
@@ -207,6 +224,7 @@ def main() -> None:
                 "streams": 2 * args.count,
                 "seconds": args.seconds,
                 "transport": args.transport,
+                "media_workers": args.media_workers or os.cpu_count(),
                 "b_frame_main_streams": b_count,
                 "vigil": vigil,
                 **({"vigil_by_sync_every": vigils} if len(vigils) > 1 else {}),

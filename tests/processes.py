@@ -86,3 +86,16 @@ class VigilProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def open_recordings(pid: int) -> set[str]:
+    """The recording files (`.mp4`) that process `pid` holds open now."""
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:
+            continue  # closed meanwhile
+        if target.endswith(".mp4"):
+            held.add(target)
+    return held

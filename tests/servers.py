@@ -112,15 +112,26 @@ def login_with_rights(
 
 @contextmanager
 def system_with_cameras(
-    folder: Path, count: int = 1
+    folder: Path, count: int = 1, options: Sequence[str] = ()
 ) -> Iterator[tuple[ServerProcess, TestCameraProcess]]:
-    """A one-server system beside `count` simulated cameras (not added to it yet), running
-    until the block ends; data and logs in `folder`."""
+    """A one-server system (`vigil server` with `options`) beside `count` simulated cameras
+    (not added to it yet), running until the block ends; data and logs in `folder`."""
     with (
         TestCameraProcess(folder, count=count) as cameras,
-        ServerProcess(folder / "server") as server,
+        ServerProcess(folder / "server", options=options) as server,
     ):
         cameras.start(timeout_s=120)
         server.start()
         server.create_system()
         yield server, cameras
+
+
+def add_main_streams(owner: httpx.Client, cameras: TestCameraProcess, count: int) -> list[str]:
+    """The main streams of the first `count` simulated cameras added as "Camera n"; their ids."""
+    ids = []
+    for n in range(1, count + 1):
+        url = f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n}/main"
+        answer = owner.post("/cameras", json={"name": f"Camera {n}", "main_url": url})
+        assert answer.status_code == 201, answer.text
+        ids.append(answer.json()["id"])
+    return ids

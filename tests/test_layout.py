@@ -24,7 +24,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "auth": {"state", *_BASE},
     "system": {"auth", "state", *_BASE},
     "cameras": {"auth", "state", *_BASE},
-    "media": {"cameras", "auth", "state", "notifications", *_BASE},
+    "media": {"cameras", "auth", "state", "notifications", "logs", *_BASE},
     "api": {"system", "auth", "cameras", "media", "notifications", *_BASE},
     "app": {"api", *_SERVER},
     "cli": {"app", "config", "logs", "ports", "media", "testcamera", *_BASE},

@@ -24,6 +24,8 @@ PUBLIC = None  # no login needed
 
 EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("GET", "/server"): PUBLIC,
+    # The server's media workers and how they fare: settings (tests/media/test_workers).
+    ("GET", "/server/media"): ADMINS,
     ("POST", "/system"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("GET", "/system"): EVERYONE,

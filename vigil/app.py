@@ -192,7 +192,8 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         clock,
     )
     media = MediaService(identity.id, cameras.all, archive, pool, retention, clock,
-                         sync_ms=round(config.sync_every_s * 1000))  # fmt: skip
+                         sync_ms=round(config.sync_every_s * 1000),
+                         workers=config.media_workers, log_level=config.log_level)  # fmt: skip
     document.on_change(media.cameras_changed)
     events = CameraEvents(identity.id, cameras.all, clock)
     document.on_change(events.cameras_changed)

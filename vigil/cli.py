@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
         help="force recordings to the disk after this much video and at each file's end: "
         "the most a power cut loses (default: 5; 0: leave it to the operating system)",
     )
+    server.add_argument(
+        "--media-workers",
+        type=_workers,
+        default=ServerConfig.media_workers,
+        metavar="N",
+        help="processes that pull and record the cameras, each a share of them "
+        f"(default: one per core, here {ServerConfig.media_workers})",
+    )
     _add_testcamera(commands)
     return parser
 
@@ -84,6 +92,7 @@ def _within(convert: Callable[[str], N], low: N, high: N, what: str) -> Callable
 
 _port = _within(int, 0, 65535, "a port")
 _sync_period = _within(float, 0.0, 600.0, "a number of seconds")
+_workers = _within(int, 1, 256, "a number of processes")
 
 
 def _ipv4(text: str) -> str:
@@ -243,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rtsp_port=args.rtsp_port,
                 discovery_addresses=tuple(args.discovery_address),
                 sync_every_s=args.sync_every,
+                media_workers=args.media_workers,
+                log_level=args.log_level,
             )
             asyncio.run(serve(server))
         except (DataFolderInUse, RtspUnavailable, PortUnavailable) as err:

@@ -1,5 +1,6 @@
 """How one server is started: where its data lives and where it listens."""
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,9 @@ class ServerConfig:
     # the last time, and at the end of each file: what a power cut may lose (recording.md).
     # 0: left to the operating system (storage with its own power protection).
     sync_every_s: float = 5.0
+    # Processes that pull and record the cameras (docs/design/workers.md).
+    media_workers: int = os.cpu_count() or 1
+    log_level: str = "info"  # also of the media workers
 
     @property
     def database_path(self) -> Path:

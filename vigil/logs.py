@@ -41,9 +41,17 @@ class LogfmtFormatter(logging.Formatter):
         return " ".join(parts)
 
 
-def configure_logging(level: str = "info") -> None:
+def configure_logging(level: str = "info", **fields: str) -> None:
+    """`fields` go on every line (a media worker's name, so its lines tell whose they are)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LogfmtFormatter())
+    if fields:
+
+        def tag(record: logging.LogRecord) -> bool:
+            record.__dict__.update(fields)
+            return True
+
+        handler.addFilter(tag)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

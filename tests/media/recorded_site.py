@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.media.test_recording import _timeline
-from tests.servers import ServerProcess, system_with_cameras
+from tests.servers import ServerProcess, add_main_streams, system_with_cameras
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
 
@@ -35,12 +35,7 @@ def recording_site(folder: Path) -> Iterator[Site]:
         server.login() as owner,
     ):
         started_ms = int(time.time() * 1000)
-        ids = []
-        for n in (1, 2):
-            url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam{n}/main"
-            answer = owner.post("/cameras", json={"name": f"Cam {n}", "main_url": url})
-            assert answer.status_code == 201, answer.text
-            ids.append(answer.json()["id"])
+        ids = add_main_streams(owner, camera, 2)
         for camera_id in ids:
             wait_for(lambda c=camera_id: recorded_s(owner, c, started_ms) >= RECORDED_S,
                      RECORDED_S + WAIT_S, "recordings")  # fmt: skip

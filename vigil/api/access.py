@@ -43,6 +43,7 @@ RTSP_ARCHIVE = "rtsp:/cameras/{camera_id}/{stream}?start="
 
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/server"): OPEN,
+    ("GET", f"{API}/server/media"): Rule(function=Function.SETTINGS),
     ("POST", f"{API}/system"): OPEN,
     ("GET", f"{API}/system"): LOGGED_IN,
     ("PATCH", f"{API}/system"): Rule(operation=Operation.SYSTEM_EDIT),

@@ -178,7 +178,7 @@ def _stream_out(ctx: ApiContext, camera: Camera, stream: StreamName, url: str) -
         remote = StreamStatusOut(state="unknown", reason="recorded by another server")
         return StreamOut(url=url, status=remote, stats=None)
     status, stats = ctx.media.stream_state(camera, stream)
-    state = ctx.media.recording_state(camera.id, stream)
+    state = ctx.media.recording_state(camera, stream)
     recording = RecordingStateOut(**asdict(state)) if state is not None else None
     viewers = ctx.media.viewers(camera.id, stream)
     if status is None:

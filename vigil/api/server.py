@@ -6,6 +6,8 @@ from vigil import __version__
 from vigil.api.access import CallerDep, client_address
 from vigil.api.context import ApiContext
 from vigil.api.schemas.system import (
+    MediaWorkerOut,
+    MediaWorkersOut,
     ServerInfo,
     ServerOut,
     SystemCreate,
@@ -41,6 +43,12 @@ def router(ctx: ApiContext) -> APIRouter:
             state=ctx.system.state(),
             system=SystemRef(id=system.id, name=system.name) if system else None,
         )
+
+    @api.get("/server/media")
+    async def get_media_workers(_: CallerDep) -> MediaWorkersOut:
+        """The processes that pull and record this server's cameras, and how they fare."""
+        workers = [MediaWorkerOut(**vars(worker)) for worker in ctx.media.workers()]
+        return MediaWorkersOut(workers=workers)
 
     @api.post("/system", status_code=201)
     async def create_system(body: SystemCreate, request: Request) -> SystemCreated:

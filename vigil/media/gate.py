@@ -66,20 +66,9 @@ class RecordingGate:
         elif self._held:
             self._drop_held()
 
-    def paused_by_settings(self, now_ms: int) -> str | None:
-        """Why the settings record nothing at `now_ms`, for the recording state; None when
-        they would record."""
-        settings = self._settings
-        if settings.mode == "off":
-            return "recording is off"
-        if not settings.records(self._stream):
-            return f"only the {settings.streams} stream is recorded"
-        mode = settings.mode_at(now_ms)
-        if mode == "off":
-            return "outside the schedule"
-        if mode == "event" and now_ms >= self._event_until_ms:
-            return "waiting for an event"
-        return None
+    @property
+    def event_until_ms(self) -> float:
+        return self._event_until_ms
 
     def _mode_at(self, time_ms: int) -> str:
         if time_ms >= self._mode_until_ms:
@@ -112,6 +101,23 @@ class RecordingGate:
     def _drop_held(self) -> None:
         self._held.clear()
         self._held_bytes = 0
+
+
+def paused_by(
+    settings: RecordingSettings, stream: str, now_ms: int, event_until_ms: float
+) -> str | None:
+    """Why `settings` record nothing of `stream` at `now_ms`, for the recording state; None
+    when they would record. `event_until_ms`: when recording for the last event ends."""
+    if settings.mode == "off":
+        return "recording is off"
+    if not settings.records(stream):
+        return f"only the {settings.streams} stream is recorded"
+    mode = settings.mode_at(now_ms)
+    if mode == "off":
+        return "outside the schedule"
+    if mode == "event" and now_ms >= event_until_ms:
+        return "waiting for an event"
+    return None
 
 
 def _size(frame: AnyFrame) -> int:

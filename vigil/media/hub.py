@@ -43,6 +43,11 @@ class Hub:
     def last_gop_bytes(self) -> int:
         return self._gop_bytes
 
+    async def gop_now(self) -> tuple[AnyFrame, ...]:
+        """The kept GOP, for a look at the stream now without following it (a hub fed from
+        another process fetches it first)."""
+        return self.last_gop
+
     @property
     def consumer_count(self) -> int:
         return len(self._consumers)

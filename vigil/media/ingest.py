@@ -72,15 +72,17 @@ class StreamStats(BaseModel):
 
 class StreamIngest:
     def __init__(
-        self, name: str, url: StreamUrl, transport: Transport, hub: Hub, clock: Clock
-    ) -> None:
+        self, name: str, url: StreamUrl, transport: Transport, hub: Hub, clock: Clock,
+        note: str = "",
+    ) -> None:  # fmt: skip
         self.name = name  # for logs: camera and stream
         self._url = url
         self._transport = transport
         self.hub = hub
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
-        self._status = StreamStatus(StreamState.CONNECTING, "", clock.now_ms())
+        # `note`: why it starts, when it starts again after a fault, until it connects.
+        self._status = StreamStatus(StreamState.CONNECTING, note, clock.now_ms())
         self._config: StreamConfig | None = None
         self._unusable = ""  # why the parameter sets held make no config
         self._codec: Codec = "h264"  # set from each connection's SDP

@@ -35,16 +35,16 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 from vigil.media import mp4
 from vigil.media.archive import durable, naming, seek
-from vigil.media.archive.index import ArchiveIndex, finish_part_file
+from vigil.media.archive.index import finish_part_file
 from vigil.media.archive.scan import FragmentInfo
 from vigil.media.archive.store import Recording
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
 from vigil.media.hub import AnyFrame
-from vigil.media.storage.pool import ActiveStorage, StoragePool
+from vigil.media.storage.pool import ActiveStorage
 from vigil.tasks import Supervised
 
 logger = logging.getLogger(__name__)
@@ -122,11 +122,29 @@ class _Gathered:
     end_ms: int
 
 
+class Rows(Protocol):
+    """Where a closed file's row goes: the archive index (of the server's API process)."""
+
+    async def add(self, recording: Recording) -> None: ...
+
+
+class Storages(Protocol):
+    """The storages a recorder writes to, and who must know which files it is writing (the
+    index's mending leaves those alone)."""
+
+    def choose(self) -> ActiveStorage | None: ...
+
+    def failed(self, storage: ActiveStorage, err: OSError) -> None: ...
+
+    async def begin_writing(self, storage: ActiveStorage, path: Path) -> None: ...
+
+    def done_writing(self, storage: ActiveStorage, path: Path) -> None: ...
+
+
 class Recorder:
     def __init__(
-        self, camera_id: str, stream: str, index: ArchiveIndex, storages: StoragePool,
-        sync_ms: int,
-    ) -> None:  # fmt: skip
+        self, camera_id: str, stream: str, index: Rows, storages: Storages, sync_ms: int
+    ) -> None:
         self._camera_id = camera_id
         self._sync_ms = sync_ms  # 0: the operating system decides when data reaches the disk
         self._stream = stream
@@ -361,7 +379,7 @@ class Recorder:
                 self._report("recording a file failed unexpectedly (see the server log)")
             finally:
                 if isinstance(operation, _Close) or file.failed:
-                    file.storage.done_writing(file.path)
+                    self._storages.done_writing(file.storage, file.path)
                     if self._on_disk is file:
                         self._on_disk = None
                 self._operations.popleft()
@@ -375,7 +393,7 @@ class Recorder:
         if file.failed:
             return  # the storage failed under this file: what reached it stays a part file
         if isinstance(operation, _Open):
-            file.storage.writing.add(file.path)
+            await self._storages.begin_writing(file.storage, file.path)
             file.handle = await _on(file.storage, _create, file.path, operation.init,
                                     self._sync_ms > 0)  # fmt: skip
             self._on_disk = file

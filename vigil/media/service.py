@@ -1,47 +1,63 @@
-"""The media of this server: an ingest and a hub for each stream of the cameras it is parent of.
+"""The media of this server: the streams of the cameras it is parent of, run by its media
+workers, and what the API process serves of them.
 
 Follows the cameras in the system document: after every change (made here or by a peer) the
-running ingests are brought in line with it: started, stopped, or restarted when what they
-connect to changed.
+streams are brought in line with it: started, stopped, or restarted when what they connect to
+changed. Each camera is given, both streams together, to one of the media worker processes
+(`workers/`), which pulls, records and keeps its hub; the one with the least measured load
+(the bitrate of its streams) takes a new camera. Workers start when first given a camera.
+
+Here stay the archive index (workers tell each file made), storage health (workers are told
+where they may write), and one mirror of each stream's hub, fed by its worker only while
+someone watches (`workers/mirror.py`). What the API asks of a stream now (status, stats,
+recording state, the file being written) is what its worker last reported, a quarter of a
+second old at most. Playback, export and snapshots read the files, here, in the storages'
+threads.
 """
 
 import asyncio
 import errno
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-from vigil.cameras.address import StreamUrl
 from vigil.cameras.events import CameraEvents
 from vigil.cameras.models import Camera, CameraRecord, StreamName, Transport
 from vigil.cameras.notifications import CameraEvent
 from vigil.cameras.recording import RecordingSettings
 from vigil.clock import Clock
-from vigil.media.archive import reader, seek, timeline
+from vigil.media.archive import naming, reader, seek, timeline
 from vigil.media.archive.cursor import ArchiveCursor, Segment
-from vigil.media.archive.index import ArchiveIndex
+from vigil.media.archive.index import ArchiveIndex, finish_part_file
 from vigil.media.archive.reader import Chunk
 from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
-from vigil.media.gate import RecordingGate
-from vigil.media.hub import Hub
-from vigil.media.ingest import StreamIngest, StreamState, StreamStats, StreamStatus
+from vigil.media.frames import AudioConfig
+from vigil.media.hub import AnyFrame
+from vigil.media.ingest import StreamState, StreamStats, StreamStatus
 from vigil.media.live import StreamNow
-from vigil.media.recorder import Recorder
+from vigil.media.pipeline import RecordingFacts, RecordingState, recording_state
+from vigil.media.storage.models import Storage
 from vigil.media.storage.pool import StoragePool
 from vigil.media.storage.retention import Retention
-from vigil.tasks import Follower
+from vigil.media.workers import messages as m
+from vigil.media.workers.link import WorkerLink
+from vigil.media.workers.mirror import MirrorHub
+from vigil.tasks import Follower, Supervised
 
 logger = logging.getLogger(__name__)
 
 STREAMS: tuple[StreamName, ...] = ("main", "sub")
+STORAGES_EVERY_S = 1.0  # how often workers hear of the storages' health when it changed
+UNMEASURED_KBPS = 2_000  # a stream's load until its worker reports its bitrate
 
 
 @dataclass(frozen=True)
 class _Source:
-    """What an ingest connects to, and how: a change of any of it restarts the ingest."""
+    """What a stream connects to, and how: a change of any of it restarts the stream."""
 
     url: str
     username: str
@@ -57,20 +73,62 @@ def _source_of(record: CameraRecord, stream: StreamName) -> _Source | None:
 
 
 @dataclass(frozen=True)
-class RecordingState:
-    # recording; paused (by the settings, waiting for an event or for the stream to connect);
-    # failed (the stream is offline, unauthorized or in error, or the recorder cannot write)
-    state: str
-    reason: str  # always given but for `recording`
-    storage_id: str | None  # of the file being written
+class WorkerInfo:
+    name: str
+    pid: int | None  # None: not started (no camera given to it yet)
+    streams: int
+    restarts: int
+    last_exit: str | None
+    cpu_seconds: float | None
 
 
-# Why nothing is recorded, by the state of a stream that has failed.
-_NO_VIDEO = {
-    StreamState.OFFLINE: "the stream is offline",
-    StreamState.UNAUTHORIZED: "the camera refused the credentials",
-    StreamState.ERROR: "the stream is in error",
-}
+class _Remote:
+    """One stream as the API process knows it: where it runs, and what its worker said."""
+
+    def __init__(
+        self, key: int, camera_id: str, stream: StreamName, source: _Source,
+        settings: RecordingSettings, worker: WorkerLink, since_ms: int,
+    ) -> None:  # fmt: skip
+        self.key = key
+        self.camera_id = camera_id
+        self.stream = stream
+        self.source = source
+        self.settings = settings
+        self.worker = worker
+        self.hub = MirrorHub(lambda on: worker.send(m.Feed(key, on)))
+        self.facts = RecordingFacts(StreamStatus(StreamState.CONNECTING, "", since_ms))
+        self.stats: StreamStats | None = None
+        self.audio: AudioConfig | None = None
+        self.writing: tuple[int, int] | None = None
+        self.written: tuple[str, str, int, list[FragmentInfo]] | None = None
+        self.note = ""  # why its worker started again, for its next start
+
+    def run_message(self) -> m.Run:
+        source = self.source
+        return m.Run(self.key, self.camera_id, self.stream, source.url, source.username,
+                     source.password, source.transport, self.settings, self.note)  # fmt: skip
+
+    @property
+    def status(self) -> StreamStatus:
+        return self.facts.status
+
+    def take(self, report: m.StreamReport, with_stats: bool) -> None:
+        self.facts = report.facts
+        if report.audio != self.audio:  # the same sound keeps its object
+            self.audio = report.audio
+        self.writing = report.writing
+        if with_stats:
+            self.stats = report.stats
+            self.hub.told_gop_bytes = report.gop_bytes
+        told = report.written
+        if told is None:
+            self.written = None
+            return
+        if self.written is None or self.written[1] != told.path:
+            self.written = (told.storage_id, told.path, told.start_ms, [])
+        fragments = self.written[3]
+        del fragments[told.known :]
+        fragments.extend(told.fragments)
 
 
 class MediaService:
@@ -83,35 +141,57 @@ class MediaService:
         retention: Retention,
         clock: Clock,
         sync_ms: int,
+        workers: int,
+        log_level: str = "info",
     ) -> None:
         self._server_id = server_id
-        self._sync_ms = sync_ms
         self._cameras = cameras
         self._archive = archive
         self._storages = storages
         self._retention = retention
         self._clock = clock
-        self._ingests: dict[tuple[str, StreamName], _Pipeline] = {}
+        self._workers = [WorkerLink(n + 1, sync_ms, log_level, self) for n in range(workers)]
+        self._remotes: dict[tuple[str, StreamName], _Remote] = {}
+        self._by_key: dict[int, _Remote] = {}
+        self._next_key = 1
+        self._writing: dict[WorkerLink, set[tuple[str, Path]]] = {w: set() for w in self._workers}
+        self._told_storages: dict[WorkerLink, m.Storages] = {}
+        self._finishing: set[asyncio.Task[None]] = set()  # files a dead worker left open
         self._follower = Follower("media: follow cameras", self._sync)
+        self._storage_teller = Supervised("media: tell storages", self._tell_storages)
 
     async def start(self) -> None:
         await self._storages.start()
         self._follower.start()
+        self._storage_teller.start()
         self._retention.start()
 
     async def stop(self) -> None:
         await self._follower.stop()
+        await self._storage_teller.stop()
         await self._retention.stop()
-        await asyncio.gather(*(pipeline.stop() for pipeline in self._ingests.values()))
-        self._ingests.clear()
+        # Workers close their files and have them indexed, through this process, first.
+        await asyncio.gather(*(worker.stop() for worker in self._workers))
+        await asyncio.gather(*self._finishing, return_exceptions=True)
+        self._remotes.clear()
+        self._by_key.clear()
         await self._storages.stop()
 
     @property
     def storages(self) -> StoragePool:
         return self._storages
 
+    def workers(self) -> list[WorkerInfo]:
+        streams = dict.fromkeys(self._workers, 0)
+        for remote in self._remotes.values():
+            streams[remote.worker] += 1
+        return [
+            WorkerInfo(w.name, w.pid, streams[w], w.restarts, w.last_exit, w.cpu_seconds())
+            for w in self._workers
+        ]
+
     def cameras_changed(self) -> None:
-        """The system document changed; the ingests are brought in line soon after."""
+        """The system document changed; the streams are brought in line soon after."""
         self._follower.changed()
 
     def record_events_of(self, events: CameraEvents) -> None:
@@ -128,57 +208,40 @@ class MediaService:
 
         events.listen(heard)
 
-    def hub(self, camera_id: str, stream: StreamName) -> Hub | None:
-        pipeline = self._ingests.get((camera_id, stream))
-        return pipeline.hub if pipeline else None
-
     def stream_now(self, camera_id: str, stream: StreamName) -> StreamNow:
         """A stream as a live viewer needs it: its hub, whether it is online, and whether
         this server still serves it at all."""
         camera = next((c for c in self._cameras() if c.id == camera_id), None)
         gone = _not_served(camera, stream, self._server_id)
-        pipeline = self._ingests.get((camera_id, stream))
-        if gone is not None or pipeline is None:
+        remote = self._remotes.get((camera_id, stream))
+        if gone is not None or remote is None:
             return StreamNow(None, False, "connecting", gone)
-        status = pipeline.ingest.status
+        status = remote.status
         online = status.state == StreamState.ONLINE
-        reason = status.reason or status.state
-        return StreamNow(pipeline.hub, online, reason, None, pipeline.ingest.audio)
+        return StreamNow(remote.hub, online, status.reason or status.state, None, remote.audio)
 
     def viewers(self, camera_id: str, stream: StreamName) -> int | None:
-        """Live viewers of a stream now: what its hub feeds besides the recording."""
-        pipeline = self._ingests.get((camera_id, stream))
-        return pipeline.viewers() if pipeline is not None else None
+        """Live viewers of a stream now (each live session and RTSP player of it)."""
+        remote = self._remotes.get((camera_id, stream))
+        return remote.hub.consumer_count if remote is not None else None
 
     def stream_state(
         self, camera: Camera, stream: StreamName
     ) -> tuple[StreamStatus | None, StreamStats | None]:
-        pipeline = self._ingests.get((camera.id, stream))
-        if pipeline is None:
+        remote = self._remotes.get((camera.id, stream))
+        if remote is None:
             return None, None
-        return pipeline.ingest.status, pipeline.ingest.stats()
+        online = remote.status.state == StreamState.ONLINE
+        return remote.status, remote.stats if online else None
 
-    def recording_state(self, camera_id: str, stream: StreamName) -> RecordingState | None:
-        pipeline = self._ingests.get((camera_id, stream))
-        if pipeline is None:
+    def recording_state(self, camera: Camera, stream: StreamName) -> RecordingState | None:
+        """What the recording of a stream does now: by the camera's settings as they are
+        (a change shows at once), and what its worker last said."""
+        remote = self._remotes.get((camera.id, stream))
+        if remote is None:
             return None
-        recorder, status = pipeline.recorder, pipeline.ingest.status
-        # The settings first: outside the schedule nothing is recorded, whatever the stream.
-        by_settings = pipeline.gate.paused_by_settings(self._clock.now_ms())
-        if by_settings is not None:
-            return RecordingState("paused", by_settings, None)
-        # The gate goes on saying `recording` while no frames come: the stream says better.
-        if status.state == StreamState.CONNECTING:
-            return RecordingState("paused", "waiting for the stream to connect", None)
-        if status.state != StreamState.ONLINE:
-            reason = _NO_VIDEO.get(status.state, f"the stream is {status.state}")
-            said = f"{reason}: {status.reason}" if status.reason else reason
-            return RecordingState("failed", said, None)
-        if recorder.error is not None:
-            return RecordingState("failed", recorder.error, recorder.storage_id())
-        if not pipeline.gate.recording:
-            return RecordingState("paused", "waiting for video", None)
-        return RecordingState("recording", "", recorder.storage_id())
+        settings = camera.record.recording
+        return recording_state(settings, stream, self._clock.now_ms(), remote.facts)
 
     async def recordings(
         self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
@@ -200,14 +263,14 @@ class MediaService:
         """The recorded file starting first after `time_ms` (`later`), or last at or before
         it: from the index, or the file being written (which starts after every indexed one)."""
         found = await self._archive.neighbour(camera_id, stream, time_ms, later=later)
-        pipeline = self._ingests.get((camera_id, cast(StreamName, stream)))
-        written = pipeline.recorder.written_file() if pipeline is not None else None
-        if written is not None:
-            start = written.start_ms
+        remote = self._remotes.get((camera_id, cast(StreamName, stream)))
+        written = remote.written if remote is not None else None
+        if written is not None and written[3]:
+            storage_id, written_path, start, written_fragments = written
             on_side = start > time_ms if later else start <= time_ms
             nearer = found is None or (start < found.start_ms if later else start >= found.start_ms)
             if on_side and nearer:
-                return Segment(written.storage.id, written.path, start, list(written.fragments),
+                return Segment(storage_id, Path(written_path), start, list(written_fragments),
                                writing=True)  # fmt: skip
         if found is None:
             return None
@@ -250,7 +313,7 @@ class MediaService:
     ) -> list[tuple[int, int]]:
         """Recorded intervals of one stream, including the file being written."""
         spans = await self._archive.spans(camera_id, stream, from_ms, to_ms)
-        writing = self._writing(camera_id, stream)
+        writing = self._writing_span(camera_id, stream)
         if writing is not None:
             spans.append(writing)
         return timeline.merge(spans, from_ms, to_ms)
@@ -263,20 +326,20 @@ class MediaService:
         recorded = await self._archive.recorded_per_bucket(
             camera_id, stream, from_ms, to_ms, bucket_ms
         )
-        writing = self._writing(camera_id, stream)
+        writing = self._writing_span(camera_id, stream)
         spans = [writing] if writing is not None else []
         return timeline.add_to_buckets(recorded, spans, from_ms, to_ms, bucket_ms)
 
-    def _writing(self, camera_id: str, stream: StreamName) -> tuple[int, int] | None:
-        pipeline = self._ingests.get((camera_id, stream))
-        return pipeline.recorder.writing() if pipeline else None
+    def _writing_span(self, camera_id: str, stream: StreamName) -> tuple[int, int] | None:
+        remote = self._remotes.get((camera_id, stream))
+        return remote.writing if remote is not None else None
 
     def _camera_event(self, camera_id: str, active: bool) -> None:
         now = self._clock.now_ms()
         for stream in STREAMS:
-            pipeline = self._ingests.get((camera_id, stream))
-            if pipeline is not None:
-                pipeline.gate.event(active, now)
+            remote = self._remotes.get((camera_id, stream))
+            if remote is not None:
+                remote.worker.send(m.CameraEvent(remote.key, active, now))
 
     async def _sync(self) -> None:
         wanted: dict[tuple[str, StreamName], tuple[_Source, RecordingSettings]] = {}
@@ -286,24 +349,152 @@ class MediaService:
                 source = _source_of(record, stream)
                 if source is not None and _not_served(camera, stream, self._server_id) is None:
                     wanted[(camera.id, stream)] = (source, record.recording)
-        for key, pipeline in list(self._ingests.items()):
-            if key not in wanted or wanted[key][0] != pipeline.source:
-                del self._ingests[key]
-                await pipeline.stop()
+        for key, remote in list(self._remotes.items()):
+            if key not in wanted or wanted[key][0] != remote.source:
+                del self._remotes[key]
+                del self._by_key[remote.key]
+                remote.hub.worker_lost()
+                await _quietly(remote.worker.call(m.Stop(remote.key)))
         for key, (source, settings) in wanted.items():
-            if key in self._ingests:
-                self._ingests[key].gate.settings = settings
+            running = self._remotes.get(key)
+            if running is not None:
+                if running.settings != settings:
+                    running.settings = settings
+                    running.worker.send(m.Settings(running.key, settings))
                 continue
             camera_id, stream = key
-            hub = Hub()
-            url = StreamUrl.parse(source.url, source.username, source.password)
-            ingest = StreamIngest(f"{camera_id}/{stream}", url, source.transport, hub,
-                                  self._clock)  # fmt: skip
-            recorder = Recorder(camera_id, stream, self._archive, self._storages, self._sync_ms)
-            gate = RecordingGate(stream, recorder, settings)
-            pipeline = _Pipeline(source, hub, ingest, gate, recorder)
-            self._ingests[key] = pipeline
-            pipeline.start()
+            worker = self._worker_for(camera_id)
+            remote = _Remote(self._next_key, camera_id, stream, source, settings, worker,
+                             self._clock.now_ms())  # fmt: skip
+            self._next_key += 1
+            self._remotes[key] = self._by_key[remote.key] = remote
+            if worker.running:
+                worker.send(remote.run_message())
+            else:
+                await worker.start()  # it is given its streams, this one too, once started
+
+    def _worker_for(self, camera_id: str) -> WorkerLink:
+        """The worker of the camera's other stream, or the least loaded one."""
+        load = dict.fromkeys(self._workers, 0)
+        for remote in self._remotes.values():
+            if remote.camera_id == camera_id:
+                return remote.worker
+            stats = remote.stats
+            load[remote.worker] += stats.bitrate_kbps if stats is not None else UNMEASURED_KBPS
+        return min(self._workers, key=lambda worker: (load[worker], worker.number))
+
+    # --- what workers say (link.Handlers) ---
+
+    def started(self, link: WorkerLink, note: str) -> None:
+        self._told_storages.pop(link, None)
+        self._tell_storages_to(link)
+        for remote in self._remotes.values():
+            if remote.worker is link:
+                remote.note = note
+                link.send(remote.run_message())
+                remote.hub.worker_back()
+
+    def exited(self, link: WorkerLink, reason: str) -> None:
+        now = self._clock.now_ms()
+        said = f"the media worker stopped ({reason}); starting it again"
+        for remote in self._remotes.values():
+            if remote.worker is link:
+                remote.hub.worker_lost()
+                remote.facts = RecordingFacts(StreamStatus(StreamState.OFFLINE, said, now))
+                remote.writing = remote.written = None
+        left, self._writing[link] = self._writing[link], set()
+        for storage_id, path in left:
+            self._storage_done(storage_id, path)
+            task = asyncio.create_task(self._finish_left(storage_id, path))
+            self._finishing.add(task)
+            task.add_done_callback(self._finishing.discard)
+
+    def heard(self, link: WorkerLink, message: Any) -> None:
+        if isinstance(message, m.Reports):
+            for key, report in message.streams.items():
+                remote = self._by_key.get(key)
+                if remote is not None and remote.worker is link:
+                    remote.take(report, message.with_stats)
+        elif isinstance(message, m.Fed):
+            if (remote := self._by_key.get(message.key)) is not None:
+                remote.hub.fed()
+        elif isinstance(message, m.DoneWriting):
+            self._writing[link].discard((message.storage_id, Path(message.path)))
+            self._storage_done(message.storage_id, Path(message.path))
+        elif isinstance(message, m.StorageFailed):
+            storage = self._storages.get(message.storage_id)
+            if storage is not None:
+                err = OSError(message.errno or errno.EIO, message.strerror or "write failed",
+                              message.filename)  # fmt: skip
+                self._storages.failed(storage, err)
+        else:
+            kind = type(message).__name__
+            logger.warning("an unknown message from a worker",
+                           extra={"worker": link.name, "message": kind})  # fmt: skip
+
+    def frame(self, key: int, frame: AnyFrame) -> None:
+        remote = self._by_key.get(key)
+        if remote is not None:
+            remote.hub.publish(frame)
+
+    async def answer(self, link: WorkerLink, body: Any) -> Any:
+        if isinstance(body, m.BeginWriting):
+            path = Path(body.path)
+            storage = self._storages.get(body.storage_id)
+            if storage is not None:
+                storage.writing.add(path)
+            self._writing[link].add((body.storage_id, path))
+            return None
+        if isinstance(body, m.AddRow):
+            await self._archive.add(body.recording)
+            return None
+        raise ValueError(f"unknown call {type(body).__name__}")
+
+    def _storage_done(self, storage_id: str, path: Path) -> None:
+        storage = self._storages.get(storage_id)
+        if storage is not None:
+            storage.done_writing(path)
+
+    async def _finish_left(self, storage_id: str, path: Path) -> None:
+        """A file its worker was writing when it died: its whole fragments named and indexed
+        (what a mend would do, for this file alone, now)."""
+        storage = self._storages.get(storage_id)
+        if storage is None or not storage.writable:
+            return  # the storage's next mend finishes it
+        name = naming.parse(storage.root, path)
+        if name is None or not await storage.run(os.path.exists, path):
+            return  # closed and renamed before the worker died: its row is in
+        try:
+            finished = await storage.run(finish_part_file, storage_id, storage.root, path, name)
+        except OSError:
+            logger.warning("finishing a recording left open failed", exc_info=True,
+                           extra={"path": str(path)})  # fmt: skip
+            return
+        if finished is not None:
+            await self._archive.add(finished)
+
+    async def _tell_storages(self) -> None:
+        while True:
+            for link in self._workers:
+                if link.running:
+                    self._tell_storages_to(link)
+            await asyncio.sleep(STORAGES_EVERY_S)
+
+    def _tell_storages_to(self, link: WorkerLink) -> None:
+        views = tuple(m.StorageView(Storage(id=s.id, record=s.record), s.health)
+                      for s in self._storages.all())  # fmt: skip
+        told = m.Storages(views)
+        if self._told_storages.get(link) != told:
+            self._told_storages[link] = told
+            link.send(told)
+
+
+async def _quietly(call: Any) -> None:
+    """A call to a worker that may have died meanwhile (its streams are gone with it)."""
+    try:
+        await call
+    except ConnectionError:
+        logger.debug("a media worker did not answer", exc_info=True)
 
 
 def _not_served(camera: Camera | None, stream: StreamName, server_id: str) -> str | None:
@@ -318,35 +509,3 @@ def _not_served(camera: Camera | None, stream: StreamName, server_id: str) -> st
     if record.url_of(stream) is None:
         return f"the camera has no {stream} stream"
     return None
-
-
-class _Pipeline:
-    """One stream of one camera: its ingest and what always consumes it (the recorder,
-    through its gate)."""
-
-    def __init__(
-        self,
-        source: _Source,
-        hub: Hub,
-        ingest: StreamIngest,
-        gate: RecordingGate,
-        recorder: Recorder,
-    ) -> None:
-        self.source = source
-        self.hub = hub
-        self.ingest = ingest
-        self.gate = gate
-        self.recorder = recorder
-
-    def viewers(self) -> int:
-        return self.hub.consumer_count - 1  # all but the recording gate
-
-    def start(self) -> None:
-        self.recorder.start()
-        self.hub.subscribe(self.gate)
-        self.ingest.start()
-
-    async def stop(self) -> None:
-        await self.ingest.stop()
-        self.hub.unsubscribe(self.gate)
-        await self.recorder.stop()

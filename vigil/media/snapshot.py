@@ -73,7 +73,8 @@ class Snapshots:
             now = self._stream_now(camera_id, stream)
             if now.gone is not None:
                 raise NotFound(now.gone)
-            frames = [f for f in now.hub.last_gop if type(f) is Frame] if now.hub else []
+            gop = await now.hub.gop_now() if now.hub is not None else ()
+            frames = [f for f in gop if type(f) is Frame]
             if not now.online or not frames:
                 raise NoLivePicture(f"the stream has no picture now: {now.reason or 'offline'}")
             return await asyncio.to_thread(_still, frames, width)

@@ -20,6 +20,21 @@ class ServerInfo(BaseModel):
     system: SystemRef | None
 
 
+class MediaWorkerOut(BaseModel):
+    """One of the processes that pull and record this server's cameras."""
+
+    name: str
+    pid: int | None  # None until it is first given a camera
+    streams: int  # camera streams it runs
+    restarts: int  # times it stopped on its own and was started again
+    last_exit: str | None  # why it last stopped, e.g. "killed by SIGKILL"
+    cpu_seconds: float | None  # of its process so far
+
+
+class MediaWorkersOut(BaseModel):
+    workers: list[MediaWorkerOut]
+
+
 class ServerOut(BaseModel):
     id: str
     name: str

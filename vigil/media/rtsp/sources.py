@@ -40,7 +40,7 @@ class LiveSource:
         now = self._look()
         if now.gone is not None:
             return Response(404)
-        gop = now.hub.last_gop if now.hub is not None else ()
+        gop = await now.hub.gop_now() if now.hub is not None else ()
         if not now.online or not gop or type(gop[0]) is not Frame:
             return Response(503)  # offline, or no keyframe yet: nothing to describe
         # The camera's word for the sound, not the GOP's frames: a GOP may not have any yet,

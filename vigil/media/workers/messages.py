@@ -1,0 +1,148 @@
+"""What the API process and a media worker say to each other (control messages, pickled)."""
+
+from dataclasses import dataclass, field
+
+from vigil.cameras.models import Transport
+from vigil.cameras.recording import RecordingSettings
+from vigil.media.archive.scan import FragmentInfo
+from vigil.media.archive.store import Recording
+from vigil.media.frames import AudioConfig
+from vigil.media.ingest import StreamStats
+from vigil.media.pipeline import RecordingFacts
+from vigil.media.storage.health import Health
+from vigil.media.storage.models import Storage
+
+# --- from the API process ---
+
+
+@dataclass(frozen=True)
+class Run:
+    """Pull one stream and record it; `key` names it in every message after."""
+
+    key: int
+    camera_id: str
+    stream: str
+    url: str
+    username: str
+    password: str = field(repr=False)
+    transport: Transport
+    settings: RecordingSettings
+    note: str  # why it (re)starts, for its status until it connects: "" on a first start
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A call: stop the stream, its file closed and indexed, before the answer."""
+
+    key: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    key: int
+    settings: RecordingSettings
+
+
+@dataclass(frozen=True)
+class CameraEvent:
+    key: int
+    active: bool
+    now_ms: int
+
+
+@dataclass(frozen=True)
+class Feed:
+    """Send this stream's frames (from its last keyframe), or stop sending them."""
+
+    key: int
+    on: bool
+
+
+@dataclass(frozen=True)
+class StorageView:
+    storage: Storage
+    health: Health | None
+
+
+@dataclass(frozen=True)
+class Storages:
+    """The server's storages as its pool sees them now: where recordings may go."""
+
+    storages: tuple[StorageView, ...]
+
+
+@dataclass(frozen=True)
+class Quit:
+    """A call: stop every stream, files closed and indexed, before the answer."""
+
+
+# --- from a worker ---
+
+
+@dataclass(frozen=True)
+class Fed:
+    """The stream's kept GOP was sent after `Feed(on=True)`: what follows is live."""
+
+    key: int
+
+
+@dataclass(frozen=True)
+class BeginWriting:
+    """A call: a recording file is about to be made (the index's mending leaves it alone)."""
+
+    storage_id: str
+    path: str
+
+
+@dataclass(frozen=True)
+class DoneWriting:
+    storage_id: str
+    path: str
+
+
+@dataclass(frozen=True)
+class AddRow:
+    """A call: a closed file's row, answered once it is in the index."""
+
+    recording: Recording
+
+
+@dataclass(frozen=True)
+class StorageFailed:
+    storage_id: str
+    errno: int | None
+    strerror: str | None
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """The file of a stream on disk that the index does not list yet (being written, or
+    closed until its row is in); `fragments` are those after the first `known` ones already
+    told for the same path."""
+
+    storage_id: str
+    path: str
+    start_ms: int
+    known: int
+    fragments: tuple[FragmentInfo, ...]
+
+
+@dataclass(frozen=True)
+class StreamReport:
+    facts: RecordingFacts  # the stream's status among them
+    audio: AudioConfig | None  # the sound the camera announced
+    writing: tuple[int, int] | None  # the span of the file being written, on disk
+    written: WrittenFile | None
+    # Given once a second (`Reports.with_stats`), else 0 and None: the kept GOP's size (a
+    # viewer's queue is sized by it) and the stream's figures.
+    gop_bytes: int
+    stats: StreamStats | None
+
+
+@dataclass(frozen=True)
+class Reports:
+    """What changed of the worker's streams since its last reports."""
+
+    streams: dict[int, StreamReport]
+    with_stats: bool

@@ -1,0 +1,100 @@
+"""A stream's hub in the API process: the frames of the worker's hub, while anyone watches.
+
+Live viewers and RTSP out subscribe here as to any hub. The first subscriber asks the
+worker to feed the stream (its kept GOP first, so a viewer starts with a whole picture at
+once); the last one leaving stops it: a stream nobody watches never crosses, and one that is
+watched crosses once, whatever the number of viewers. Frames that come late from an earlier
+feed, or twice (the worker's GOP again after a quick stop and start), are dropped by their
+times, which rise in a stream.
+"""
+
+import asyncio
+import contextlib
+import math
+from collections.abc import Callable
+
+from vigil.media.frames import Frame
+from vigil.media.hub import AnyFrame, Consumer, Hub
+
+FEED_WAIT_S = 2.0  # for the worker's kept GOP, when a picture of now is asked for
+
+
+class MirrorHub(Hub):
+    def __init__(self, feed: Callable[[bool], None]) -> None:
+        super().__init__()
+        self._feed = feed
+        self._fed = asyncio.Event()  # the worker's kept GOP has come since the last feed
+        self._last_video_ms = -math.inf
+        self._last_sound_ms = -math.inf
+        self._wait_for_key = True
+        self.told_gop_bytes = 0  # the worker's kept GOP, as last reported
+
+    @property
+    def last_gop_bytes(self) -> int:
+        return max(super().last_gop_bytes, self.told_gop_bytes)
+
+    def subscribe(self, consumer: Consumer, *, from_last_keyframe: bool = True) -> None:
+        super().subscribe(consumer, from_last_keyframe=from_last_keyframe)
+        if self.consumer_count == 1:
+            self._start_feed()
+
+    def unsubscribe(self, consumer: Consumer) -> None:
+        had = self.consumer_count
+        super().unsubscribe(consumer)
+        if had and not self.consumer_count:
+            self._feed(False)
+            self._forget()
+
+    def publish(self, frame: AnyFrame) -> None:
+        if not self.consumer_count:
+            return
+        if type(frame) is Frame:
+            if self._wait_for_key and not frame.keyframe:
+                return
+            if frame.time_ms <= self._last_video_ms:
+                return
+            self._wait_for_key = False
+            self._last_video_ms = frame.time_ms
+        else:
+            if self._wait_for_key or frame.time_ms <= self._last_sound_ms:
+                return
+            self._last_sound_ms = frame.time_ms
+        super().publish(frame)
+
+    def fed(self) -> None:
+        """The worker sent its kept GOP: what follows is live."""
+        self._fed.set()
+
+    def worker_lost(self) -> None:
+        """The worker went away: its frames start again with the next one's feed."""
+        self._forget()
+
+    def worker_back(self) -> None:
+        """A new worker runs the stream: its watchers are fed again."""
+        if self.consumer_count:
+            self._start_feed()
+
+    async def gop_now(self) -> tuple[AnyFrame, ...]:
+        if self.consumer_count and self._fed.is_set():
+            return self.last_gop
+
+        def keep(frame: AnyFrame) -> None:
+            pass  # the hub keeps the GOP; this consumer only holds the feed open
+
+        self.subscribe(keep)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._fed.wait(), FEED_WAIT_S)
+            return self.last_gop
+        finally:
+            self.unsubscribe(keep)
+
+    def _start_feed(self) -> None:
+        self._forget()
+        self._feed(True)
+
+    def _forget(self) -> None:
+        self.clear()
+        self._fed.clear()
+        self._wait_for_key = True
+        self._last_video_ms = self._last_sound_ms = -math.inf
