@@ -56,9 +56,13 @@ def free_port() -> int:
         return port
 
 
-def request(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+def request(
+    url: str, body: dict[str, Any] | None = None, token: str | None = None
+) -> tuple[int, dict[str, Any]]:
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(url, data=data, headers=headers)  # noqa: S310 (loopback)
     try:
         with urllib.request.urlopen(req, timeout=10) as answer:  # noqa: S310
@@ -67,8 +71,30 @@ def request(url: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str
         return err.code, json.loads(err.read() or b"{}")
 
 
+def check_media_worker(url: str, token: str, log: Path) -> None:
+    """A camera that is not there: a media worker of the installed package starts, tries it
+    and says that it is offline, and stays up."""
+    nowhere = {"name": "Nowhere", "main_url": f"rtsp://127.0.0.1:{free_port()}/stream"}
+    status, camera = request(f"{url}/cameras", nowhere, token)
+    if status != 201:
+        fail(f"POST /api/v1/cameras answered {status}", log)
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        _, answer = request(f"{url}/cameras/{camera['id']}", token=token)
+        if answer["streams"]["main"]["status"]["state"] == "offline":
+            break
+        if time.monotonic() > deadline:
+            fail(f"waited {DEADLINE_S:g} s for a media worker to find the camera offline", log)
+        time.sleep(0.2)
+    _, media = request(f"{url}/server/media", token=token)
+    running = [w for w in media["workers"] if w["pid"] is not None]
+    if len(running) != 1 or running[0]["restarts"] != 0:
+        fail(f"expected one media worker running, never restarted: {media}", log)
+
+
 def check(folder: Path) -> None:
-    """In the new venv: start its `vigil server`, make a system, log in, open a WebSocket."""
+    """In the new venv: start its `vigil server`, make a system, log in, open a WebSocket,
+    and have a media worker try a camera."""
     from websockets.sync.client import connect
 
     vigil = Path(sys.executable).parent / "vigil"
@@ -122,6 +148,7 @@ def check(folder: Path) -> None:
         status, _ = request(f"{url}/openapi.json")
         if status != 200:
             fail(f"GET /api/v1/openapi.json answered {status}", log)
+        check_media_worker(url, session["token"], log)
     finally:
         server.send_signal(signal.SIGTERM)
         code = server.wait(timeout=30)
@@ -129,7 +156,9 @@ def check(folder: Path) -> None:
         fail(f"vigil server exited with {code} on SIGTERM", log)
     if "WebSocket library" in log.read_text(errors="replace"):
         fail("uvicorn found no WebSocket library", log)
-    print("clean install: server, login and notifications WebSocket work", flush=True)
+    print(
+        "clean install: server, login, notifications WebSocket and a media worker work", flush=True
+    )
 
 
 def main() -> None:
