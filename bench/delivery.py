@@ -10,26 +10,31 @@ Starts `vigil testcamera --count N` (`bench.cameras`: main 1080p25 4 Mbit/s, sub
    process, reading everything); the difference is what the viewers cost, in cores;
 3. the same with one RTSP viewer per camera's sub stream (RTP interleaved on TCP; a bare
    client in this process that logs in, plays the video track and reads everything);
-4. export speed (bench/export.py), after the live figures, once at least `--export-s` of
+4. added latency of one live viewer of a sub stream (its pictures' arrival against the
+   camera's clock burned into them) while `--latency-viewers` other live viewers watch, from
+   a process of their own; p50, p99 and the worst;
+5. export speed (bench/export.py), after the live figures, once at least `--export-s` of
    video is recorded: seconds of video exported per second, as a job, a zip and a direct
    download, beside `ffmpeg -c copy` of the same camera's archive file.
 Prints one JSON object. Targets: first frame <= 150 ms p95; 64 viewers <= 0.30 of
 one core; export >= 100x real time.
 
 Run: `python -m bench.delivery [--count 64] [--seconds 20] [--connects 50] [--export-s 60]
-[--sections live,rtsp,latency,export]`.
+[--sections live,rtsp,latency,export] [--latency-viewers 64]`.
 """
 
 import argparse
 import asyncio
 import base64
 import json
+import multiprocessing
 import re
 import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
@@ -192,12 +197,51 @@ def serve(server: ServerProcess, cameras: TestCameraProcess, count: int) -> tupl
         return token, [c["id"] for c in owner.get("/cameras").json()["cameras"]]
 
 
+def _watch_in_process(url: str, token: str, camera_ids: list[str], stop: Event) -> None:
+    """A child process's work: a live viewer on each camera's sub stream, until `stop`."""
+
+    async def watch() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        sockets = [
+            await connect(f"{url}/api/v1/cameras/{c}/live?stream=sub",
+                          additional_headers=headers, max_size=None)
+            for c in camera_ids
+        ]  # fmt: skip
+        readers = [asyncio.create_task(_read_all(w)) for w in sockets]
+        await asyncio.to_thread(stop.wait)
+        for websocket in sockets:
+            await websocket.close()
+        await asyncio.gather(*readers, return_exceptions=True)
+
+    asyncio.run(watch())
+
+
 async def _latency(
-    server: ServerProcess, token: str, camera_id: str, seconds: float
+    server: ServerProcess, token: str, camera_ids: list[str], seconds: float, viewers: int
 ) -> dict[str, Any]:
     """Added latency: when each live picture arrives here, against the camera's clock burned
     into it when the camera sent it (both clocks are this machine's). Everything on the way
-    is counted: the camera's sending, RTSP in, the server, the WebSocket, this client."""
+    is counted: the camera's sending, RTSP in, the server, the WebSocket, this client. Meanwhile
+    `viewers` other live viewers (sub streams), in a process of their own so that their
+    reading does not delay this one's."""
+    stop = multiprocessing.Event()
+    watched = (camera_ids * viewers)[:viewers]
+    others = multiprocessing.Process(
+        target=_watch_in_process, args=(server.url.replace("http", "ws"), token, watched, stop)
+    )
+    others.start()
+    try:
+        await asyncio.sleep(3.0)  # every other viewer connected and past its first burst
+        measured = await _one_latency(server, token, camera_ids[0], seconds)
+    finally:
+        stop.set()
+        others.join(timeout=30)
+    return {"other_viewers": viewers, **measured}
+
+
+async def _one_latency(
+    server: ServerProcess, token: str, camera_id: str, seconds: float
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     data = bytearray()
     arrivals: list[float] = []
@@ -235,7 +279,8 @@ async def _sections(
     if "rtsp" in sections:
         figures["rtsp"] = await _rtsp_cost(server, camera_ids, args.seconds)
     if "latency" in sections:
-        figures["latency"] = await _latency(server, token, camera_ids[0], args.seconds)
+        figures["latency"] = await _latency(server, token, camera_ids, args.seconds,
+                                            args.latency_viewers)  # fmt: skip
     if "export" in sections:
         await asyncio.sleep(max(0.0, args.export_s - WARM_UP_S - (time.monotonic() - started)))
         figures["export"] = await export_bench.measure(server, token, camera_ids)
@@ -249,6 +294,7 @@ def main() -> None:
     parser.add_argument("--connects", type=int, default=50)
     parser.add_argument("--export-s", type=float, default=60.0)
     parser.add_argument("--sections", default="live,rtsp,latency,export")
+    parser.add_argument("--latency-viewers", type=int, default=64, metavar="N")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)

@@ -3,7 +3,8 @@
 Starts `vigil testcamera --count N` (`bench.cameras`: main 1080p25 4 Mbit/s, sub 360p15
 512 kbit/s, with sound) and a `vigil server --media-workers 2` recording every stream, then
 `--kills` times: SIGKILL to the first worker, wait until its cameras say `recording` again,
-and let it run a few seconds. Afterwards, from the archive's file names: for each kill and
+and let it run 12 s (a worker that dies within 10 s of its start is started again after a
+delay, as in a crash loop). Afterwards, from the archive's file names: for each kill and
 each of the killed worker's streams, the gap between the end of the file it was writing (as
 the server finished it) and the start of the next one; the other worker's streams, which
 should show no gap. Prints one JSON object. Target: recording again within 2 s.
@@ -28,7 +29,9 @@ from tests.processes import open_recordings
 from tests.servers import ServerProcess
 from tests.waiting import wait_for
 
-SETTLE_S = 6.0  # of recording between kills: past the first file's first fragments
+# Of recording between kills: past the new worker's first fragments, and past the 10 s
+# within which a second death counts as a crash loop and waits (workers.md).
+SETTLE_S = 12.0
 
 
 def _worker(owner: httpx.Client, name: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 import ipaddress
 import logging
 import signal
@@ -167,6 +168,10 @@ async def serve(config: ServerConfig) -> None:
     except BaseException:
         http_socket.close()
         raise
+    # What was made to start (modules, the app, the document: some 10^5 objects) lives as
+    # long as the process; left to the collector, each full collection walks it again and
+    # holds the loop up to 60 ms, which live viewers see as a late picture (workers.md).
+    gc.freeze()
     try:
         http = uvicorn.Server(
             uvicorn.Config(

@@ -17,7 +17,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.media.test_recording import _frame_numbers, recording
+from tests.media.test_recording import _frame_numbers, _recorded_s, recording
 from tests.servers import ServerProcess, add_user
 from tests.testcamera.ffmpeg import decode_errors
 from tests.testcamera.process import TestCameraProcess
@@ -184,6 +184,20 @@ def test_a_viewer_gets_the_mime_type_then_media_that_plays_every_frame_from_a_ke
         numbers += _frame_numbers(path)
     assert _fragments(runs[0].file(tmp_path))[0].start_ms == 0
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # not one lost
+
+
+def test_a_viewer_of_a_stream_with_sound_gets_it_from_the_first_init(served: Served) -> None:
+    server, owner, camera_id = served
+    # A GOP with its sound is kept: the camera has been sending both for a few seconds.
+    since_ms = int(time.time() * 1000) - 600_000
+    wait_for(lambda: _recorded_s(owner, camera_id, since_ms) >= 3, WAIT_S, "3 s recorded")
+    # The first viewer starts the stream's feed from its media worker; the second joins it.
+    with watching(server, owner, camera_id) as first, watching(server, owner, camera_id) as second:
+        for websocket in (first, second):
+            runs: list[Run] = []
+            _read(websocket, runs, lambda r: bool(r) and r[-1].fragments >= 30)
+            assert len(runs) == 1, [run.mime for run in runs]
+            assert runs[0].mime.endswith(',mp4a.40.2"')
 
 
 def test_viewers_without_the_right_or_the_camera_are_refused(served: Served) -> None:

@@ -141,7 +141,10 @@ class LiveSession:
             if not frames:
                 try:
                     async with asyncio.timeout_at(deadline):
-                        frames = [await queue.get()]
+                        first = await queue.get()
+                    # With what came beside it: a GOP handed over at once (a mirror hub's,
+                    # when its worker's feed starts) is one batch, its sound included.
+                    frames = [first, *queue.take_all()]
                 except TimeoutError:
                     return
             await self._send_all(frames, send)

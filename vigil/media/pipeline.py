@@ -46,8 +46,10 @@ _NO_VIDEO = {
 def recording_state(
     settings: RecordingSettings, stream: str, now_ms: int, facts: RecordingFacts
 ) -> RecordingState:
-    # The settings first: outside the schedule nothing is recorded, whatever the stream.
-    by_settings = paused_by(settings, stream, now_ms, facts.event_until_ms)
+    # The settings first: outside the schedule nothing is recorded, whatever the stream. An
+    # event's recording ends when the worker's gate closes its file, not a moment before.
+    event_until_ms = math.inf if facts.gate_open else facts.event_until_ms
+    by_settings = paused_by(settings, stream, now_ms, event_until_ms)
     if by_settings is not None:
         return RecordingState("paused", by_settings, None)
     # The gate goes on saying it records while no frames come: the stream says better.

@@ -192,13 +192,6 @@ class Recorder:
         """The storage of the file being written."""
         return self._file.storage.id if self._file is not None else None
 
-    def writing(self) -> tuple[int, int] | None:
-        """The span of the file being written, as far as it is on disk."""
-        file = self._file
-        if file is None or file.written_until_ms <= file.start_ms:
-            return None
-        return file.start_ms, file.written_until_ms
-
     def written_file(self) -> WrittenFile | None:
         """The file on disk that the index does not list yet: the one being written, or the
         one just closed until its row is in."""

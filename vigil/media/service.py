@@ -95,11 +95,10 @@ class _Remote:
         self.source = source
         self.settings = settings
         self.worker = worker
-        self.hub = MirrorHub(lambda on: worker.send(m.Feed(key, on)))
+        self.hub = MirrorHub(lambda on, number: worker.send(m.Feed(key, on, number)))
         self.facts = RecordingFacts(StreamStatus(StreamState.CONNECTING, "", since_ms))
         self.stats: StreamStats | None = None
         self.audio: AudioConfig | None = None
-        self.writing: tuple[int, int] | None = None
         self.written: tuple[str, str, int, list[FragmentInfo]] | None = None
         self.note = ""  # why its worker started again, for its next start
 
@@ -116,7 +115,6 @@ class _Remote:
         self.facts = report.facts
         if report.audio != self.audio:  # the same sound keeps its object
             self.audio = report.audio
-        self.writing = report.writing
         if with_stats:
             self.stats = report.stats
             self.hub.told_gop_bytes = report.gop_bytes
@@ -331,8 +329,14 @@ class MediaService:
         return timeline.add_to_buckets(recorded, spans, from_ms, to_ms, bucket_ms)
 
     def _writing_span(self, camera_id: str, stream: StreamName) -> tuple[int, int] | None:
+        """The span on disk of the stream's file that the index does not list yet: the one
+        being written, or the one just closed until its row is in."""
         remote = self._remotes.get((camera_id, stream))
-        return remote.writing if remote is not None else None
+        written = remote.written if remote is not None else None
+        if written is None or not written[3]:
+            return None
+        _, _, start_ms, fragments = written
+        return start_ms, start_ms + fragments[-1].end_ms
 
     def _camera_event(self, camera_id: str, active: bool) -> None:
         now = self._clock.now_ms()
@@ -401,7 +405,7 @@ class MediaService:
             if remote.worker is link:
                 remote.hub.worker_lost()
                 remote.facts = RecordingFacts(StreamStatus(StreamState.OFFLINE, said, now))
-                remote.writing = remote.written = None
+                remote.written = None
         left, self._writing[link] = self._writing[link], set()
         for storage_id, path in left:
             self._storage_done(storage_id, path)
@@ -417,7 +421,7 @@ class MediaService:
                     remote.take(report, message.with_stats)
         elif isinstance(message, m.Fed):
             if (remote := self._by_key.get(message.key)) is not None:
-                remote.hub.fed()
+                remote.hub.fed(message.number)
         elif isinstance(message, m.DoneWriting):
             self._writing[link].discard((message.storage_id, Path(message.path)))
             self._storage_done(message.storage_id, Path(message.path))

@@ -52,10 +52,12 @@ class CameraEvent:
 
 @dataclass(frozen=True)
 class Feed:
-    """Send this stream's frames (from its last keyframe), or stop sending them."""
+    """Send this stream's frames (its kept GOP first), or stop sending them; `number` names
+    the feed in the `Fed` that answers it."""
 
     key: int
     on: bool
+    number: int
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,10 @@ class Quit:
 
 @dataclass(frozen=True)
 class Fed:
-    """The stream's kept GOP was sent after `Feed(on=True)`: what follows is live."""
+    """The stream's kept GOP was sent for feed `number`: what follows is live."""
 
     key: int
+    number: int
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,6 @@ class WrittenFile:
 class StreamReport:
     facts: RecordingFacts  # the stream's status among them
     audio: AudioConfig | None  # the sound the camera announced
-    writing: tuple[int, int] | None  # the span of the file being written, on disk
     written: WrittenFile | None
     # Given once a second (`Reports.with_stats`), else 0 and None: the kept GOP's size (a
     # viewer's queue is sized by it) and the stream's figures.

@@ -15,6 +15,7 @@ write, and is told of every file made and every row to enter (`messages.py`).
 import argparse
 import asyncio
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -147,7 +148,7 @@ class Worker:
             if (stream := self._streams.get(message.key)) is not None:
                 stream.pipeline.gate.event(message.active, message.now_ms)
         elif isinstance(message, m.Feed):
-            self._feed(message.key, message.on)
+            self._feed(message)
         elif isinstance(message, m.Storages):
             self._storages.update(message.storages)
         else:
@@ -181,12 +182,13 @@ class Worker:
         self._streams[run.key] = _Stream(pipeline)
         pipeline.start()
 
-    def _feed(self, key: int, on: bool) -> None:
+    def _feed(self, feed: m.Feed) -> None:
+        key = feed.key
         stream = self._streams.get(key)
         channel = self._channel
         if stream is None or channel is None:
             return
-        if not on:
+        if not feed.on:
             self._unfeed(key, stream)
             return
         if stream.forward is None:
@@ -197,7 +199,7 @@ class Worker:
 
             stream.forward = forward
             stream.pipeline.hub.subscribe(forward)  # the kept GOP first, at once
-        channel.send(m.Fed(key))
+        channel.send(m.Fed(key, feed.number))
 
     def _unfeed(self, key: int, stream: _Stream) -> None:
         if stream.forward is not None:
@@ -243,7 +245,6 @@ class Worker:
         return m.StreamReport(
             facts=pipeline.recording_facts(),
             audio=ingest.audio,
-            writing=recorder.writing(),
             written=told,
             gop_bytes=pipeline.hub.last_gop_bytes if with_stats else 0,
             stats=ingest.stats() if with_stats else None,
@@ -271,6 +272,7 @@ def main() -> None:
     logs.configure_logging(args.log_level, worker=args.name)
     channel_socket = socket.socket(fileno=args.fd)
     os.set_blocking(channel_socket.fileno(), False)
+    gc.freeze()  # the modules, for good: full collections walk only what the streams make
     asyncio.run(Worker(channel_socket, SystemClock(), args.sync_ms).run())
 
 
