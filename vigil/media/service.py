@@ -215,7 +215,9 @@ class MediaService:
         if gone is not None or remote is None:
             return StreamNow(None, False, "connecting", gone)
         status = remote.status
-        online = status.state == StreamState.ONLINE
+        # Frames cross before the worker's next report: a stream they come from is online.
+        fresh = asyncio.get_running_loop().time() - remote.hub.last_frame_s < 1.0
+        online = status.state == StreamState.ONLINE or fresh
         return StreamNow(remote.hub, online, status.reason or status.state, None, remote.audio)
 
     def viewers(self, camera_id: str, stream: StreamName) -> int | None:

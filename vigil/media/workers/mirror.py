@@ -33,6 +33,7 @@ class MirrorHub(Hub):
         self._last_sound_ms = -math.inf
         self._wait_for_key = True
         self.told_gop_bytes = 0  # the worker's kept GOP, as last reported
+        self.last_frame_s = -math.inf  # when a frame last came (the loop's time)
 
     @property
     def last_gop_bytes(self) -> int:
@@ -73,6 +74,7 @@ class MirrorHub(Hub):
             if self._wait_for_key or frame.time_ms <= self._last_sound_ms:
                 return
             self._last_sound_ms = frame.time_ms
+        self.last_frame_s = asyncio.get_running_loop().time()
         super().publish(frame)  # kept in the GOP, and to those already fed
 
     def fed(self, number: int) -> None:
