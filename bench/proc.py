@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from tests.processes import parent_of
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -58,7 +60,7 @@ def process_tree(pid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            parent = parent_of(int(entry.name))
         except (FileNotFoundError, ProcessLookupError):
             continue
         children.setdefault(parent, []).append(int(entry.name))

@@ -99,3 +99,8 @@ def open_recordings(pid: int) -> set[str]:
         if target.endswith(".mp4"):
             held.add(target)
     return held
+
+
+def parent_of(pid: int) -> int:
+    """The parent process of `pid`, from /proc."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])

@@ -16,7 +16,7 @@ from websockets.sync.client import ClientConnection
 
 from tests.media.test_live import Run, _read, watching
 from tests.media.test_recording import _files, _frame_numbers, _timeline, wait_recorded
-from tests.processes import open_recordings
+from tests.processes import open_recordings, parent_of
 from tests.servers import ServerProcess, add_main_streams, system_with_cameras
 from tests.testcamera.ffmpeg import decode_errors
 from tests.waiting import wait_for
@@ -29,10 +29,6 @@ def _workers(owner: httpx.Client) -> list[dict[str, Any]]:
     assert answer.status_code == 200, answer.text
     workers: list[dict[str, Any]] = answer.json()["workers"]
     return workers
-
-
-def _parent_of(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 def _recording(owner: httpx.Client, camera_id: str) -> bool:
@@ -100,7 +96,7 @@ def test_each_worker_records_its_share_of_the_cameras_apart_from_the_api_process
         assert [w["streams"] for w in workers] == [1, 1]  # one camera each
         for worker in workers:
             assert worker["pid"] not in (None, server.pid)
-            assert _parent_of(worker["pid"]) == server.pid
+            assert parent_of(worker["pid"]) == server.pid
             assert worker["restarts"] == 0
             # Each writes its own camera's file; the API process writes none.
             held = wait_for(lambda w=worker: open_recordings(w["pid"]), WAIT_S, "a file open")  # type: ignore[misc]

@@ -20,12 +20,12 @@ import errno
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from vigil.cameras.events import CameraEvents
-from vigil.cameras.models import Camera, CameraRecord, StreamName, Transport
+from vigil.cameras.models import Camera, StreamName
 from vigil.cameras.notifications import CameraEvent
 from vigil.cameras.recording import RecordingSettings
 from vigil.clock import Clock
@@ -35,17 +35,16 @@ from vigil.media.archive.index import ArchiveIndex, finish_part_file
 from vigil.media.archive.reader import Chunk
 from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
-from vigil.media.frames import AudioConfig
 from vigil.media.hub import AnyFrame
 from vigil.media.ingest import StreamState, StreamStats, StreamStatus
 from vigil.media.live import StreamNow
-from vigil.media.pipeline import RecordingFacts, RecordingState, recording_state
+from vigil.media.pipeline import RecordingState, recording_state
 from vigil.media.storage.models import Storage
 from vigil.media.storage.pool import StoragePool
 from vigil.media.storage.retention import Retention
 from vigil.media.workers import messages as m
 from vigil.media.workers.link import WorkerLink
-from vigil.media.workers.mirror import MirrorHub
+from vigil.media.workers.remote import RemoteStream, Source, source_of
 from vigil.tasks import Follower, Supervised
 
 logger = logging.getLogger(__name__)
@@ -56,23 +55,6 @@ UNMEASURED_KBPS = 2_000  # a stream's load until its worker reports its bitrate
 
 
 @dataclass(frozen=True)
-class _Source:
-    """What a stream connects to, and how: a change of any of it restarts the stream."""
-
-    url: str
-    username: str
-    password: str = field(repr=False)
-    transport: Transport
-
-
-def _source_of(record: CameraRecord, stream: StreamName) -> _Source | None:
-    url = record.url_of(stream)
-    if not url:
-        return None
-    return _Source(url, record.username, record.password, record.transport)
-
-
-@dataclass(frozen=True)
 class WorkerInfo:
     name: str
     pid: int | None  # None: not started (no camera given to it yet)
@@ -80,53 +62,6 @@ class WorkerInfo:
     restarts: int
     last_exit: str | None
     cpu_seconds: float | None
-
-
-class _Remote:
-    """One stream as the API process knows it: where it runs, and what its worker said."""
-
-    def __init__(
-        self, key: int, camera_id: str, stream: StreamName, source: _Source,
-        settings: RecordingSettings, worker: WorkerLink, since_ms: int,
-    ) -> None:  # fmt: skip
-        self.key = key
-        self.camera_id = camera_id
-        self.stream = stream
-        self.source = source
-        self.settings = settings
-        self.worker = worker
-        self.hub = MirrorHub(lambda on, number: worker.send(m.Feed(key, on, number)))
-        self.facts = RecordingFacts(StreamStatus(StreamState.CONNECTING, "", since_ms))
-        self.stats: StreamStats | None = None
-        self.audio: AudioConfig | None = None
-        self.written: tuple[str, str, int, list[FragmentInfo]] | None = None
-        self.note = ""  # why its worker started again, for its next start
-
-    def run_message(self) -> m.Run:
-        source = self.source
-        return m.Run(self.key, self.camera_id, self.stream, source.url, source.username,
-                     source.password, source.transport, self.settings, self.note)  # fmt: skip
-
-    @property
-    def status(self) -> StreamStatus:
-        return self.facts.status
-
-    def take(self, report: m.StreamReport, with_stats: bool) -> None:
-        self.facts = report.facts
-        if report.audio != self.audio:  # the same sound keeps its object
-            self.audio = report.audio
-        if with_stats:
-            self.stats = report.stats
-            self.hub.told_gop_bytes = report.gop_bytes
-        told = report.written
-        if told is None:
-            self.written = None
-            return
-        if self.written is None or self.written[1] != told.path:
-            self.written = (told.storage_id, told.path, told.start_ms, [])
-        fragments = self.written[3]
-        del fragments[told.known :]
-        fragments.extend(told.fragments)
 
 
 class MediaService:
@@ -149,8 +84,8 @@ class MediaService:
         self._retention = retention
         self._clock = clock
         self._workers = [WorkerLink(n + 1, sync_ms, log_level, self) for n in range(workers)]
-        self._remotes: dict[tuple[str, StreamName], _Remote] = {}
-        self._by_key: dict[int, _Remote] = {}
+        self._remotes: dict[tuple[str, StreamName], RemoteStream] = {}
+        self._by_key: dict[int, RemoteStream] = {}
         self._next_key = 1
         self._writing: dict[WorkerLink, set[tuple[str, Path]]] = {w: set() for w in self._workers}
         self._told_storages: dict[WorkerLink, m.Storages] = {}
@@ -265,13 +200,13 @@ class MediaService:
         found = await self._archive.neighbour(camera_id, stream, time_ms, later=later)
         remote = self._remotes.get((camera_id, cast(StreamName, stream)))
         written = remote.written if remote is not None else None
-        if written is not None and written[3]:
-            storage_id, written_path, start, written_fragments = written
+        if written is not None and written.fragments:
+            start = written.start_ms
             on_side = start > time_ms if later else start <= time_ms
             nearer = found is None or (start < found.start_ms if later else start >= found.start_ms)
             if on_side and nearer:
-                return Segment(storage_id, Path(written_path), start, list(written_fragments),
-                               writing=True)  # fmt: skip
+                return Segment(written.storage_id, Path(written.path), start,
+                               list(written.fragments), writing=True)  # fmt: skip
         if found is None:
             return None
         storage = self._storages.get(found.storage_id)
@@ -334,11 +269,7 @@ class MediaService:
         """The span on disk of the stream's file that the index does not list yet: the one
         being written, or the one just closed until its row is in."""
         remote = self._remotes.get((camera_id, stream))
-        written = remote.written if remote is not None else None
-        if written is None or not written[3]:
-            return None
-        _, _, start_ms, fragments = written
-        return start_ms, start_ms + fragments[-1].end_ms
+        return remote.written.span if remote is not None and remote.written else None
 
     def _camera_event(self, camera_id: str, active: bool) -> None:
         now = self._clock.now_ms()
@@ -348,11 +279,11 @@ class MediaService:
                 remote.worker.send(m.CameraEvent(remote.key, active, now))
 
     async def _sync(self) -> None:
-        wanted: dict[tuple[str, StreamName], tuple[_Source, RecordingSettings]] = {}
+        wanted: dict[tuple[str, StreamName], tuple[Source, RecordingSettings]] = {}
         for camera in self._cameras():
             record = camera.record
             for stream in STREAMS:
-                source = _source_of(record, stream)
+                source = source_of(record, stream)
                 if source is not None and _not_served(camera, stream, self._server_id) is None:
                     wanted[(camera.id, stream)] = (source, record.recording)
         for key, remote in list(self._remotes.items()):
@@ -370,7 +301,7 @@ class MediaService:
                 continue
             camera_id, stream = key
             worker = self._worker_for(camera_id)
-            remote = _Remote(self._next_key, camera_id, stream, source, settings, worker,
+            remote = RemoteStream(self._next_key, camera_id, stream, source, settings, worker,
                              self._clock.now_ms())  # fmt: skip
             self._next_key += 1
             self._remotes[key] = self._by_key[remote.key] = remote
@@ -405,9 +336,7 @@ class MediaService:
         said = f"the media worker stopped ({reason}); starting it again"
         for remote in self._remotes.values():
             if remote.worker is link:
-                remote.hub.worker_lost()
-                remote.facts = RecordingFacts(StreamStatus(StreamState.OFFLINE, said, now))
-                remote.written = None
+                remote.lost(said, now)
         left, self._writing[link] = self._writing[link], set()
         for storage_id, path in left:
             self._storage_done(storage_id, path)
