@@ -78,7 +78,7 @@ async def _read_all(websocket: ClientConnection) -> int:
     return received
 
 
-async def _live_viewer(server: ServerProcess, token: str, camera_id: str) -> _Viewer:
+async def live_viewer(server: ServerProcess, token: str, camera_id: str) -> _Viewer:
     headers = {"Authorization": f"Bearer {token}"}
     url = _live_url(server, camera_id, "sub")
     websocket = await connect(url, additional_headers=headers, max_size=None)
@@ -163,7 +163,7 @@ async def _measure(
         "max_ms": round(times[-1], 1),
     }
     idle = await _cores(server.pid, seconds)
-    live = [await _live_viewer(server, token, c) for c in camera_ids]
+    live = [await live_viewer(server, token, c) for c in camera_ids]
     return {"first_frame": first_frame, **await _viewers_cost(server.pid, idle, live, seconds)}
 
 

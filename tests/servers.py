@@ -32,12 +32,14 @@ class ServerProcess(VigilProcess):
         port: int | None = None,
         rtsp_port: int | None = None,
         options: Sequence[str] = (),
+        peer_port: int | None = None,
     ) -> None:
         super().__init__(data_dir.parent / f"{data_dir.name}.log")
         self.data_dir = data_dir
         self.options = list(options)  # more of `vigil server`'s options
         self.port = port or free_port()
         self.rtsp_port = rtsp_port or free_port()
+        self.peer_port = peer_port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
 
     def arguments(self) -> list[str]:
@@ -51,6 +53,8 @@ class ServerProcess(VigilProcess):
             str(self.port),
             "--rtsp-port",
             str(self.rtsp_port),
+            "--peer-port",
+            str(self.peer_port),
             # Camera discovery stays on this machine, as everything a test sends does.
             "--discovery-address",
             "127.0.0.1",
@@ -80,6 +84,18 @@ class ServerProcess(VigilProcess):
         assert answer.status_code == 201, answer.text
         created: dict[str, Any] = answer.json()
         return created
+
+    def join(self, member: "ServerProcess", name: str, **overrides: Any) -> httpx.Response:
+        """Ask this undefined server to join `member`'s system as `name`; the answer."""
+        body = {
+            "address": f"127.0.0.1:{member.port}",
+            "server_name": name,
+            "owner_name": OWNER,
+            "owner_password": OWNER_PASSWORD,
+            **overrides,
+        }
+        with self.client() as client:
+            return client.post("/system/join", json=body)
 
     def login(self, name: str = OWNER, password: str = OWNER_PASSWORD) -> httpx.Client:
         """A client carrying a fresh session's bearer token."""

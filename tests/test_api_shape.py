@@ -50,11 +50,13 @@ def test_garbage_to_every_endpoint_never_fails_the_server(
     with system_server.client() as client:
         paths = client.get("/openapi.json").json()["paths"]
     for path, operations in paths.items():
-        for method in operations:
+        for method, operation in operations.items():
             if path.endswith(("/logout", "/password")):
                 continue  # these end the owner's session; their bad input is tested elsewhere
             url = path.removeprefix("/api/v1").replace("{user_id}", "x").replace("{role_id}", "x")
-            for body in GARBAGE_BODIES:
+            # An operation that takes no body never reads one: two kinds are enough for it.
+            bodies = GARBAGE_BODIES if "requestBody" in operation else GARBAGE_BODIES[:2]
+            for body in bodies:
                 answer = owner.request(
                     method.upper(),
                     url,

@@ -76,13 +76,13 @@ def test_filters_by_user_time_and_action_and_pages(
     assert {e["user_name"] for e in recent} == {"wes"}
 
     first = owner.get("/audit", params={"limit": 2}).json()
-    second = owner.get("/audit", params={"limit": 2, "before_id": first["next_before_id"]}).json()
+    second = owner.get("/audit", params={"limit": 2, "before": first["next_before"]}).json()
     everything = _entries(owner)
     assert [e["id"] for e in first["entries"] + second["entries"]] == [
         e["id"] for e in everything[:4]
     ]
     last = owner.get("/audit", params={"limit": 1000}).json()
-    assert last["next_before_id"] is None
+    assert last["next_before"] is None
 
 
 def test_bad_audit_queries_name_the_parameter(owner: httpx.Client) -> None:
@@ -90,7 +90,7 @@ def test_bad_audit_queries_name_the_parameter(owner: httpx.Client) -> None:
         ({"limit": 0}, "limit"),
         ({"from_ms": "yesterday"}, "from_ms"),
         ({"to_ms": 10**30}, "to_ms"),
-        ({"before_id": -1}, "before_id"),
+        ({"before": "-1"}, "before"),
     ]:
         answer = owner.get("/audit", params=params)
         assert answer.status_code == 422

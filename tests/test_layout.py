@@ -19,7 +19,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "ports": set(),
     "logs": set(),
     "config": set(),
-    "state": {"errors"},
+    "state": {"errors", "clock"},
     "notifications": {"clock"},
     "auth": {"state", *_BASE},
     "system": {"auth", "state", *_BASE},

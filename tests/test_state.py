@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from vigil.clock import SystemClock
 from vigil.errors import StorageFailure
 from vigil.state import Collection, Database, Migration, SystemDocument
 
@@ -19,7 +20,7 @@ class Thing(BaseModel):
 async def _open(path: Path, compact_after: int = 500) -> tuple[Database, SystemDocument]:
     db = Database(path)
     await db.open()
-    document = SystemDocument(db, compact_after=compact_after)
+    document = SystemDocument(db, SystemClock(), compact_after=compact_after)
     await document.open()
     return db, document
 
@@ -92,23 +93,79 @@ async def test_concurrent_edits_of_different_fields_both_survive(tmp_path: Path)
     async with a.change():
         things_a.insert("x", Thing(name="shared"))
     assert things_b.get("x") is None  # read, so the view holds a decoded copy
-    async with b.change():
-        b.apply_update(a.updates_since(b.state_vector()))
+    await b.merge(a.updates_since(b.state_vector()), "a", a.state_vector())
     assert things_b.get("x") == Thing(name="shared")  # the view sees a peer's update
     async with a.change():
         things_a.update("x", {"size": 7})
     async with b.change():
         things_b.update("x", {"name": "renamed"})
-    async with a.change():
-        a.apply_update(b.updates_since(a.state_vector()))
-    async with b.change():
-        b.apply_update(a.updates_since(b.state_vector()))
+    await a.merge(b.updates_since(a.state_vector()), "b", b.state_vector())
+    await b.merge(a.updates_since(b.state_vector()), "a", a.state_vector())
     for things in (things_a, things_b):
         assert things.get("x") == Thing(name="renamed", size=7)
     await db_a.close()
     await db_b.close()
     db_b, b = await _open(tmp_path / "b.db")
     assert Collection(b, "things", Thing).get("x") == Thing(name="renamed", size=7)
+    await db_b.close()
+
+
+async def _sync(into: SystemDocument, source: SystemDocument, source_name: str) -> None:
+    """What a live update does: the change `into` lacks, with the sender's state."""
+    await into.merge(source.updates_since(into.state_vector()), source_name,
+                     source.state_vector())  # fmt: skip
+
+
+async def _meet(a: SystemDocument, b: SystemDocument) -> None:
+    """What two servers do when they connect: each answers the other's state vector before
+    it merges the other's answer (the two SyncStep1s come first on the connection)."""
+    for_a = (b.updates_since(a.state_vector()), b.state_vector())
+    for_b = (a.updates_since(b.state_vector()), a.state_vector())
+    await a.merge(for_a[0], "b", for_a[1])
+    await b.merge(for_b[0], "a", for_b[1])
+
+
+async def test_a_value_overwritten_by_a_concurrent_write_is_in_the_loser_s_log(
+    tmp_path: Path,
+) -> None:
+    """Both sides of a partition rename one thing and size it differently: one name wins
+    everywhere, the other is in the conflict log of the server that had it; fields only one
+    side changed are no conflict, nor is a later edit made after seeing the other's."""
+    (db_a, a), (db_b, b) = await _open(tmp_path / "a.db"), await _open(tmp_path / "b.db")
+    things_a, things_b = Collection(a, "things", Thing), Collection(b, "things", Thing)
+    async with a.change():
+        things_a.insert("x", Thing(name="shared"))
+        things_a.insert("y", Thing(name="doomed"))
+    await _sync(b, a, "a")
+    async with a.change():
+        things_a.update("x", {"name": "from a", "size": 1})
+        things_a.update("y", {"size": 5})
+    async with b.change():
+        things_b.update("x", {"name": "from b", "tags": ["b"]})
+        things_b.delete("y")
+    await _meet(a, b)
+    winner = things_a.get("x")
+    assert winner is not None
+    assert winner == things_b.get("x")
+    assert (winner.size, winner.tags) == (1, ["b"])  # different fields: both kept
+    assert (things_a.get("y"), things_b.get("y")) == (None, None)
+    loser, lost = (b, "from b") if winner.name == "from a" else (a, "from a")
+    winner_doc = a if loser is b else b
+    logged = [(c.record, c.field, c.overwritten, c.kept) for c in await loser.conflicts(10)]
+    assert ("x", "name", lost, winner.name) in logged
+    assert all(c.field != "size" and c.field != "tags" for c in await loser.conflicts(10))
+    # The edit of the deleted thing is lost on a; a logs it, b (whose delete won) does not.
+    a_log = [(c.record, c.field, c.overwritten, c.kept) for c in await a.conflicts(10)]
+    assert ("y", "", {"size": 5}, None) in a_log
+    assert all(c.record != "y" for c in await b.conflicts(10))
+    assert len(await winner_doc.conflicts(10)) == (1 if winner_doc is a else 0)
+    # Seen, then changed: an ordinary edit, not a conflict.
+    before = len(await loser.conflicts(10))
+    async with winner_doc.change():
+        Collection(winner_doc, "things", Thing).update("x", {"name": "agreed"})
+    await _sync(loser, winner_doc, "w")
+    assert len(await loser.conflicts(10)) == before
+    await db_a.close()
     await db_b.close()
 
 

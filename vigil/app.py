@@ -2,6 +2,7 @@
 
 import fcntl
 import logging
+import os
 import socket
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from vigil.api import camera_events as camera_events_api
 from vigil.api import cameras as cameras_api
 from vigil.api import docs as docs_api
 from vigil.api import exports as exports_api
+from vigil.api import fanout
 from vigil.api import live as live_api
 from vigil.api import notifications as notifications_api
 from vigil.api import playback as playback_api
@@ -44,14 +46,17 @@ from vigil.auth.sessions import Sessions
 from vigil.auth.users import UserRecord, UserService
 from vigil.cameras.discovery import Discovery
 from vigil.cameras.events import CameraEvents
+from vigil.cameras.failover import Failover, FailoverSettings, Seen
 from vigil.cameras.models import CameraRecord
 from vigil.cameras.onvif import OnvifReader
 from vigil.cameras.ptz import PtzControl
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
+from vigil.media import relay
 from vigil.media.archive.index import ArchiveIndex
 from vigil.media.export.service import ExportService
+from vigil.media.relay import PeerMedia
 from vigil.media.rtsp.service import RtspService
 from vigil.media.service import MediaService
 from vigil.media.snapshot import Snapshots
@@ -61,7 +66,11 @@ from vigil.media.storage.service import StorageService
 from vigil.notifications import NotificationHub
 from vigil.state import Collection, Database, Singleton, SystemDocument
 from vigil.system.identity import load_or_create_identity
-from vigil.system.models import ServerRecord, SystemRecord
+from vigil.system.joining import Joining
+from vigil.system.leaving import Leaving
+from vigil.system.models import DetachedRecord, ServerRecord, SystemRecord
+from vigil.system.peers.mesh import PeerMesh
+from vigil.system.peers.messages import Status
 from vigil.system.service import SystemService
 
 logger = logging.getLogger(__name__)
@@ -90,11 +99,14 @@ class _Running(Protocol):
 class _Components:
     """What a server runs besides its HTTP app, started and stopped with it."""
 
+    system: SystemService
+    failover: Failover
     media: MediaService
     events: CameraEvents
     ptz: PtzControl
     exports: ExportService
     rtsp: RtspService | None  # None: RTSP off (`--rtsp-port 0`)
+    mesh: PeerMesh | None  # None: no peer port (`--peer-port 0`)
 
 
 class VigilServer:
@@ -117,9 +129,13 @@ class VigilServer:
             await db.open()
             app, parts = await _build(config, clock, db)
             opened.push_async_callback(parts.ptz.close)
-            started: list[_Running] = [parts.media, parts.events, parts.exports]
+            started: list[_Running] = [
+                parts.system, parts.media, parts.events, parts.exports, parts.failover
+            ]  # fmt: skip
             if parts.rtsp is not None:
                 started.append(parts.rtsp)
+            if parts.mesh is not None:
+                started.append(parts.mesh)
             for part in started:
                 await part.start()
                 opened.push_async_callback(part.stop)
@@ -135,7 +151,7 @@ class VigilServer:
 async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[FastAPI, _Components]:
     await db.migrate("auth", auth_store.MIGRATIONS)
     identity = await load_or_create_identity(db)
-    document = SystemDocument(db)
+    document = SystemDocument(db, clock)
     await document.open()
 
     roles = RoleService(Collection(document, "roles", RoleRecord))
@@ -145,6 +161,14 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     sessions = Sessions(db, users, clock)
     await sessions.open()
     lockout = Lockout(db, document, users, clock)
+    login = LoginService(
+        document=document,
+        users=users,
+        passwords=passwords,
+        lockout=lockout,
+        sessions=sessions,
+        audit=audit,
+    )
     archive = ArchiveIndex(db)
     storages = StorageService(
         document,
@@ -154,25 +178,41 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         clock,
         identity.id,
     )
+    servers = Collection(document, "servers", ServerRecord)
+    detached = Collection(document, "detached", DetachedRecord)
     system = SystemService(
         identity=identity,
         document=document,
         system=Singleton(document, "system", SystemRecord),
-        servers=Collection(document, "servers", ServerRecord),
+        servers=servers,
+        detached=detached,
         users=users,
         passwords=passwords,
+        sessions=sessions,
         audit=audit,
         clock=clock,
         addresses=[f"{config.host}:{config.port}"],
+        peer_port=config.peer_port,
         default_name=socket.gethostname(),
         server_defaults=lambda server_id: storages.prepare_default(
             server_id, config.data_dir / "archive"
         ),
     )
-    await system.start()
+    document.on_change(system.changed)
+    joining = Joining(
+        identity=identity,
+        system=system,
+        document=document,
+        servers=servers,
+        detached=detached,
+        users=users,
+        login=login,
+        audit=audit,
+    )
+    camera_records = Collection(document, "cameras", CameraRecord)
     cameras = CameraService(
         document,
-        Collection(document, "cameras", CameraRecord),
+        camera_records,
         audit,
         clock,
         server_ids=lambda: {server_id for server_id, _ in system.servers()},
@@ -184,20 +224,85 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     retention = Retention(
         archive,
         pool,
-        lambda: {
-            c.id: c.record.retention_days
-            for c in cameras.all()
-            if c.record.retention_days and c.record.parent_server_id == identity.id
-        },
+        # Any camera's: this server's archive may hold one it recorded only while standing in.
+        lambda: {c.id: c.record.retention_days for c in cameras.all() if c.record.retention_days},
         clock,
     )
+    mesh = None
+    if config.peer_port:
+        started_ms = clock.now_ms()
+        cores = os.cpu_count() or 1
+
+        def status() -> Status:
+            own = sum(1 for c in cameras.all() if c.record.recording_server_id == identity.id)
+            return Status(
+                started_ms=started_ms,
+                cameras=own,
+                cameras_online=media.cameras_online(),
+                load=round(os.getloadavg()[0] / cores, 2),
+            )
+
+        mesh = PeerMesh(
+            key=identity.private_key,
+            members=system,
+            document=document,
+            clock=clock,
+            host=config.host,
+            port=config.peer_port,
+            folder=config.data_dir,
+            status=status,
+            on_join=joining.admit,
+            on_detached=system.told_detached,
+        )
+        document.on_change(mesh.members_changed)
+        document.on_update(mesh.broadcast)
+    peers = None
+    if mesh is not None:
+        peers = PeerMedia(ask=mesh.ask, send=mesh.send_media, behind=mesh.behind,
+                          reachable=mesh.reachable)  # fmt: skip
     media = MediaService(identity.id, cameras.all, archive, pool, retention, clock,
                          sync_ms=round(config.sync_every_s * 1000),
-                         workers=config.media_workers, log_level=config.log_level)  # fmt: skip
+                         workers=config.media_workers, log_level=config.log_level,
+                         peers=peers)  # fmt: skip
+    if mesh is not None and media.relays is not None:
+        mesh.answer(relay.KIND, media.relays.answer)
+        mesh.on_media(media.relays.received)
+        mesh.on_connection(media.relays.connected)
     document.on_change(media.cameras_changed)
     events = CameraEvents(identity.id, cameras.all, clock)
     document.on_change(events.cameras_changed)
     media.record_events_of(events)
+    leaving = Leaving(
+        server_id=identity.id,
+        document=document,
+        servers=servers,
+        detached=detached,
+        online=lambda server_id: mesh is not None and mesh.presence(server_id).online,
+        cameras=cameras.prepare_leaving,
+        storages=storages.prepare_leaving,
+        audit=audit,
+        clock=clock,
+    )
+
+    def seen(server_id: str) -> Seen:
+        if mesh is None:
+            return Seen(server_id == identity.id, 0)
+        presence = mesh.presence(server_id)
+        return Seen(presence.online, presence.since_ms)
+
+    def failover_settings() -> FailoverSettings | None:
+        record = system.system()
+        return FailoverSettings(record.failover_after_s, record.failback) if record else None
+
+    failover = Failover(
+        server_id=identity.id,
+        document=document,
+        records=camera_records,
+        servers=lambda: [server_id for server_id, _ in system.servers()],
+        seen=seen,
+        settings=failover_settings,
+        clock=clock,
+    )
     ptz = PtzControl(audit)
     notifications = NotificationHub(clock)
     exports = ExportService(media, config.data_dir / "exports", notifications, audit, clock)
@@ -226,15 +331,12 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
             sessions=sessions,
             audit=audit,
         ),
-        login=LoginService(
-            document=document,
-            users=users,
-            passwords=passwords,
-            lockout=lockout,
-            sessions=sessions,
-            audit=audit,
-        ),
+        login=login,
+        mesh=mesh,
+        joining=joining,
+        leaving=leaving,
     )
+    fanout.register(ctx)
     access = Access(RULES, system, sessions, users)
     rtsp = None
     if config.rtsp_port:
@@ -277,4 +379,4 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         "server ready",
         extra={"server_id": identity.id, "state": system.state(), "data": str(config.data_dir)},
     )
-    return app, _Components(media, events, ptz, exports, rtsp)
+    return app, _Components(system, failover, media, events, ptz, exports, rtsp, mesh)

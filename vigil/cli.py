@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
         help="RTSP port for standard players, live and archive (default: 7554; 0: off)",
     )
     server.add_argument(
+        "--peer-port",
+        type=_port,
+        default=ServerConfig.peer_port,
+        help="port the other servers of the system connect to, over TLS "
+        f"(default: {ServerConfig.peer_port}; 0: none, a server on its own)",
+    )
+    server.add_argument(
         "--discovery-address",
         type=_ipv4,
         action="append",
@@ -164,6 +171,7 @@ async def serve(config: ServerConfig) -> None:
     http_socket = listen(config.host, config.port, "--port")
     try:
         check_free(config.host, config.rtsp_port, "--rtsp-port")
+        check_free(config.host, config.peer_port, "--peer-port")
         server = await VigilServer.open(config, SystemClock())
     except BaseException:
         http_socket.close()
@@ -255,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 host=args.host,
                 port=args.port,
                 rtsp_port=args.rtsp_port,
+                peer_port=args.peer_port,
                 discovery_addresses=tuple(args.discovery_address),
                 sync_every_s=args.sync_every,
                 media_workers=args.media_workers,

@@ -11,6 +11,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 7001
     rtsp_port: int = 7554  # live and archive for standard players; 0: none
+    peer_port: int = 7002  # where the other servers of the system connect (TLS)
     # IPv4 addresses whose interfaces WS-Discovery probes out of; empty: every interface.
     discovery_addresses: tuple[str, ...] = ()
     # Recordings are forced to the disk when this many seconds of video were written since

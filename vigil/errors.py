@@ -56,3 +56,19 @@ class StorageFailure(VigilError):
     """Persisting a change failed; the change was rolled back."""
 
     code = "storage_failure"
+
+
+class Relayed(VigilError):
+    """An error another server of the system answered with, of a kind only it knows (a
+    camera's, say): its code and HTTP status as that server gave them."""
+
+    def __init__(self, message: str, *, code: str, status: int, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.code = code
+        self.status = status
+
+
+class PeerUnreachable(VigilError):
+    """Another server of the system (or one to join) did not answer, or not as one."""
+
+    code = "server_unreachable"

@@ -45,6 +45,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/server"): OPEN,
     ("GET", f"{API}/server/media"): Rule(function=Function.SETTINGS),
     ("POST", f"{API}/system"): OPEN,
+    ("POST", f"{API}/system/join"): OPEN,
+    ("GET", f"{API}/system/servers"): LOGGED_IN,
+    ("GET", f"{API}/system/conflicts"): Rule(function=Function.SETTINGS),
+    ("DELETE", f"{API}/system/servers/{{server_id}}"): Rule(operation=Operation.SYSTEM_EDIT),
+    # The owner only, which the service checks: no role may be given it.
+    ("POST", f"{API}/system/servers/{{server_id}}/detach"): Rule(operation=Operation.SYSTEM_EDIT),
     ("GET", f"{API}/system"): LOGGED_IN,
     ("PATCH", f"{API}/system"): Rule(operation=Operation.SYSTEM_EDIT),
     ("POST", f"{API}/login"): Rule(login=False),

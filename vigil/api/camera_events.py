@@ -45,7 +45,7 @@ def _not_subscribed(ctx: ApiContext, camera: Camera) -> SubscriptionOut:
         return SubscriptionOut(state="none", reason="added by RTSP address, without ONVIF")
     if not record.enabled:
         return SubscriptionOut(state="disabled")
-    if record.parent_server_id != ctx.system.server_id:
+    if record.recording_server_id != ctx.system.server_id:
         return SubscriptionOut(state="unknown", reason="subscribed by another server")
     # Added a moment ago: the subscriber starts as soon as the document change is seen.
     return SubscriptionOut(state="connecting")

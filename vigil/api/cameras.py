@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from vigil.api import fanout
 from vigil.api.access import Caller, CallerDep
 from vigil.api.context import ApiContext
 from vigil.api.schemas.cameras import (
@@ -96,11 +97,16 @@ def router(ctx: ApiContext) -> APIRouter:
     ) -> TimelineOut:
         visible(caller, camera_id)
         span.check(MAX_TIMELINE_MS)
-        spans = await ctx.media.timeline(camera_id, span.stream, span.from_ms, span.to_ms)
+        body = {"cameras": [camera_id], "stream": span.stream, "from_ms": span.from_ms,
+                "to_ms": span.to_ms, "bucket_ms": None}  # fmt: skip
+        gathered = await fanout.everywhere(ctx, "timeline", body)
+        spans = [s for answer in gathered.answers.values() for s in answer["cameras"][camera_id]]
         return TimelineOut(
             camera_id=camera_id,
             stream=span.stream,
-            intervals=[Interval(start_ms=start, end_ms=end) for start, end in spans],
+            intervals=[Interval(start_ms=start, end_ms=end) for start, end in fanout.union(spans)],
+            partial=bool(gathered.missing),
+            missing_servers=gathered.missing,
         )
 
     @api.get("/{camera_id}/recordings")
@@ -174,7 +180,7 @@ def _stream_out(ctx: ApiContext, camera: Camera, stream: StreamName, url: str) -
     record = camera.record
     if not record.enabled:
         return StreamOut(url=url, status=StreamStatusOut(state="disabled"), stats=None)
-    if record.parent_server_id != ctx.system.server_id:
+    if record.recording_server_id != ctx.system.server_id:
         remote = StreamStatusOut(state="unknown", reason="recorded by another server")
         return StreamOut(url=url, status=remote, stats=None)
     status, stats = ctx.media.stream_state(camera, stream)

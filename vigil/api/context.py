@@ -18,6 +18,9 @@ from vigil.media.service import MediaService
 from vigil.media.snapshot import Snapshots
 from vigil.media.storage.service import StorageService
 from vigil.notifications import NotificationHub
+from vigil.system.joining import Joining
+from vigil.system.leaving import Leaving
+from vigil.system.peers.mesh import PeerMesh
 from vigil.system.service import SystemService
 
 
@@ -40,3 +43,6 @@ class ApiContext:
     ptz: PtzControl
     notifications: NotificationHub
     exports: ExportService
+    mesh: PeerMesh | None  # None: a server on its own (`--peer-port 0`)
+    joining: Joining
+    leaving: Leaving

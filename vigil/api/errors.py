@@ -39,6 +39,7 @@ STATUS: dict[type[errors.VigilError], int] = {
     errors.AccountLocked: 423,
     errors.ServerUndefined: 409,
     errors.StorageFailure: 503,
+    errors.PeerUnreachable: 502,
     # The camera, not the request, failed: a bad gateway; except credentials, which are input.
     camera_errors.CameraUnreachable: 502,
     camera_errors.NotOnvif: 502,
@@ -71,6 +72,8 @@ CLOSE_CODE_BASE = 4000  # WebSocket close codes 4000-4999 are the application's
 
 
 def status_of(exc: errors.VigilError) -> int:
+    if isinstance(exc, errors.Relayed):
+        return exc.status
     return STATUS.get(type(exc), 400)
 
 

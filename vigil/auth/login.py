@@ -9,7 +9,7 @@ from vigil.auth.audit import Actor, AuditTrail
 from vigil.auth.lockout import Lockout
 from vigil.auth.passwords import Passwords
 from vigil.auth.sessions import ActiveSession, Sessions
-from vigil.auth.users import UserService
+from vigil.auth.users import User, UserService
 from vigil.errors import AccountLocked, Forbidden, Unauthenticated
 from vigil.state import SystemDocument
 
@@ -50,6 +50,18 @@ class LoginService:
     ) -> tuple[str, ActiveSession]:
         """`via` names the way in when it is not the HTTP API (`rtsp`): the audit trail's
         entries of this login say it, so a player's logins are told from a person's."""
+        user = await self.check(name, password, address, via=via)
+        if self._passwords.needs_rehash(user.record.password_hash):
+            new_hash = await self._passwords.hash(password)
+            async with self._document.change():
+                self._users.set_password_hash(user.id, new_hash)
+        token, session = await self._sessions.create(user, address)
+        await self._recorder(via)(Actor(user.id, user.record.name, address), "login", {})
+        return token, session
+
+    async def check(self, name: str, password: str, address: str, *, via: str | None) -> User:
+        """The user whose credentials these are, counted against the lock-out like a login
+        (a failure is in the audit trail); for a login, or to approve what needs them."""
         record = self._recorder(via)
         user = self._users.find_by_name(name)
         if user is None:
@@ -81,13 +93,7 @@ class LoginService:
             await record(actor, "login.failed", {"reason": "disabled"})
             raise Forbidden("this account is disabled; ask an administrator")
         await self._lockout.forget_failures(user)
-        if self._passwords.needs_rehash(user.record.password_hash):
-            new_hash = await self._passwords.hash(password)
-            async with self._document.change():
-                self._users.set_password_hash(user.id, new_hash)
-        token, session = await self._sessions.create(user, address)
-        await record(actor, "login", {})
-        return token, session
+        return user
 
     async def logout(self, session: ActiveSession, address: str, *, via: str | None = None) -> None:
         await self._sessions.end(session.id)

@@ -102,6 +102,10 @@ class Sessions:
     async def end_all_of(self, user_id: str) -> None:
         await self._forget([row.id for row in self._rows.values() if row.user_id == user_id])
 
+    async def end_all(self) -> None:
+        """Every session of this server (its system is gone)."""
+        await self._forget(list(self._rows))
+
     def count(self) -> int:
         return len(self._rows)
 

@@ -136,12 +136,13 @@ class AuditFilter:
     to_ms: int | None = None
     user_name: str | None = None
     action: str | None = None
-    before_id: int | None = None
+    # (time_ms, id): only entries before it, in the order newest first (time, then id).
+    older_than: tuple[int, int] | None = None
     limit: int = 100
 
 
 def query_audit(conn: sqlite3.Connection, f: AuditFilter) -> list[AuditRow]:
-    """Entries matching the filter, newest first; `before_id` pages further back."""
+    """Entries matching the filter, newest first; `older_than` pages further back."""
     clauses: list[str] = []
     params: list[Any] = []
     for clause, value in (
@@ -149,15 +150,17 @@ def query_audit(conn: sqlite3.Connection, f: AuditFilter) -> list[AuditRow]:
         ("time_ms < ?", f.to_ms),
         ("user_name = ?", f.user_name),
         ("action = ?", f.action),
-        ("id < ?", f.before_id),
     ):
         if value is not None:
             clauses.append(clause)
             params.append(value)
+    if f.older_than is not None:
+        clauses.append("(time_ms < ? OR (time_ms = ? AND id < ?))")
+        params.extend((f.older_than[0], f.older_than[0], f.older_than[1]))
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     columns = "id, time_ms, user_id, user_name, address, action, target, details"
     # Only constant clauses are joined into the text; every value is a parameter.
-    sql = f"SELECT {columns} FROM audit {where} ORDER BY id DESC LIMIT ?"  # noqa: S608
+    sql = f"SELECT {columns} FROM audit {where} ORDER BY time_ms DESC, id DESC LIMIT ?"  # noqa: S608
     return [
         AuditRow(
             id=row[0],

@@ -105,7 +105,7 @@ class CameraEvents:
         for camera in self._cameras():
             record = camera.record
             endpoint = OnvifEndpoint.of(record)
-            if record.parent_server_id == self._server_id and record.enabled and endpoint:
+            if record.recording_server_id == self._server_id and record.enabled and endpoint:
                 wanted[camera.id] = endpoint
         for camera_id, watched in list(self._watched.items()):
             if wanted.get(camera_id) != watched.subscriber.endpoint:

@@ -8,6 +8,8 @@ from vigil.cameras.recording import RecordingSettings
 
 Transport = Literal["tcp", "udp"]
 StreamName = Literal["main", "sub"]
+# Which cameras other servers take over first when the parent is offline (never: none).
+FailoverPriority = Literal["never", "low", "medium", "high"]
 
 
 class CameraRecord(BaseModel):
@@ -15,6 +17,9 @@ class CameraRecord(BaseModel):
 
     name: str
     parent_server_id: str  # the one server that pulls and records it
+    # While the parent is offline, the server that stands in for it (cameras/failover.py).
+    acting_server_id: str | None = None
+    failover: FailoverPriority = "never"
     enabled: bool = True
     main_url: str  # rtsp://, without credentials
     sub_url: str | None = None
@@ -33,6 +38,11 @@ class CameraRecord(BaseModel):
     retention_days: int | None = None
     recording: RecordingSettings = RecordingSettings()
     created_ms: int
+
+    @property
+    def recording_server_id(self) -> str:
+        """The server that pulls and records it now: its parent, or who stands in for it."""
+        return self.acting_server_id or self.parent_server_id
 
     def url_of(self, stream: StreamName) -> str | None:
         return self.main_url if stream == "main" else self.sub_url

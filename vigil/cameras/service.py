@@ -6,13 +6,13 @@ from typing import Any
 
 from vigil.auth.audit import Actor, AuditTrail, audit_changes
 from vigil.cameras.address import StreamUrl
+from vigil.cameras.balancing import MAX_CAMERAS_PER_SERVER, spread
 from vigil.cameras.models import Camera, CameraRecord
 from vigil.cameras.onvif import OnvifReader
 from vigil.clock import Clock
 from vigil.errors import Conflict, InvalidInput, LimitReached, NotFound
 from vigil.state import Collection, SystemDocument
 
-MAX_CAMERAS_PER_SERVER = 128
 MAX_NAME_LENGTH = 64  # as the API's names
 _SECRET_FIELDS = frozenset({"password"})
 
@@ -47,6 +47,31 @@ class CameraService:
         if record is None:
             raise NotFound(f"no camera {camera_id!r}")
         return Camera(id=camera_id, record=record)
+
+    def prepare_leaving(
+        self, server_id: str, keep: bool, online: list[str]
+    ) -> Callable[[], dict[str, str]]:
+        """For a server leaving the system: the writes (inside its change) that remove its
+        cameras, or give them to the `online` servers; what moved where."""
+
+        def write() -> dict[str, str]:
+            theirs = sorted(i for i, r in self._records.items() if r.parent_server_id == server_id)
+            if not keep:
+                for camera_id in theirs:
+                    self._records.delete(camera_id)
+                return {}
+            cameras_of = dict.fromkeys(online, 0)
+            for record in self._records.all():
+                if record.parent_server_id in cameras_of:
+                    cameras_of[record.parent_server_id] += 1
+            moves = spread(theirs, cameras_of)  # raises before anything is written
+            for camera_id, parent in moves.items():
+                self._records.update(
+                    camera_id, {"parent_server_id": parent, "acting_server_id": None}
+                )
+            return moves
+
+        return write
 
     async def add(self, actor: Actor, fields: dict[str, Any]) -> Camera:
         fields = _with_credentials_from_urls(fields)
@@ -95,6 +120,7 @@ class CameraService:
             before = self.require(camera_id).record
             if "parent_server_id" in changes:
                 self._check_parent(changes["parent_server_id"])
+                changes = {**changes, "acting_server_id": None}  # a new home: no stand-in
             if "name" in changes:
                 self._check_name_free(changes["name"], camera_id)
             self._records.update(camera_id, changes)

@@ -35,10 +35,12 @@ from vigil.media.archive.index import ArchiveIndex, finish_part_file
 from vigil.media.archive.reader import Chunk
 from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
-from vigil.media.hub import AnyFrame
+from vigil.media.frames import AudioConfig
+from vigil.media.hub import AnyFrame, Hub
 from vigil.media.ingest import StreamState, StreamStats, StreamStatus
 from vigil.media.live import StreamNow
 from vigil.media.pipeline import RecordingState, recording_state
+from vigil.media.relay import PeerMedia, Relays
 from vigil.media.storage.models import Storage
 from vigil.media.storage.pool import StoragePool
 from vigil.media.storage.retention import Retention
@@ -76,6 +78,7 @@ class MediaService:
         sync_ms: int,
         workers: int,
         log_level: str = "info",
+        peers: PeerMedia | None = None,  # None: a server on its own, relaying nothing
     ) -> None:
         self._server_id = server_id
         self._cameras = cameras
@@ -92,6 +95,8 @@ class MediaService:
         self._finishing: set[asyncio.Task[None]] = set()  # files a dead worker left open
         self._follower = Follower("media: follow cameras", self._sync)
         self._storage_teller = Supervised("media: tell storages", self._tell_storages)
+        self._reachable = peers.reachable if peers is not None else lambda _: False
+        self.relays = Relays(self._own_hub, self._own_audio, peers) if peers else None
 
     async def start(self) -> None:
         await self._storages.start()
@@ -100,6 +105,8 @@ class MediaService:
         self._retention.start()
 
     async def stop(self) -> None:
+        if self.relays is not None:
+            await self.relays.stop()
         await self._follower.stop()
         await self._storage_teller.stop()
         await self._retention.stop()
@@ -143,9 +150,13 @@ class MediaService:
 
     def stream_now(self, camera_id: str, stream: StreamName) -> StreamNow:
         """A stream as a live viewer needs it: its hub, whether it is online, and whether
-        this server still serves it at all."""
+        this server still serves it at all (a stream another server records is relayed)."""
         camera = next((c for c in self._cameras() if c.id == camera_id), None)
-        gone = _not_served(camera, stream, self._server_id)
+        gone = _not_served(camera, stream)
+        if camera is not None and gone is None:
+            source = camera.record.recording_server_id
+            if source != self._server_id:
+                return self._relayed_now(source, camera_id, stream)
         remote = self._remotes.get((camera_id, stream))
         if gone is not None or remote is None:
             return StreamNow(None, False, "connecting", gone)
@@ -154,6 +165,29 @@ class MediaService:
         fresh = asyncio.get_running_loop().time() - remote.hub.last_frame_s < 1.0
         online = status.state == StreamState.ONLINE or fresh
         return StreamNow(remote.hub, online, status.reason or status.state, None, remote.audio)
+
+    def _relayed_now(self, source: str, camera_id: str, stream: StreamName) -> StreamNow:
+        if self.relays is None:
+            return StreamNow(None, False, "connecting", "the camera is served by another server")
+        hub = self.relays.hub(source, camera_id, stream)
+        # What the recording server says of the stream is known there; here, whether it is
+        # reachable. A stream it cannot pull sends no frames, which the viewer sees.
+        online = self._reachable(source)
+        reason = "relayed from the server that records it" if online else "its server is offline"
+        return StreamNow(hub, online, reason, None, self.relays.audio(camera_id, stream))
+
+    def _own_hub(self, camera_id: str, stream: StreamName) -> Hub | None:
+        remote = self._remotes.get((camera_id, stream))
+        return remote.hub if remote is not None else None
+
+    def _own_audio(self, camera_id: str, stream: StreamName) -> AudioConfig | None:
+        remote = self._remotes.get((camera_id, stream))
+        return remote.audio if remote is not None else None
+
+    def cameras_online(self) -> int:
+        """Cameras of this server with at least one stream online now."""
+        return len({camera_id for (camera_id, _), remote in self._remotes.items()
+                    if remote.status.state == StreamState.ONLINE})  # fmt: skip
 
     def viewers(self, camera_id: str, stream: StreamName) -> int | None:
         """Live viewers of a stream now (each live session and RTSP player of it)."""
@@ -284,7 +318,8 @@ class MediaService:
             record = camera.record
             for stream in STREAMS:
                 source = source_of(record, stream)
-                if source is not None and _not_served(camera, stream, self._server_id) is None:
+                if (source is not None and _not_served(camera, stream) is None
+                        and record.recording_server_id == self._server_id):  # fmt: skip
                     wanted[(camera.id, stream)] = (source, record.recording)
         for key, remote in list(self._remotes.items()):
             if key not in wanted or wanted[key][0] != remote.source:
@@ -432,15 +467,13 @@ async def _quietly(call: Any) -> None:
         logger.debug("a media worker did not answer", exc_info=True)
 
 
-def _not_served(camera: Camera | None, stream: StreamName, server_id: str) -> str | None:
-    """Why this server does not run `stream` of `camera` (None: it does)."""
+def _not_served(camera: Camera | None, stream: StreamName) -> str | None:
+    """Why no server serves `stream` of `camera` (None: one does, this one or another)."""
     if camera is None:
         return "the camera was deleted"
     record = camera.record
     if not record.enabled:
         return "the camera is disabled"
-    if record.parent_server_id != server_id:
-        return "the camera is served by another server"
     if record.url_of(stream) is None:
         return f"the camera has no {stream} stream"
     return None

@@ -6,6 +6,6 @@ store module of their own folder and run it through `Database.run`.
 
 from vigil.state.collection import Collection, Singleton
 from vigil.state.database import Database, Migration
-from vigil.state.document import SystemDocument
+from vigil.state.document import SystemDocument, read_root
 
-__all__ = ["Collection", "Database", "Migration", "Singleton", "SystemDocument"]
+__all__ = ["Collection", "Database", "Migration", "Singleton", "SystemDocument", "read_root"]

@@ -15,9 +15,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from pycrdt import Doc, Map, Subscription, TransactionEvent
+from pycrdt import Doc, Map, MapEvent, Subscription, TransactionEvent
 
+from vigil.clock import Clock
 from vigil.errors import StorageFailure
+from vigil.state import conflicts
+from vigil.state.conflicts import Overwrite, Touched
 from vigil.state.database import Database, Migration
 
 logger = logging.getLogger(__name__)
@@ -36,20 +39,53 @@ def _load_updates(conn: sqlite3.Connection) -> list[bytes]:
     return [row[0] for row in conn.execute("SELECT data FROM document_updates ORDER BY seq")]
 
 
-def _append_updates(conn: sqlite3.Connection, updates: list[bytes]) -> int:
+def _append_updates(
+    conn: sqlite3.Connection, updates: list[bytes], also: Callable[[sqlite3.Connection], None]
+) -> int:
     conn.executemany("INSERT INTO document_updates (data) VALUES (?)", [(u,) for u in updates])
+    also(conn)
     count: int = conn.execute("SELECT count(*) FROM document_updates").fetchone()[0]
     return count
 
 
-def _replace_log(conn: sqlite3.Connection, whole_state: bytes) -> None:
+def _replace_log(conn: sqlite3.Connection, whole_state: bytes, now_ms: int) -> None:
     conn.execute("DELETE FROM document_updates")
     conn.execute("INSERT INTO document_updates (data) VALUES (?)", (whole_state,))
+    conflicts.forget_old(conn, now_ms)
+
+
+def read_root(whole_state: bytes, name: str) -> dict[str, Any]:
+    """A top-level map of a document that is not this server's (one offered to it), as plain
+    values; raises ValueError if the bytes are not a document."""
+    doc: Doc[Any] = Doc()
+    try:
+        doc.apply_update(whole_state)
+    except Exception as err:  # pycrdt raises its own untyped errors for bad bytes
+        raise ValueError("not a system document") from err
+    root: dict[str, Any] = doc.get(name, type=Map).to_py() or {}
+    return root
+
+
+def _erase(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA secure_delete = ON")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for table in ("document_updates", "document_writes", "document_conflicts"):
+            conn.execute(f"DELETE FROM {table}")  # noqa: S608  (our own table names)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.execute("PRAGMA secure_delete = OFF")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class SystemDocument:
-    def __init__(self, db: Database, *, compact_after: int = 500) -> None:
+    def __init__(self, db: Database, clock: Clock, *, compact_after: int = 500) -> None:
         self._db = db
+        self._clock = clock
         self._compact_after = compact_after
         self._doc: Doc[Any] = Doc()
         self._pending: list[bytes] = []
@@ -60,14 +96,23 @@ class SystemDocument:
         self._root_changes: dict[str, int] = {}
         self._subscriptions: list[Subscription] = []
         self._listeners: list[Callable[[], None]] = []
+        self._update_listeners: list[Callable[[bytes], None]] = []
+        # What the running change did to the roots observed (conflicts.py).
+        self._touched: list[Touched] = []
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call `listener` after each change is saved (a local write or a peer's). It runs on
         the event loop inside the change's caller: keep it to scheduling work."""
         self._listeners.append(listener)
 
+    def on_update(self, listener: Callable[[bytes], None]) -> None:
+        """Call `listener` with the update of each local change once it is saved (not with a
+        peer's merged update): what the peers are sent."""
+        self._update_listeners.append(listener)
+
     async def open(self) -> None:
         await self._db.migrate("document", MIGRATIONS)
+        await self._db.migrate("document_conflicts", conflicts.MIGRATIONS)
         self._replace_doc(await self._db.run(_load_updates))
 
     def root(self, name: str) -> Map[Any]:
@@ -75,7 +120,9 @@ class SystemDocument:
         root: Map[Any] = self._doc.get(name, type=Map)
         if name not in self._root_changes:
             self._root_changes[name] = 0
-            self._subscriptions.append(root.observe_deep(lambda _: self._count_change(name)))
+            self._subscriptions.append(
+                root.observe_deep(lambda events: self._count_change(name, events))
+            )
         return root
 
     def version(self, name: str) -> tuple[int, int]:
@@ -83,8 +130,18 @@ class SystemDocument:
         self.root(name)
         return self._generation, self._root_changes[name]
 
-    def _count_change(self, name: str) -> None:
+    def _count_change(self, name: str, events: list[Any]) -> None:
         self._root_changes[name] += 1
+        for event in events:
+            if not isinstance(event, MapEvent):
+                continue
+            path = event.path  # type: ignore[attr-defined]  # slots pycrdt does not declare
+            for key, change in event.keys.items():  # type: ignore[attr-defined]
+                action, old, new = change["action"], change.get("oldValue"), change.get("newValue")
+                if not path:
+                    self._touched.append(Touched(name, key, conflicts.RECORD, action, old, new))
+                elif len(path) == 1:
+                    self._touched.append(Touched(name, str(path[0]), key, action, old, new))
 
     @asynccontextmanager
     async def change(self) -> AsyncIterator[None]:
@@ -94,13 +151,66 @@ class SystemDocument:
         Raises StorageFailure when the change could not be saved (it is then undone).
         """
         async with self._changing:
+            self._touched = []
             try:
                 with self._doc.transaction():
                     yield
             except BaseException:
                 await self._reload()
                 raise
-            await self._persist()
+            touched, client = self._touched, self._doc.client_id
+            clock = conflicts.state_vector(self._doc.get_state()).get(client, 0)
+            now = self._clock.now_ms()
+            updates = await self._persist(
+                lambda conn: conflicts.journal(conn, touched, client, clock, now)
+            )
+        for listener in self._listeners:
+            listener()
+        for update in updates:
+            for update_listener in self._update_listeners:
+                update_listener(update)
+
+    async def merge(self, update: bytes, peer: str, peer_state: bytes | None) -> None:
+        """Merge a peer's update, saved like a local change (and not sent on to peers).
+
+        `peer_state` is the peer's state vector when it sent the update: the local writes
+        it had not seen and the update overwrote go to the conflict log."""
+        seen = conflicts.state_vector(peer_state) if peer_state is not None else None
+        async with self._changing:
+            for name in list(self._doc.keys()):
+                self.root(name)  # observed, so that what the update changes is seen
+            self._touched = []
+            try:
+                self._doc.apply_update(update)
+            except BaseException:
+                await self._reload()
+                raise
+            touched, now = self._touched, self._clock.now_ms()
+            await self._persist(
+                lambda conn: (
+                    None if seen is None else conflicts.find(conn, touched, seen, peer, now)
+                )
+            )
+        for listener in self._listeners:
+            listener()
+
+    async def clear(self) -> None:
+        """Forget the whole document (a server detached from its system): its log, journal
+        and conflict log are deleted and their pages overwritten, and the write-ahead log is
+        emptied, so no secret of the system is left in the data folder."""
+        async with self._changing:
+            await self._db.run(_erase)
+            await self._reload()
+        for listener in self._listeners:
+            listener()
+
+    async def replace(self, whole_state: bytes) -> None:
+        """Become a copy of another server's document (joining its system): the log on disk is
+        replaced by `whole_state` in one transaction, then read back."""
+        async with self._changing:
+            now = self._clock.now_ms()
+            await self._db.transaction(lambda conn: _replace_log(conn, whole_state, now))
+            await self._reload()
         for listener in self._listeners:
             listener()
 
@@ -118,16 +228,17 @@ class SystemDocument:
         """One update with everything a peer at `state_vector` lacks (all if None)."""
         return self._doc.get_update(state_vector)
 
-    def apply_update(self, update: bytes) -> None:
-        """Merge a peer's update; call it inside `change()` so that it is saved."""
-        self._doc.apply_update(update)
+    async def conflicts(self, limit: int) -> list[Overwrite]:
+        """This server's values that peers' concurrent writes overwrote, newest first."""
+        return await self._db.run(lambda conn: conflicts.read(conn, limit))
 
-    async def _persist(self) -> None:
+    async def _persist(self, also: Callable[[sqlite3.Connection], None]) -> list[bytes]:
+        """Save what the change wrote, and `also` in the same transaction; its updates."""
         if not self._pending:
-            return
+            return []
         updates = self._pending
         try:
-            count = await self._db.transaction(lambda conn: _append_updates(conn, updates))
+            count = await self._db.transaction(lambda conn: _append_updates(conn, updates, also))
         except (sqlite3.Error, OSError) as err:
             logger.exception("saving the system document failed; undoing the change")
             await self._reload()
@@ -135,6 +246,7 @@ class SystemDocument:
         self._pending = []
         if count > self._compact_after:
             await self._compact()
+        return updates
 
     async def _reload(self) -> None:
         self._replace_doc(await self._db.run(_load_updates))
@@ -142,7 +254,8 @@ class SystemDocument:
     async def _compact(self) -> None:
         whole_state = self._doc.get_update()
         try:
-            await self._db.transaction(lambda conn: _replace_log(conn, whole_state))
+            now = self._clock.now_ms()
+            await self._db.transaction(lambda conn: _replace_log(conn, whole_state, now))
         except (sqlite3.Error, OSError):
             # The change itself is saved; the longer log is only slower to load. Next time.
             logger.exception("compacting the system document failed")

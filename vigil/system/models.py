@@ -11,6 +11,11 @@ class SystemRecord(BaseModel):
     id: str
     name: str
     created_ms: int
+    # Failover (cameras/failover.py): a server offline this long has its cameras whose
+    # priority is not "never" taken over by the online servers; `failback`: given back to it
+    # when it returns.
+    failover_after_s: int = 10
+    failback: bool = True
 
 
 class ServerRecord(BaseModel):
@@ -18,9 +23,21 @@ class ServerRecord(BaseModel):
 
     name: str
     version: str
-    addresses: list[str]
+    addresses: list[str]  # host:port of its API; the first is where peers dial it
+    peer_port: int = 0  # where it answers other servers (docs/design/system.md)
     public_key: str
     hidden: bool = False
+
+
+class DetachedRecord(BaseModel):
+    """A server detached from the system: kept so that its peers refuse it as detached
+    (and it forgets the system) rather than as unknown (which a lagging peer also says)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    public_key: str
+    detached_ms: int
 
 
 ServerState = Literal["undefined", "member"]

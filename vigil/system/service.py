@@ -2,22 +2,30 @@
 
 Creating a system writes the system record, this server's record and the owner in one
 document transaction, committed before the answer: a crash leaves either an undefined server
-or a whole system, never a half-made one.
+or a whole system, never a half-made one. Joining is `joining.py`, leaving `leaving.py`.
+
+While a member, the server keeps its own record true (version, addresses, shown again after
+it was deleted while offline); once detached, it forgets the system: the document with every
+secret in it, and its sessions. Its recordings and audit trail stay.
 """
 
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from vigil import __version__
-from vigil.auth.audit import Actor, AuditTrail
+from vigil.auth.audit import Actor, AuditTrail, audit_changes
 from vigil.auth.passwords import Passwords
+from vigil.auth.sessions import Sessions
 from vigil.auth.users import User, UserService
 from vigil.clock import Clock
 from vigil.errors import Conflict, ServerUndefined
 from vigil.state import Collection, Singleton, SystemDocument
+from vigil.state.conflicts import Overwrite
 from vigil.system.identity import ServerIdentity
-from vigil.system.models import ServerRecord, ServerState, SystemRecord
+from vigil.system.models import DetachedRecord, ServerRecord, ServerState, SystemRecord
+from vigil.tasks import Follower
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +38,14 @@ class SystemService:
         document: SystemDocument,
         system: Singleton[SystemRecord],
         servers: Collection[ServerRecord],
+        detached: Collection[DetachedRecord],
         users: UserService,
         passwords: Passwords,
+        sessions: Sessions,
         audit: AuditTrail,
         clock: Clock,
         addresses: list[str],
+        peer_port: int,
         default_name: str,
         # What a server brings into the document when it becomes a member (its first
         # storage): prepared before the change, and then written inside it.
@@ -45,16 +56,34 @@ class SystemService:
         self._document = document
         self._system = system
         self._servers = servers
+        self._detached = detached
         self._users = users
         self._passwords = passwords
+        self._sessions = sessions
         self._audit = audit
         self._clock = clock
         self._addresses = addresses
+        self._peer_port = peer_port
         self._default_name = default_name
+        self._told_detached = False
+        self._own = Follower("own server record", self._follow_own_record)
 
     @property
     def server_id(self) -> str:
         return self._identity.id
+
+    def system_id(self) -> str | None:
+        system = self._system.get()
+        return system.id if system else None
+
+    def records(self) -> dict[str, ServerRecord]:
+        return dict(self._servers.items())
+
+    def detached(self, server_id: str) -> bool:
+        return server_id in self._detached
+
+    async def conflicts(self, limit: int) -> list[Overwrite]:
+        return await self._document.conflicts(limit)
 
     def state(self) -> ServerState:
         return "undefined" if self._system.get() is None else "member"
@@ -76,14 +105,52 @@ class SystemService:
         return sorted(self._servers.items(), key=lambda item: item[1].name.casefold())
 
     async def start(self) -> None:
-        """Bring this server's own record up to date (version and addresses change)."""
-        record = self._servers.get(self._identity.id)
-        if record is None:
+        self._own.start()
+
+    async def stop(self) -> None:
+        await self._own.stop()
+
+    def changed(self) -> None:
+        """The document changed (here or by a peer): this server's record is looked at."""
+        self._own.changed()
+
+    def told_detached(self) -> None:
+        """A member refused this server as detached: it forgets the system."""
+        self._told_detached = True
+        self._own.changed()
+
+    async def _follow_own_record(self) -> None:
+        if self._system.get() is None:
             return
-        fields = {"version": __version__, "addresses": self._addresses}
+        me = self._identity.id
+        record = self._servers.get(me)
+        if self._told_detached or (record is None and me in self._detached):
+            await self._forget()
+            return
+        if record is None:
+            return  # joined, and the document that lists it not here yet
+        fields = {
+            "version": __version__,
+            "addresses": self._addresses,
+            "peer_port": self._peer_port,
+            "hidden": False,  # deleted while offline: back, it shows again
+        }
         if any(getattr(record, key) != value for key, value in fields.items()):
             async with self._document.change():
-                self._servers.update(self._identity.id, fields)
+                self._servers.update(me, fields)
+
+    async def _forget(self) -> None:
+        system = self._system.get()
+        self._told_detached = False
+        await self._document.clear()
+        await self._sessions.end_all()
+        await self._audit.record(
+            Actor(None, "", "this server"),
+            "system.detached",
+            target=system.id if system else None,
+            details={"before": {"system_name": system.name if system else ""}},
+        )
+        logger.warning("this server was detached from its system; it is undefined now")
 
     async def create(
         self,
@@ -100,22 +167,14 @@ class SystemService:
         record = SystemRecord(
             id=uuid.uuid4().hex, name=system_name, created_ms=self._clock.now_ms()
         )
-        write_defaults = await self._server_defaults(self._identity.id)
+        write_defaults = await self.prepare_defaults()
         async with self._document.change():
             # Checked again inside the change: another request may have created it meanwhile.
             if self._system.get() is not None:
                 raise Conflict("this server belongs to a system already")
             write_defaults()
             self._system.set(record)
-            self._servers.insert(
-                self._identity.id,
-                ServerRecord(
-                    name=server_name,
-                    version=__version__,
-                    addresses=self._addresses,
-                    public_key=self._identity.public_key,
-                ),
-            )
+            self._servers.insert(self._identity.id, self.own_record(server_name))
             owner = self._users.create_owner(owner_name, password_hash)
         await self._audit.record(
             Actor(owner.id, owner.record.name, address),
@@ -132,14 +191,30 @@ class SystemService:
         logger.info("system created", extra={"system_id": record.id, "system": system_name})
         return record, owner
 
-    async def rename(self, actor: User, address: str, name: str) -> SystemRecord:
+    async def update(self, actor: User, address: str, changes: dict[str, Any]) -> SystemRecord:
+        """Change the system's settings (name, failover): only the fields given."""
         before = self.require_system()
         async with self._document.change():
-            self._system.update({"name": name})
+            self._system.update(changes)
+        after = self.require_system()
+        details = audit_changes(before.model_dump(), after.model_dump(), frozenset())
         await self._audit.record(
-            Actor(actor.id, actor.record.name, address),
-            "system.edit",
-            target=before.id,
-            details={"before": {"name": before.name}, "after": {"name": name}},
+            Actor(actor.id, actor.record.name, address), "system.edit", target=before.id,
+            details=details,
+        )  # fmt: skip
+        return after
+
+    async def prepare_defaults(self) -> Callable[[], None]:
+        """What this server brings into the document as it becomes a member (its storage),
+        to write inside the change that makes it one."""
+        return await self._server_defaults(self._identity.id)
+
+    def own_record(self, name: str) -> ServerRecord:
+        """This server's record as it writes it, under `name`."""
+        return ServerRecord(
+            name=name,
+            version=__version__,
+            addresses=self._addresses,
+            peer_port=self._peer_port,
+            public_key=self._identity.public_key,
         )
-        return before.model_copy(update={"name": name})

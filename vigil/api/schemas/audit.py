@@ -4,7 +4,8 @@ from pydantic import BaseModel
 
 
 class AuditEntry(BaseModel):
-    id: int
+    server_id: str  # the server it happened on
+    id: int  # on that server
     time_ms: int
     user_id: str | None
     user_name: str
@@ -16,5 +17,7 @@ class AuditEntry(BaseModel):
 
 class AuditPage(BaseModel):
     entries: list[AuditEntry]
-    # Pass as `before_id` to get the next (older) page; null on the last page.
-    next_before_id: int | None
+    # Pass as `before` to get the next (older) page; null on the last page.
+    next_before: str | None
+    partial: bool = False  # some server of the system gave no answer: see missing_servers
+    missing_servers: list[str] = []

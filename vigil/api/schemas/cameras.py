@@ -7,7 +7,7 @@ from vigil.api.schemas.common import Name, Request, Secret, Url
 from vigil.api.schemas.recording import RecordingIn, RecordingOut, recording_out
 from vigil.cameras.address import StreamUrl, device_service_url
 from vigil.cameras.discovery import DiscoveredDevice
-from vigil.cameras.models import Camera, Transport
+from vigil.cameras.models import Camera, FailoverPriority, Transport
 from vigil.cameras.scopes import scope_value
 from vigil.errors import InvalidInput
 from vigil.media.archive.scan import FragmentInfo
@@ -55,6 +55,8 @@ class CameraOut(BaseModel):
     id: str
     name: str
     parent_server_id: str
+    acting_server_id: str | None  # who records it while its parent is offline (failover)
+    failover: FailoverPriority
     enabled: bool
     transport: Transport
     retention_days: int | None
@@ -84,6 +86,7 @@ class CameraCreate(Request):
     retention_days: RetentionDays | None = None
     recording: RecordingIn | None = None  # always, both streams, when not given
     parent_server_id: str | None = None  # this server when not given
+    failover: FailoverPriority = "never"
 
     def source(self) -> Literal["rtsp", "onvif"]:
         """Where the streams come from: exactly one of `main_url` and `onvif_address`."""
@@ -116,6 +119,7 @@ class CameraUpdate(Request):
     retention_days: RetentionDays | Literal[0] | None = None
     recording: RecordingIn | None = None  # replaces the settings whole
     parent_server_id: str | None = None
+    failover: FailoverPriority | None = None
 
 
 def camera_out(camera: Camera, streams: dict[str, StreamOut]) -> CameraOut:
@@ -124,6 +128,8 @@ def camera_out(camera: Camera, streams: dict[str, StreamOut]) -> CameraOut:
         id=camera.id,
         name=r.name,
         parent_server_id=r.parent_server_id,
+        acting_server_id=r.acting_server_id,
+        failover=r.failover,
         enabled=r.enabled,
         transport=r.transport,
         retention_days=r.retention_days,
@@ -146,7 +152,9 @@ class TimelineOut(BaseModel):
 
     camera_id: str
     stream: str
-    intervals: list[Interval]
+    intervals: list[Interval]  # from every server's archive that holds some of it
+    partial: bool = False  # some server of the system gave no answer: see missing_servers
+    missing_servers: list[str] = []
 
 
 class RecordingFileOut(BaseModel):

@@ -41,6 +41,7 @@ class LiveSource:
         if now.gone is not None:
             return Response(404)
         gop = await now.hub.gop_now() if now.hub is not None else ()
+        now = self._look()  # again: a relayed stream learns of its sound as its feed starts
         if not now.online or not gop or type(gop[0]) is not Frame:
             return Response(503)  # offline, or no keyframe yet: nothing to describe
         # The camera's word for the sound, not the GOP's frames: a GOP may not have any yet,

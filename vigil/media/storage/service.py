@@ -86,6 +86,17 @@ class StorageService:
                                created_ms=self._clock.now_ms())  # fmt: skip
         return lambda: self._records.insert(storage_id, record)
 
+    def prepare_leaving(self, server_id: str) -> Callable[[], None]:
+        """For a server leaving the system: the writes (inside its change) that remove its
+        storages from the system; their folders and recordings stay on its disks."""
+
+        def write() -> None:
+            for storage_id, record in self._records.items():
+                if record.server_id == server_id:
+                    self._records.delete(storage_id)
+
+        return write
+
     async def update(self, actor: Actor, storage_id: str, changes: dict[str, Any]) -> Storage:
         if changes.get("reserve_mib") is not None:
             path = Path(self.require(storage_id).record.path)

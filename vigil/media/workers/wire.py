@@ -4,10 +4,8 @@ stream socket (a socket pair made by the API process), carrying messages in orde
 Two kinds of message:
 - control messages, any picklable object (both ends are this program, and the socket pair
   is reachable by no other process), including calls that the other end answers (`call`);
-- frames of a stream that someone watches, in a compact binary form: a header, the NAL units
-  (or sound), and the stream's config when it changed since the last frame sent for that
-  stream, so that each config crosses once and keeps one identity on the other side (the
-  consumers of a hub compare configs by identity).
+- frames of a stream that someone watches, in the compact binary form of
+  `vigil/media/framing.py`.
 
 The choice of a socket over shared memory is measured in `bench/crossing.py` (the note is
 docs/design/workers.md). Frames are written into the transport's buffer without waiting;
@@ -26,7 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
+from vigil.media.frames import Frame
+from vigil.media.framing import FrameReader, FrameWriter
 from vigil.media.hub import AnyFrame
 
 logger = logging.getLogger(__name__)
@@ -36,9 +35,6 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a frame is at most a few MB; more is a b
 
 _MESSAGE = struct.Struct(">IB")  # size of what follows the kind, kind
 _CONTROL, _FRAME = 0, 1
-# stream key, decode time, presentation offset, flags, NAL count, config size (0: unchanged)
-_FRAME_HEAD = struct.Struct(">IqiBHI")
-_KEYFRAME, _AUDIO = 1, 2
 
 
 @dataclass(frozen=True)
@@ -76,8 +72,8 @@ class Channel(asyncio.Protocol):
         self._numbers = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._answering: set[asyncio.Task[None]] = set()
-        self._sent_configs: dict[tuple[int, bool], object] = {}  # (key, audio) → config
-        self._got_configs: dict[tuple[int, bool], object] = {}
+        self._frames_out = FrameWriter()
+        self._frames_in = FrameReader()
         self._skipping: set[int] = set()  # streams dropped up to their next keyframe
         self.closed = asyncio.get_running_loop().create_future()
         self.dropped_frames = 0
@@ -123,29 +119,12 @@ class Channel(asyncio.Protocol):
             self._skipping.add(key)
             self.dropped_frames += 1
             return
-        config_key = (key, not video)
-        config = b""
-        if self._sent_configs.get(config_key) is not frame.config:
-            self._sent_configs[config_key] = frame.config
-            config = pickle.dumps(frame.config, protocol=5)
-        if video:
-            assert isinstance(frame, Frame)
-            flags = _KEYFRAME if frame.keyframe else 0
-            parts: list[bytes] = list(frame.nals)
-            head = _FRAME_HEAD.pack(key, frame.time_ms, frame.offset_ms, flags, len(parts),
-                                    len(config))  # fmt: skip
-        else:
-            assert isinstance(frame, AudioFrame)
-            parts = [frame.data]
-            head = _FRAME_HEAD.pack(key, frame.time_ms, 0, _AUDIO, 1, len(config))
-        sizes = struct.pack(f">{len(parts)}I", *map(len, parts))
-        self._write(_FRAME, [head, config, sizes, *parts])
+        self._write(_FRAME, self._frames_out.encode(key, frame))
 
     def forget_stream(self, key: int) -> None:
         """The stream's frames stopped (or start again): its next frame says its config."""
-        for audio in (False, True):
-            self._sent_configs.pop((key, audio), None)
-            self._got_configs.pop((key, audio), None)
+        self._frames_out.forget(key)
+        self._frames_in.forget(key)
         self._skipping.discard(key)
 
     def close(self) -> None:
@@ -225,24 +204,6 @@ class Channel(asyncio.Protocol):
             self.send(Answer(call.number, result, error))
 
     def _frame(self, body: memoryview) -> None:
-        key, time_ms, offset_ms, flags, count, config_size = _FRAME_HEAD.unpack_from(body)
-        at = _FRAME_HEAD.size
-        audio = bool(flags & _AUDIO)
-        if config_size:
-            self._got_configs[(key, audio)] = pickle.loads(body[at : at + config_size])  # noqa: S301
-            at += config_size
-        config = self._got_configs.get((key, audio))
-        sizes = struct.unpack_from(f">{count}I", body, at)
-        at += 4 * count
-        parts = []
-        for size in sizes:
-            parts.append(bytes(body[at : at + size]))
-            at += size
-        if audio:
-            if isinstance(config, AudioConfig):
-                self._on_frame(key, AudioFrame(time_ms, parts[0], config))
-        elif isinstance(config, StreamConfig):
-            nals = tuple(parts)
-            size = sum(map(len, nals))
-            self._on_frame(key, Frame(time_ms, bool(flags & _KEYFRAME), nals, config, size,
-                                      offset_ms))  # fmt: skip
+        key, frame = self._frames_in.decode(body)
+        if frame is not None:
+            self._on_frame(key, frame)
