@@ -78,9 +78,11 @@ async def _read_all(websocket: ClientConnection) -> int:
     return received
 
 
-async def live_viewer(server: ServerProcess, token: str, camera_id: str) -> _Viewer:
+async def live_viewer(
+    server: ServerProcess, token: str, camera_id: str, stream: str = "sub"
+) -> _Viewer:
     headers = {"Authorization": f"Bearer {token}"}
-    url = _live_url(server, camera_id, "sub")
+    url = _live_url(server, camera_id, stream)
     websocket = await connect(url, additional_headers=headers, max_size=None)
     return _Viewer(asyncio.create_task(_read_all(websocket)), websocket.close)
 

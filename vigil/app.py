@@ -53,7 +53,7 @@ from vigil.cameras.ptz import PtzControl
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
-from vigil.media import relay
+from vigil.media import archive_relay, relay
 from vigil.media.archive.index import ArchiveIndex
 from vigil.media.export.service import ExportService
 from vigil.media.relay import PeerMedia
@@ -264,10 +264,12 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
                          sync_ms=round(config.sync_every_s * 1000),
                          workers=config.media_workers, log_level=config.log_level,
                          peers=peers)  # fmt: skip
-    if mesh is not None and media.relays is not None:
+    if mesh is not None and media.relays is not None and media.archive_feeds is not None:
         mesh.answer(relay.KIND, media.relays.answer)
         mesh.on_media(media.relays.received)
         mesh.on_connection(media.relays.connected)
+        mesh.answer(archive_relay.KIND, media.archive_feeds.answer)
+        mesh.on_connection(media.archive_feeds.connected)
     document.on_change(media.cameras_changed)
     events = CameraEvents(identity.id, cameras.all, clock)
     document.on_change(events.cameras_changed)
@@ -316,7 +318,8 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         storages=storages,
         discovery=Discovery(config.discovery_addresses),
         media=media,
-        snapshots=Snapshots(media.cursor, media.stream_now),
+        # Its own archive: a recorded picture elsewhere is asked of that server (api/snapshots.py).
+        snapshots=Snapshots(media.local_cursor, media.stream_now),
         camera_events=events,
         ptz=ptz,
         notifications=notifications,

@@ -1,6 +1,6 @@
 """Discovery through the API: the server probes loopback and lists the simulated cameras."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -8,6 +8,7 @@ import pytest
 
 from tests.servers import ServerProcess, add_user
 from tests.testcamera.process import TestCameraProcess
+from tests.waiting import wait_for
 
 # WS-Discovery listens on UDP 3702, one process at a time: these tests run on their own.
 pytestmark = pytest.mark.udp_3702
@@ -90,3 +91,32 @@ def test_a_camera_the_role_may_not_see_shows_added_without_its_id(
     with system_server.login("installer", "user password 1") as installer:
         first = _discovered(installer, cameras)[0]
     assert (first["added"], first["camera_id"]) == (True, None)
+
+
+def test_discovery_on_another_server_s_network_and_adding_from_it(
+    start_server: Callable[..., ServerProcess], cameras: TestCameraProcess
+) -> None:
+    """Asked of one server, probed by another (here both on loopback), and the camera added
+    from what it found, read over ONVIF by that other server."""
+    first, second = start_server("a"), start_server("b")
+    first.create_system(server_name="A")
+    assert second.join(first, "B").status_code == 201
+    with second.client() as anonymous:
+        second_id = anonymous.get("/server").json()["id"]
+    with first.login() as owner:
+
+        def probed_by_b() -> list[dict[str, Any]]:
+            answer = owner.get("/cameras/discovery", params={"wait_ms": 1000,
+                                                              "server_id": second_id})  # fmt: skip
+            assert answer.status_code == 200, answer.text
+            return [d for d in answer.json()["devices"]
+                    if d["onvif_addresses"][0].startswith(cameras.url(0))]  # fmt: skip
+
+        found = wait_for(probed_by_b, 15, "B's probe to answer through A")
+        body = {"onvif_address": found[0]["onvif_addresses"][0], "username": USER,
+                "password": SECRET, "parent_server_id": second_id}  # fmt: skip
+        added = owner.post("/cameras", json=body)
+        assert added.status_code == 201, added.text
+        assert added.json()["name"] == "Camera_001"
+        nowhere = owner.get("/cameras/discovery", params={"server_id": "nope"})
+        assert (nowhere.status_code, nowhere.json()["error"]["field"]) == (404, "server_id")

@@ -58,6 +58,12 @@ def test_cameras_of_a_server_gone_are_recorded_elsewhere_and_go_back_when_it_ret
         assert found["cameras"][0]["recorded_by"] == sorted([first_id, second_id])
         intervals = found["cameras"][0]["intervals"]
         assert intervals[0]["start_ms"] < killed_ms < intervals[-1]["start_ms"]
+    # A picture recorded while A stood in, asked of B: A's archive has it.
+    during = next(i["start_ms"] for i in intervals if i["start_ms"] > killed_ms + 500) + 500
+    with second.login() as owner_on_b:
+        picture = owner_on_b.get(f"/cameras/{kept}/archive/snapshot", params={"time_ms": during})
+    assert picture.status_code == 200, picture.text
+    assert picture.content[:2] == b"\xff\xd8"
 
     # With B away, what spans the servers says it is partial, and names B.
     second.stop()

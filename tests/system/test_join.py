@@ -29,10 +29,16 @@ def test_servers_join_through_any_member_and_see_each_other(
         assert (info["state"], info["system"]["name"]) == ("member", "Test system")
     with third.login() as client:  # the owner made on the first server logs in on the third
         servers = client.get("/system/servers").json()["servers"]
-        storages = client.get("/storages").json()["storages"]
+
+        def storages_known() -> list[dict[str, object]] | None:
+            found = client.get("/storages").json()["storages"]
+            return found if all(s["status"]["state"] == "online" for s in found) else None
+
+        # Each server brought its own archive folder, which the others list too, with the
+        # health its own server sees.
+        storages = wait_for(storages_known, 10, "every server's storage online")
     assert [s["name"] for s in servers if s["connected"]] == ["C"]
     assert all(s["cameras"] == 0 and s["version"] for s in servers)
-    # Each server brought its own archive folder, which the others list too.
     assert len({s["server_id"] for s in storages}) == 3
 
     # A change made on one server reaches the others.

@@ -1,10 +1,19 @@
 """Any server serves any camera: live video of a camera another server records, relayed
-once per stream, to our WebSocket viewers and to FFmpeg over RTSP."""
+once per stream, to our WebSocket viewers and to FFmpeg over RTSP; PTZ through the server
+that records it; its archive played, exported and pulled over RTSP through another server."""
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
+from websockets.sync.client import connect
+
+from tests.media.captions import of_day, pictures
 from tests.media.test_live import Run, _read, watching
+from tests.media.test_playback import Player
+from tests.media.test_recording import wait_recorded
 from tests.media.test_rtsp_out import _streams, _url
 from tests.servers import ServerProcess
 from tests.system.test_detach import _add_camera
@@ -22,15 +31,24 @@ def _viewers_on(server: ServerProcess, camera_id: str) -> int | None:
     return viewers
 
 
-def test_a_camera_recorded_by_another_server_is_watched_through_this_one(
+@contextmanager
+def _camera_on_second(
     tmp_path: Path, start_server: Callable[..., ServerProcess]
-) -> None:
+) -> Iterator[tuple[ServerProcess, ServerProcess, str]]:
+    """Two servers, the second recording a simulated camera: both, and the camera's id."""
     first, second = _pair(start_server)
     with TestCameraProcess(tmp_path, count=1) as camera:
         camera.start(timeout_s=120)
         url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam1/main"
         with first.login() as owner:
             camera_id = _add_camera(owner, "On B", url, _server_id(second))
+        yield first, second, camera_id
+
+
+def test_a_camera_recorded_by_another_server_is_watched_through_this_one(
+    tmp_path: Path, start_server: Callable[..., ServerProcess]
+) -> None:
+    with _camera_on_second(tmp_path, start_server) as (first, second, camera_id):
         with (
             first.login() as owner,
             watching(first, owner, camera_id) as one,
@@ -84,3 +102,43 @@ def test_ptz_of_a_camera_another_server_records_goes_through_that_server(
             second.stop()
             away = owner.get(f"/cameras/{camera_id}/ptz/presets")
         assert (away.status_code, away.json()["error"]["code"]) == (502, "server_unreachable")
+
+
+def test_the_archive_of_a_camera_another_server_records_plays_and_exports_through_this_one(
+    tmp_path: Path, start_server: Callable[..., ServerProcess]
+) -> None:
+    with _camera_on_second(tmp_path, start_server) as (first, second, camera_id):
+        started_ms = int(time.time() * 1000)
+        with second.login() as owner_on_b:
+            wait_recorded(owner_on_b, camera_id, started_ms, 8)
+        with first.login() as owner:
+            timeline = owner.get(f"/cameras/{camera_id}/timeline",
+                                 params={"from_ms": started_ms - 60_000,
+                                         "to_ms": int(time.time() * 1000)}).json()  # fmt: skip
+            start = timeline["intervals"][0]["start_ms"]
+
+            # Playback through A, at a time B recorded: the picture of that moment.
+            target = start + 2_000
+            query = urlencode({"cameras": camera_id, "time_ms": target})
+            headers = {"Authorization": owner.headers["authorization"]}
+            with connect(f"ws://127.0.0.1:{first.port}/api/v1/playback?{query}",
+                         additional_headers=headers, max_size=None) as websocket:  # fmt: skip
+                player = Player(websocket, 1)
+                player.until(lambda p: p.tracks[0].fragments >= 40, what="40 fragments")
+            shown = pictures(player.tracks[0].timelines[0])
+            sought = [p for p in shown if p.media_ms <= 250][-1]
+            assert abs(sought.clock_ms - of_day(target)) <= 120
+
+            # An export through A of what B recorded: a file that plays.
+            clip = owner.get(f"/cameras/{camera_id}/export",
+                             params={"from_ms": start, "to_ms": start + 4_000})  # fmt: skip
+            assert clip.status_code == 200, clip.text
+            exported = tmp_path / "exported.mp4"
+            exported.write_bytes(clip.content)
+            assert decode_errors(exported) == ""
+            assert len(pictures(clip.content)) >= 50  # 4 s at 25 fps, give or take a GOP
+
+        # FFmpeg pulls the archive from A's RTSP out.
+        pulled = tmp_path / "archive.mp4"
+        record(_url(first, camera_id, query=f"?start={start + 1_000}"), pulled, 2)
+        assert decode_errors(pulled) == ""

@@ -25,7 +25,9 @@ from vigil.api.schemas.cameras import (
     recording_file_out,
 )
 from vigil.api.schemas.common import MAX_TIME_MS, changes_of
+from vigil.cameras.discovery import DiscoveredDevice
 from vigil.cameras.models import Camera, StreamName
+from vigil.cameras.onvif import OnvifDevice
 from vigil.errors import InvalidInput, NotFound
 from vigil.media.service import STREAMS
 
@@ -60,7 +62,12 @@ def router(ctx: ApiContext) -> APIRouter:
         fields = body.model_dump(exclude={"recording"})
         if body.recording is not None:
             fields["recording"] = body.recording.settings()
-        fields["parent_server_id"] = fields["parent_server_id"] or ctx.system.server_id
+        parent = fields["parent_server_id"] = fields["parent_server_id"] or ctx.system.server_id
+        if source == "onvif" and parent != ctx.system.server_id and parent in ctx.system.records():
+            # Read by the server that will record it: the camera is on its network.
+            asked = {key: fields[key] for key in ("onvif_address", "username", "password")}
+            device = OnvifDevice(**await fanout.at(ctx, parent, "onvif_read", asked))
+            return out(await ctx.cameras.add_by_onvif(caller.actor, fields, device))
         if source == "onvif":
             return out(await ctx.cameras.add_by_onvif(caller.actor, fields))
         return out(await ctx.cameras.add(caller.actor, fields))
@@ -68,9 +75,17 @@ def router(ctx: ApiContext) -> APIRouter:
     # Before /{camera_id}, which would take "discovery" for an id.
     @api.get("/discovery")
     async def discover_cameras(
-        caller: CallerDep, wait_ms: Annotated[int, Query(ge=200, le=10_000)] = 2000
+        caller: CallerDep,
+        wait_ms: Annotated[int, Query(ge=200, le=10_000)] = 2000,
+        server_id: Annotated[str | None, Query(max_length=64, description="on its network")] = None,
     ) -> DiscoveryOut:
-        devices = await ctx.discovery.probe(wait_ms / 1000)
+        """Cameras that answer WS-Discovery on this server's network, or `server_id`'s."""
+        server_id = server_id or ctx.system.server_id
+        if server_id not in ctx.system.records():
+            raise NotFound(f"no server {server_id!r} in this system", field="server_id")
+        found = await fanout.at(ctx, server_id, "discover", {"wait_ms": wait_ms})
+        devices = [DiscoveredDevice(d["endpoint"], tuple(d["addresses"]), tuple(d["scopes"]))
+                   for d in found["devices"]]  # fmt: skip
         added = ctx.cameras.by_onvif_address()
         may_see = caller.role.rights.may_see_camera
         return DiscoveryOut(devices=[discovered_out(d, added, may_see) for d in devices])
@@ -129,6 +144,19 @@ def router(ctx: ApiContext) -> APIRouter:
         await ctx.cameras.delete(caller.actor, camera_id)
 
     return api
+
+
+@fanout.answers("onvif_read")
+async def onvif_read_here(ctx: ApiContext, body: dict[str, Any]) -> dict[str, Any]:
+    device = await ctx.cameras.read_onvif(body["onvif_address"], body["username"],
+                                          body["password"])  # fmt: skip
+    return asdict(device)
+
+
+@fanout.answers("discover")
+async def discover_here(ctx: ApiContext, body: dict[str, Any]) -> dict[str, Any]:
+    devices = await ctx.discovery.probe(body["wait_ms"] / 1000)
+    return {"devices": [asdict(device) for device in devices]}
 
 
 @dataclass

@@ -82,6 +82,23 @@ async def at(ctx: ApiContext, server_id: str, kind: str, body: dict[str, Any]) -
     return await ctx.mesh.ask(server_id, kind, body)
 
 
+async def first_of(ctx: ApiContext, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """This server's answer; failing that, the first other server's that has one (what only
+    one archive holds). This server's error when no server answers."""
+    try:
+        return await _ANSWERS[kind](ctx, body)
+    except VigilError:
+        me = ctx.system.server_id
+        others = [server_id for server_id, record in ctx.system.servers()
+                  if server_id != me and not record.hidden]  # fmt: skip
+        if ctx.mesh is None or not others:
+            raise
+        found, _ = await ctx.mesh.ask_all(others, kind, body)
+        if not found:
+            raise
+        return next(iter(found.values()))
+
+
 def union(spans: list[list[int]]) -> list[tuple[int, int]]:
     """Intervals (start, end) from several servers as one sorted list, overlaps merged."""
     merged: list[tuple[int, int]] = []

@@ -4,10 +4,12 @@ Two routes because they need different rights: a live picture is live view, a re
 is playback (docs/api.md, Snapshots).
 """
 
+import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from vigil.api import fanout
 from vigil.api.access import CallerDep
 from vigil.api.cameras import visible_camera
 from vigil.api.context import ApiContext
@@ -48,8 +50,20 @@ def router(ctx: ApiContext) -> APIRouter:
         visible_camera(ctx, caller, camera_id)
         if time_ms > ctx.clock.now_ms():
             raise InvalidInput("time_ms: not in the future", field="time_ms")
-        picture = await ctx.snapshots.recorded(camera_id, stream, time_ms, width)
+        body = {"camera_id": camera_id, "stream": stream, "time_ms": time_ms, "width": width}
+        picture = await fanout.first_of(ctx, "recorded_snapshot", body)
         headers = {"Cache-Control": RECORDED_CACHE}
-        return Response(picture, media_type="image/jpeg", headers=headers)
+        return Response(base64.b64decode(picture["jpeg"]), media_type="image/jpeg",
+                        headers=headers)  # fmt: skip
 
     return api
+
+
+@fanout.answers("recorded_snapshot")
+async def recorded_here(ctx: ApiContext, body: dict[str, Any]) -> dict[str, Any]:
+    """The picture from this server's archive (a camera's archive may be on several servers:
+    its parent's, and those that stood in for it)."""
+    picture = await ctx.snapshots.recorded(
+        body["camera_id"], body["stream"], body["time_ms"], body["width"]
+    )
+    return {"jpeg": base64.b64encode(picture).decode()}

@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from vigil.api import fanout
 from vigil.api.access import CallerDep
 from vigil.api.context import ApiContext
 from vigil.api.schemas.common import changes_of
@@ -23,17 +24,18 @@ def router(ctx: ApiContext) -> APIRouter:
     pool = ctx.media.storages
 
     async def out(storages: list[Storage]) -> list[StorageOut]:
-        usage = await ctx.media.usage()
-        answers = []
-        for storage in storages:
-            active = pool.get(storage.id)
-            health = active.health if active is not None else None
-            answers.append(storage_out(storage, health, usage.get(storage.id, {})))
-        return answers
+        return await _out(ctx, storages)
 
     @api.get("")
     async def list_storages(caller: CallerDep) -> StorageList:
-        return StorageList(storages=await out(ctx.storages.all()))
+        """Every storage of the system, with its health and use as its own server sees them
+        (each server answers for its own; one offline leaves its storages `unknown`)."""
+        gathered = await fanout.everywhere(ctx, "storages", {})
+        told = {told["id"]: StorageOut.model_validate(told)
+                for answer in gathered.answers.values() for told in answer["storages"]}  # fmt: skip
+        storages = [told.get(s.id) or storage_out(s, None, {}) for s in ctx.storages.all()]
+        return StorageList(storages=storages, partial=bool(gathered.missing),
+                           missing_servers=gathered.missing)  # fmt: skip
 
     @api.post("", status_code=201)
     async def add_storage(body: StorageCreate, caller: CallerDep) -> StorageOut:
@@ -68,3 +70,20 @@ def router(ctx: ApiContext) -> APIRouter:
         return Rebuilt(added=result.added, removed=result.removed, recovered=result.recovered)
 
     return api
+
+
+async def _out(ctx: ApiContext, storages: list[Storage]) -> list[StorageOut]:
+    """Storages as this server knows them: its own with their health and use."""
+    usage = await ctx.media.usage()
+    answers = []
+    for storage in storages:
+        active = ctx.media.storages.get(storage.id)
+        health = active.health if active is not None else None
+        answers.append(storage_out(storage, health, usage.get(storage.id, {})))
+    return answers
+
+
+@fanout.answers("storages")
+async def storages_here(ctx: ApiContext, body: dict[str, Any]) -> dict[str, Any]:
+    own = [s for s in ctx.storages.all() if s.record.server_id == ctx.system.server_id]
+    return {"storages": [s.model_dump(mode="json") for s in await _out(ctx, own)]}

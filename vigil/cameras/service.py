@@ -8,7 +8,7 @@ from vigil.auth.audit import Actor, AuditTrail, audit_changes
 from vigil.cameras.address import StreamUrl
 from vigil.cameras.balancing import MAX_CAMERAS_PER_SERVER, spread
 from vigil.cameras.models import Camera, CameraRecord
-from vigil.cameras.onvif import OnvifReader
+from vigil.cameras.onvif import OnvifDevice, OnvifReader
 from vigil.clock import Clock
 from vigil.errors import Conflict, InvalidInput, LimitReached, NotFound
 from vigil.state import Collection, SystemDocument
@@ -94,12 +94,20 @@ class CameraService:
                                  details={"after": _public(record)})  # fmt: skip
         return Camera(id=camera_id, record=record)
 
-    async def add_by_onvif(self, actor: Actor, fields: dict[str, Any]) -> Camera:
+    async def read_onvif(self, address: str, username: str, password: str) -> OnvifDevice:
+        """What the camera at `address` says of itself over ONVIF, read from this server."""
+        return await self._onvif.read(address, username, password)
+
+    async def add_by_onvif(
+        self, actor: Actor, fields: dict[str, Any], device: OnvifDevice | None = None
+    ) -> Camera:
         """Add the camera at `fields["onvif_address"]` with the streams it names over ONVIF,
-        and its own name unless `fields` gives one."""
+        and its own name unless `fields` gives one. `device`: read already (by the server
+        that will record it, on its network)."""
         address = fields["onvif_address"]
         self._check_onvif_free(address)  # before asking the camera anything
-        device = await self._onvif.read(address, fields["username"], fields["password"])
+        if device is None:
+            device = await self._onvif.read(address, fields["username"], fields["password"])
         return await self.add(
             actor,
             {

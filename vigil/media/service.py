@@ -30,11 +30,12 @@ from vigil.cameras.notifications import CameraEvent
 from vigil.cameras.recording import RecordingSettings
 from vigil.clock import Clock
 from vigil.media.archive import naming, reader, seek, timeline
-from vigil.media.archive.cursor import ArchiveCursor, Segment
+from vigil.media.archive.cursor import ArchiveCursor, Cursor, Segment
 from vigil.media.archive.index import ArchiveIndex, finish_part_file
 from vigil.media.archive.reader import Chunk
 from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
+from vigil.media.archive_relay import ArchiveFeeds, RemoteCursor
 from vigil.media.frames import AudioConfig
 from vigil.media.hub import AnyFrame, Hub
 from vigil.media.ingest import StreamState, StreamStats, StreamStatus
@@ -96,7 +97,9 @@ class MediaService:
         self._follower = Follower("media: follow cameras", self._sync)
         self._storage_teller = Supervised("media: tell storages", self._tell_storages)
         self._reachable = peers.reachable if peers is not None else lambda _: False
+        self._peers = peers
         self.relays = Relays(self._own_hub, self._own_audio, peers) if peers else None
+        self.archive_feeds = ArchiveFeeds(self.local_cursor) if peers else None
 
     async def start(self) -> None:
         await self._storages.start()
@@ -222,8 +225,16 @@ class MediaService:
             found.append((recording, await self._fragments_of(recording)))
         return found
 
-    def cursor(self, camera_id: str, stream: StreamName) -> ArchiveCursor:
-        """For reading a stream's archive (playback, export, RTSP)."""
+    def cursor(self, camera_id: str, stream: StreamName) -> Cursor:
+        """For reading a stream's archive (playback, export, RTSP, snapshots): this
+        server's, or, for a camera another server is parent of, that server's."""
+        camera = next((c for c in self._cameras() if c.id == camera_id), None)
+        parent = camera.record.parent_server_id if camera is not None else self._server_id
+        if self._peers is not None and parent != self._server_id:
+            return RemoteCursor(self._peers, parent, camera_id, stream)
+        return self.local_cursor(camera_id, stream)
+
+    def local_cursor(self, camera_id: str, stream: StreamName) -> ArchiveCursor:
         return ArchiveCursor(self, camera_id, stream)
 
     async def segment(

@@ -16,7 +16,7 @@ import av
 
 from vigil.cameras.models import StreamName
 from vigil.errors import NotFound, VigilError
-from vigil.media.archive.cursor import ArchiveCursor
+from vigil.media.archive.cursor import Cursor
 from vigil.media.archive.reader import Chunk
 from vigil.media.archive.timeline import JOIN_MS
 from vigil.media.codecs import Codec
@@ -52,7 +52,7 @@ class UndecodablePicture(VigilError):
 class Snapshots:
     def __init__(
         self,
-        cursor: Callable[[str, StreamName], ArchiveCursor],
+        cursor: Callable[[str, StreamName], Cursor],
         stream_now: Callable[[str, StreamName], StreamNow],
     ) -> None:
         self._cursor = cursor
@@ -80,7 +80,7 @@ class Snapshots:
             return await asyncio.to_thread(_still, frames, width)
 
 
-async def _frames_until(cursor: ArchiveCursor, time_ms: int) -> list[Frame]:
+async def _frames_until(cursor: Cursor, time_ms: int) -> list[Frame]:
     """The frames from the last keyframe at or before `time_ms` to the picture showing at it
     (and, with B-frames, those that come after it but show before it)."""
     landed = await cursor.seek(time_ms)

@@ -55,6 +55,8 @@ class StorageOut(BaseModel):
 
 class StorageList(BaseModel):
     storages: list[StorageOut]
+    partial: bool = False  # some server of the system gave no answer: see missing_servers
+    missing_servers: list[str] = []
 
 
 class Rebuilt(BaseModel):

@@ -54,6 +54,15 @@ class SegmentSource(Protocol):
         ...
 
 
+class Cursor(Protocol):
+    """A walk through a stream's archive: this server's (`ArchiveCursor`), or another's
+    (`vigil.media.archive_relay.RemoteCursor`)."""
+
+    async def seek(self, time_ms: int) -> int | None: ...
+    async def next(self, keyframes_only: bool = False) -> Chunk | Gap | None: ...
+    async def previous(self) -> Chunk | Gap | None: ...
+
+
 class ArchiveCursor:
     def __init__(self, source: SegmentSource, camera_id: str, stream: str) -> None:
         self._source = source

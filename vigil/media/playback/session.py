@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from vigil.errors import InvalidInput
-from vigil.media.archive.cursor import ArchiveCursor
+from vigil.media.archive.cursor import Cursor
 from vigil.media.codecs import Codec
 from vigil.media.playback.clock import SessionClock
 from vigil.media.playback.outputs import Output, State
@@ -63,7 +63,7 @@ def check_speed(speed: float) -> float:
 class PlaybackSession:
     def __init__(
         self,
-        cursors: Sequence[Callable[[], ArchiveCursor]],
+        cursors: Sequence[Callable[[], Cursor]],
         codecs: frozenset[Codec],
         now_ms: Callable[[], int],
         time_ms: int,

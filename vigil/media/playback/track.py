@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from vigil.media import mp4, mse
-from vigil.media.archive.cursor import ArchiveCursor, Gap
+from vigil.media.archive.cursor import Cursor, Gap
 from vigil.media.archive.reader import Chunk
 from vigil.media.codecs import Codec
 from vigil.media.frames import AudioConfig, AudioFrame, Frame, StreamConfig
@@ -42,7 +42,7 @@ class PlaybackTrack:
     def __init__(
         self,
         index: int,
-        cursor: ArchiveCursor,
+        cursor: Cursor,
         clock: SessionClock,
         codecs: frozenset[Codec],
         send: Send,

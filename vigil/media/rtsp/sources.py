@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Callable
 
-from vigil.media.archive.cursor import ArchiveCursor, Gap
+from vigil.media.archive.cursor import Cursor, Gap
 from vigil.media.archive.reader import Chunk
 from vigil.media.frames import AudioFrame, Frame
 from vigil.media.hub import AnyFrame, FrameQueue, Hub, viewer_queue
@@ -78,7 +78,7 @@ class LiveSource:
 class ArchiveSource:
     npt_range = "0-"  # from the time asked for
 
-    def __init__(self, cursor: ArchiveCursor, start_ms: int) -> None:
+    def __init__(self, cursor: Cursor, start_ms: int) -> None:
         self._cursor = cursor
         self._asked_ms = start_ms  # the presentation's start: PLAY's npt counts from it
         self._start_ms = start_ms  # where playing (and pacing) starts

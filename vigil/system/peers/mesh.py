@@ -42,8 +42,8 @@ from vigil.tasks import Follower, Supervised, cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
-STATUS_EVERY_S = 2.0
-RESYNC_EVERY_S = 10.0  # SyncStep1 again: heals a change that reached only some peers
+STATUS_EVERY_S = 5.0
+RESYNC_EVERY_S = 30.0  # SyncStep1 again: heals a change that reached only some peers
 ASK_TIMEOUT_S = 10.0
 FIRST_RETRY_S = 0.2
 MAX_RETRY_S = 5.0
@@ -151,9 +151,9 @@ class PeerMesh:
         )
         answers = {s: a for s, a in zip(servers, asked, strict=True) if isinstance(a, dict)}
         for server_id, failed in zip(servers, asked, strict=True):
-            if isinstance(failed, BaseException) and not isinstance(failed, PeerUnreachable):
-                said = {"peer": server_id, "kind": kind, "error": str(failed)}
-                logger.warning("a peer's answer failed", extra=said)
+            if isinstance(failed, BaseException) and not isinstance(failed, VigilError):
+                said = {"peer": server_id, "kind": kind, "error": repr(failed)}
+                logger.warning("asking a peer failed", extra=said)
         return answers, [s for s in servers if s not in answers]
 
     async def _answer_ask(self, peer: str, ask: Ask) -> dict[str, Any]:
