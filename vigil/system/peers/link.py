@@ -60,6 +60,7 @@ class PeerLink:
         self._asked: dict[int, asyncio.Future[Answer]] = {}
         self._ask_ids = itertools.count(1)
         self._answering: set[asyncio.Task[None]] = set()
+        self._closing: asyncio.Task[None] | None = None  # the close of a peer too far behind
 
     @property
     def queued_bytes(self) -> int:
@@ -69,13 +70,15 @@ class PeerLink:
         self.send(MEDIA + data)
 
     def send(self, frame: str | bytes) -> None:
-        self._queued_bytes += len(frame)
-        if self._queued_bytes > MAX_QUEUED_BYTES:
-            logger.warning("peer is too far behind; disconnecting it", extra={"peer": self.peer_id})
-            asyncio.get_running_loop().create_task(
-                self._connection.close(CLOSE_BEHIND, "too far behind")
-            )
+        if self._queued_bytes + len(frame) > MAX_QUEUED_BYTES:
+            if self._closing is None:
+                logger.warning("peer is too far behind; disconnecting it",
+                               extra={"peer": self.peer_id})  # fmt: skip
+                self._closing = asyncio.get_running_loop().create_task(
+                    self._connection.close(CLOSE_BEHIND, "too far behind")
+                )
             return
+        self._queued_bytes += len(frame)
         self._queue.put_nowait(frame)
 
     def send_message(self, message: Status | Ask | Answer) -> None:
@@ -144,6 +147,7 @@ class PeerLink:
             for task in list(self._answering):
                 await cancel_and_wait(task)
             await cancel_and_wait(writer)
+            await cancel_and_wait(self._closing)
 
     def _start_answering(self, ask: Ask) -> None:
         if len(self._answering) >= MAX_ANSWERING:
