@@ -61,11 +61,19 @@ class Gathered:
     missing: list[str]  # servers of the system that gave no answer
 
 
+def _others(ctx: ApiContext) -> list[str]:
+    """The servers of the system to ask besides this one (none without peers)."""
+    if ctx.mesh is None:
+        return []
+    me = ctx.system.server_id
+    return [server_id for server_id, record in ctx.system.servers()
+            if server_id != me and not record.hidden]  # fmt: skip
+
+
 async def everywhere(ctx: ApiContext, kind: str, body: dict[str, Any]) -> Gathered:
     here = await _ANSWERS[kind](ctx, body)
     me = ctx.system.server_id
-    others = [server_id for server_id, record in ctx.system.servers()
-              if server_id != me and not record.hidden]  # fmt: skip
+    others = _others(ctx)
     if ctx.mesh is None or not others:
         return Gathered({me: here}, [])
     found, missing = await ctx.mesh.ask_all(others, kind, body)
@@ -88,9 +96,7 @@ async def first_of(ctx: ApiContext, kind: str, body: dict[str, Any]) -> dict[str
     try:
         return await _ANSWERS[kind](ctx, body)
     except VigilError:
-        me = ctx.system.server_id
-        others = [server_id for server_id, record in ctx.system.servers()
-                  if server_id != me and not record.hidden]  # fmt: skip
+        others = _others(ctx)
         if ctx.mesh is None or not others:
             raise
         found, _ = await ctx.mesh.ask_all(others, kind, body)

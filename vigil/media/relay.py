@@ -99,13 +99,12 @@ class Relays:
             relayed.hub.worker_lost()
             del self._by_key[(relayed.source, relayed.key)]
         key = next(self._keys)
-        body = {"camera_id": camera_id, "stream": stream, "key": key}
-        hub = MirrorHub(lambda on, number: self._ask_feed(key, {**body, "on": on,
-                                                                "number": number}))  # fmt: skip
-        relayed = _Relayed(source, camera_id, stream, key, hub)
-        self._relayed[(camera_id, stream)] = relayed
-        self._by_key[(source, key)] = relayed
-        return relayed.hub
+        # The hub's feed asks the source for `made`, bound by the time a viewer comes.
+        hub = MirrorHub(lambda on, number: self._ask_feed(made, on, number))
+        made = _Relayed(source, camera_id, stream, key, hub)
+        self._relayed[(camera_id, stream)] = made
+        self._by_key[(source, key)] = made
+        return hub
 
     def audio(self, camera_id: str, stream: StreamName) -> AudioConfig | None:
         relayed = self._relayed.get((camera_id, stream))
@@ -145,8 +144,9 @@ class Relays:
         for peer, key in list(self._feeds):
             self._stop_feed(peer, key)
 
-    def _ask_feed(self, key: int, body: dict[str, Any]) -> None:
-        relayed = next(r for r in self._relayed.values() if r.key == key)
+    def _ask_feed(self, relayed: _Relayed, on: bool, number: int) -> None:
+        body = {"camera_id": relayed.camera_id, "stream": relayed.stream, "key": relayed.key,
+                "on": on, "number": number}  # fmt: skip
         task = asyncio.get_running_loop().create_task(self._ask_source(relayed, body))
         self._asking.add(task)
         task.add_done_callback(self._asking.discard)

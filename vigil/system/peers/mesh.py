@@ -200,7 +200,10 @@ class PeerMesh:
     # --- life -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        context = tls.server_context(self._key, self._members.server_id, self._folder)
+        # Writes the key to a file for the moment `ssl` reads it: off the event loop.
+        context = await asyncio.to_thread(
+            tls.server_context, self._key, self._members.server_id, self._folder
+        )
         self._server = await serve(
             self._answer,
             self._host,
