@@ -259,7 +259,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     peers = None
     if mesh is not None:
         peers = PeerMedia(ask=mesh.ask, send=mesh.send_media, behind=mesh.behind,
-                          reachable=mesh.reachable)  # fmt: skip
+                          reachable=mesh.reachable, online=mesh.online)  # fmt: skip
     media = MediaService(identity.id, cameras.all, archive, pool, retention, clock,
                          sync_ms=round(config.sync_every_s * 1000),
                          workers=config.media_workers, log_level=config.log_level,

@@ -3,7 +3,12 @@
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
+from websockets.sync.client import connect
+
+from tests.media.captions import of_day, pictures
+from tests.media.test_playback import Player
 from tests.media.test_recording import wait_recorded
 from tests.servers import ServerProcess
 from tests.system.test_detach import _add_camera
@@ -64,6 +69,31 @@ def test_cameras_of_a_server_gone_are_recorded_elsewhere_and_go_back_when_it_ret
         picture = owner_on_b.get(f"/cameras/{kept}/archive/snapshot", params={"time_ms": during})
     assert picture.status_code == 200, picture.text
     assert picture.content[:2] == b"\xff\xd8"
+
+    # Playback through B, the parent, of that moment: the picture A recorded then (within a
+    # few frames: A's times for the camera's pictures began with a new connection to it).
+    with second.login() as owner_on_b:
+        query = urlencode({"cameras": kept, "time_ms": during})
+        headers = {"Authorization": owner_on_b.headers["authorization"]}
+        with connect(f"ws://127.0.0.1:{second.port}/api/v1/playback?{query}",
+                     additional_headers=headers, max_size=None) as websocket:  # fmt: skip
+            player = Player(websocket, 1)
+            player.until(lambda p: p.tracks[0].fragments >= 10, what="10 fragments")
+    sought = [p for p in pictures(player.tracks[0].timelines[0]) if p.media_ms <= 250][-1]
+    assert abs(sought.clock_ms - of_day(during)) <= 250
+
+    # An export through A from before the failover to after the failback holds B's
+    # recording, A's, and B's again, in order.
+    with first.login() as owner:
+        clip = owner.get(f"/cameras/{kept}/export",
+                         params={"from_ms": killed_ms - 3000, "to_ms": back_ms + 5000})  # fmt: skip
+    assert clip.status_code == 200, clip.text
+    clocks = [p.clock_ms for p in pictures(clip.content)]
+    assert clocks == sorted(clocks)
+    stood_in = [i for i in intervals if killed_ms < i["start_ms"] < back_ms]
+    assert any(c < of_day(killed_ms) for c in clocks), "B's recording before it went"
+    assert any(of_day(stood_in[0]["start_ms"]) <= c < of_day(back_ms) for c in clocks), "A's"
+    assert any(c > of_day(back_ms) for c in clocks), "B's recording after it came back"
 
     # With B away, what spans the servers says it is partial, and names B.
     second.stop()

@@ -34,21 +34,22 @@ def _viewers_on(server: ServerProcess, camera_id: str) -> int | None:
 @contextmanager
 def _camera_on_second(
     tmp_path: Path, start_server: Callable[..., ServerProcess]
-) -> Iterator[tuple[ServerProcess, ServerProcess, str]]:
-    """Two servers, the second recording a simulated camera: both, and the camera's id."""
+) -> Iterator[tuple[ServerProcess, ServerProcess, str, TestCameraProcess]]:
+    """Two servers, the second recording a simulated camera: both, the camera's id and the
+    simulator."""
     first, second = _pair(start_server)
     with TestCameraProcess(tmp_path, count=1) as camera:
         camera.start(timeout_s=120)
         url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam1/main"
         with first.login() as owner:
             camera_id = _add_camera(owner, "On B", url, _server_id(second))
-        yield first, second, camera_id
+        yield first, second, camera_id, camera
 
 
 def test_a_camera_recorded_by_another_server_is_watched_through_this_one(
     tmp_path: Path, start_server: Callable[..., ServerProcess]
 ) -> None:
-    with _camera_on_second(tmp_path, start_server) as (first, second, camera_id):
+    with _camera_on_second(tmp_path, start_server) as (first, second, camera_id, _):
         with (
             first.login() as owner,
             watching(first, owner, camera_id) as one,
@@ -107,7 +108,7 @@ def test_ptz_of_a_camera_another_server_records_goes_through_that_server(
 def test_the_archive_of_a_camera_another_server_records_plays_and_exports_through_this_one(
     tmp_path: Path, start_server: Callable[..., ServerProcess]
 ) -> None:
-    with _camera_on_second(tmp_path, start_server) as (first, second, camera_id):
+    with _camera_on_second(tmp_path, start_server) as (first, second, camera_id, camera):
         started_ms = int(time.time() * 1000)
         with second.login() as owner_on_b:
             wait_recorded(owner_on_b, camera_id, started_ms, 8)
@@ -117,17 +118,25 @@ def test_the_archive_of_a_camera_another_server_records_plays_and_exports_throug
                                          "to_ms": int(time.time() * 1000)}).json()  # fmt: skip
             start = timeline["intervals"][0]["start_ms"]
 
-            # Playback through A, at a time B recorded: the picture of that moment.
-            target = start + 2_000
-            query = urlencode({"cameras": camera_id, "time_ms": target})
+            # One playback session through A of B's camera and one A records, at a time both
+            # recorded: the picture of that moment from each.
+            url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam1/main"
+            on_a = _add_camera(owner, "On A", url, _server_id(first))
+            wait_recorded(owner, on_a, int(time.time() * 1000), 4)
+            on_a_from = owner.get(f"/cameras/{on_a}/timeline",
+                                  params={"from_ms": started_ms - 60_000,
+                                          "to_ms": int(time.time() * 1000)}).json()  # fmt: skip
+            target = max(start, on_a_from["intervals"][0]["start_ms"]) + 2_000
+            query = urlencode({"cameras": f"{camera_id},{on_a}", "time_ms": target})
             headers = {"Authorization": owner.headers["authorization"]}
             with connect(f"ws://127.0.0.1:{first.port}/api/v1/playback?{query}",
                          additional_headers=headers, max_size=None) as websocket:  # fmt: skip
-                player = Player(websocket, 1)
-                player.until(lambda p: p.tracks[0].fragments >= 40, what="40 fragments")
-            shown = pictures(player.tracks[0].timelines[0])
-            sought = [p for p in shown if p.media_ms <= 250][-1]
-            assert abs(sought.clock_ms - of_day(target)) <= 120
+                player = Player(websocket, 2)
+                player.until(lambda p: min(t.fragments for t in p.tracks) >= 40,
+                             what="40 fragments of each camera")  # fmt: skip
+            for track in player.tracks:
+                sought = [p for p in pictures(track.timelines[0]) if p.media_ms <= 250][-1]
+                assert abs(sought.clock_ms - of_day(target)) <= 120
 
             # An export through A of what B recorded: a file that plays.
             clip = owner.get(f"/cameras/{camera_id}/export",

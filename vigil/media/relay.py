@@ -44,6 +44,7 @@ class PeerMedia:
     send: Callable[[str, bytes], None]  # a binary message to a server
     behind: Callable[[str], int]  # bytes queued for a server, not sent yet
     reachable: Callable[[str], bool]  # whether a server's connection is open
+    online: Callable[[], list[str]]  # the servers whose connections are open
 
 
 @dataclass

@@ -32,10 +32,11 @@ from vigil.clock import Clock
 from vigil.media.archive import naming, reader, seek, timeline
 from vigil.media.archive.cursor import ArchiveCursor, Cursor, Segment
 from vigil.media.archive.index import ArchiveIndex, finish_part_file
+from vigil.media.archive.merged import MergedCursor
 from vigil.media.archive.reader import Chunk
 from vigil.media.archive.scan import FragmentInfo, scan
 from vigil.media.archive.store import Recording
-from vigil.media.archive_relay import ArchiveFeeds, RemoteCursor
+from vigil.media.archive_relay import ArchiveFeeds, ArchiveParts
 from vigil.media.frames import AudioConfig
 from vigil.media.hub import AnyFrame, Hub
 from vigil.media.ingest import StreamState, StreamStats, StreamStatus
@@ -99,7 +100,10 @@ class MediaService:
         self._reachable = peers.reachable if peers is not None else lambda _: False
         self._peers = peers
         self.relays = Relays(self._own_hub, self._own_audio, peers) if peers else None
-        self.archive_feeds = ArchiveFeeds(self.local_cursor) if peers else None
+        self.archive_feeds = ArchiveFeeds(self.local_cursor, self.holds) if peers else None
+        self._parts = (
+            ArchiveParts(server_id, peers, self.local_cursor, self.holds) if peers else None
+        )
 
     async def start(self) -> None:
         await self._storages.start()
@@ -227,12 +231,18 @@ class MediaService:
 
     def cursor(self, camera_id: str, stream: StreamName) -> Cursor:
         """For reading a stream's archive (playback, export, RTSP, snapshots): this
-        server's, or, for a camera another server is parent of, that server's."""
-        camera = next((c for c in self._cameras() if c.id == camera_id), None)
-        parent = camera.record.parent_server_id if camera is not None else self._server_id
-        if self._peers is not None and parent != self._server_id:
-            return RemoteCursor(self._peers, parent, camera_id, stream)
-        return self.local_cursor(camera_id, stream)
+        server's, and in a system every server's that holds some of it, as one."""
+        if self._parts is None:
+            return self.local_cursor(camera_id, stream)
+        parts = self._parts
+        return MergedCursor(lambda: parts.of(camera_id, stream))
+
+    async def holds(self, camera_id: str, stream: StreamName) -> bool:
+        """Whether this server's archive holds recordings of the stream."""
+        remote = self._remotes.get((camera_id, stream))
+        if remote is not None and remote.written is not None:
+            return True
+        return await self._archive.neighbour(camera_id, stream, 0, later=True) is not None
 
     def local_cursor(self, camera_id: str, stream: StreamName) -> ArchiveCursor:
         return ArchiveCursor(self, camera_id, stream)

@@ -58,7 +58,7 @@ class Cursor(Protocol):
     """A walk through a stream's archive: this server's (`ArchiveCursor`), or another's
     (`vigil.media.archive_relay.RemoteCursor`)."""
 
-    async def seek(self, time_ms: int) -> int | None: ...
+    async def seek(self, time_ms: int, earlier: bool = False) -> int | None: ...
     async def next(self, keyframes_only: bool = False) -> Chunk | Gap | None: ...
     async def previous(self) -> Chunk | Gap | None: ...
 
@@ -72,13 +72,15 @@ class ArchiveCursor:
         self._index = 0  # of the fragment `next` reads (`previous`: reads)
         self._position: int | None = None  # how far the chunks given have reached
 
-    async def seek(self, time_ms: int) -> int | None:
+    async def seek(self, time_ms: int, earlier: bool = False) -> int | None:
         """Stand at the keyframe at or before `time_ms`, or at the next recording when
-        `time_ms` falls in a gap; returns where the first chunk will start (None: nothing
-        is recorded at or after `time_ms`)."""
+        `time_ms` falls in a gap (`earlier`: at the end of the recording before it, to walk
+        back); returns where the first chunk will start (None: nothing is recorded at or
+        after `time_ms`; `earlier`: at or before it)."""
         segment = await self._near(time_ms, later=False)
-        if segment is None or not _reaches(segment, time_ms):
-            segment = await self._near(time_ms, later=True)
+        before = segment is not None and not _reaches(segment, time_ms)
+        if (segment is None or before) and not earlier:
+            segment, before = await self._near(time_ms, later=True), False
         self._segment = segment
         if segment is None:
             self._position = time_ms
@@ -89,7 +91,10 @@ class ArchiveCursor:
         landed = segment.start_ms + (
             segment.fragments[self._index].start_ms if segment.fragments else 0
         )
-        self._position = min(time_ms, landed)  # in a gap: the gap comes first
+        if before:  # `previous` walks back from the file's end, the gap after it first
+            self._index, self._position = len(segment.fragments) - 1, time_ms
+        else:
+            self._position = min(time_ms, landed)  # in a gap: the gap comes first
         return landed
 
     async def next(self, keyframes_only: bool = False) -> Chunk | Gap | None:

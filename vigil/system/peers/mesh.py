@@ -165,6 +165,10 @@ class PeerMesh:
     def reachable(self, server_id: str) -> bool:
         return server_id in self._links
 
+    def online(self) -> list[str]:
+        """The other servers connected now."""
+        return list(self._links)
+
     def send_media(self, server_id: str, data: bytes) -> None:
         """A binary message for a peer's media listener; dropped if it is not connected."""
         link = self._links.get(server_id)
