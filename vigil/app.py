@@ -191,7 +191,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         sessions=sessions,
         audit=audit,
         clock=clock,
-        addresses=[f"{config.host}:{config.port}"],
+        addresses=[f"{config.address or config.host}:{config.port}"],
         peer_port=config.peer_port,
         default_name=socket.gethostname(),
         server_defaults=lambda server_id: storages.prepare_default(
@@ -303,6 +303,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         servers=lambda: [server_id for server_id, _ in system.servers()],
         seen=seen,
         settings=failover_settings,
+        stand_by=media.stand_by,
         clock=clock,
     )
     ptz = PtzControl(audit)

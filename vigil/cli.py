@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=_port, default=7001, help="HTTP port (default: 7001)")
     server.add_argument(
+        "--address",
+        help="host name or IP address other servers of the system reach this one at "
+        "(default: --host; give it when that is 0.0.0.0)",
+    )
+    server.add_argument(
         "--rtsp-port",
         type=_port,
         default=7554,
@@ -189,6 +194,9 @@ async def serve(config: ServerConfig) -> None:
                 log_config=None,
                 lifespan="off",
                 server_header=False,
+                # Video is compressed already: deflating each fragment for a browser that
+                # offers it spent CPU for nothing (docs/design/live.md).
+                ws_per_message_deflate=False,
             )
         )
         logger.info("listening", extra={"url": f"http://{config.host}:{config.port}"})
@@ -261,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             server = ServerConfig(
                 data_dir=args.data,
                 host=args.host,
+                address=args.address,
                 port=args.port,
                 rtsp_port=args.rtsp_port,
                 peer_port=args.peer_port,

@@ -9,6 +9,9 @@ from pathlib import Path
 class ServerConfig:
     data_dir: Path
     host: str = "127.0.0.1"
+    # Where other servers and clients reach this one, when not at `host` (which may be
+    # 0.0.0.0, every interface): listed in its record of the system document.
+    address: str | None = None
     port: int = 7001
     rtsp_port: int = 7554  # live and archive for standard players; 0: none
     peer_port: int = 7002  # where the other servers of the system connect (TLS)

@@ -34,10 +34,15 @@ async def test_the_smallest_online_server_moves_cameras_by_priority_and_back(
     seen = {"a": Seen(True, 0), "b": Seen(True, 0), "gone": Seen(False, clock.now_ms())}
     settings = FailoverSettings(after_s=10, failback=True)
 
+    standing_by: dict[str, tuple[set[str], int]] = {}
+    deciders: dict[str, Failover] = {}
+
     def failover_on(server_id: str) -> Failover:
-        return Failover(server_id=server_id, document=document, records=records,
-                        servers=lambda: list(seen), seen=seen.__getitem__,
-                        settings=lambda: settings, clock=clock)  # fmt: skip
+        return deciders.setdefault(server_id, Failover(
+            server_id=server_id, document=document, records=records, servers=lambda: list(seen),
+            seen=seen.__getitem__, settings=lambda: settings, clock=clock,
+            stand_by=lambda cameras, keep_s: standing_by.update({server_id: (cameras, keep_s)}),
+        ))  # fmt: skip
 
     async with document.change():
         for n, priority in enumerate(["never", "low", "high"]):
@@ -52,11 +57,15 @@ async def test_the_smallest_online_server_moves_cameras_by_priority_and_back(
     clock.advance(minutes=9 / 60)
     await failover_on("b").look()
     assert records.get("c2").acting_server_id is None  # not offline long enough yet
+    # … but b stands by for the camera it would take, keeping more than the wait of it.
+    assert standing_by["b"] == ({"c2"}, 15)
     clock.advance(minutes=1 / 60)
     await failover_on("a").look()  # not the one to decide (it is offline to itself here)
     assert records.get("c2").acting_server_id is None
     await failover_on("b").look()
     assert [records.get(f"c{n}").acting_server_id for n in range(3)] == [None, None, "b"]
+    await failover_on("b").look()
+    assert standing_by["b"] == (set(), 0)  # it records the camera now
 
     seen["gone"] = Seen(True, clock.now_ms())  # back: failback
     await failover_on("b").look()

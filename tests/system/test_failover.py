@@ -63,6 +63,11 @@ def test_cameras_of_a_server_gone_are_recorded_elsewhere_and_go_back_when_it_ret
         assert found["cameras"][0]["recorded_by"] == sorted([first_id, second_id])
         intervals = found["cameras"][0]["intervals"]
         assert intervals[0]["start_ms"] < killed_ms < intervals[-1]["start_ms"]
+    # A stood by for the camera from the moment B was gone: the hole in the archive is
+    # shorter than the wait before the takeover.
+    before = [i for i in intervals if i["start_ms"] < killed_ms][-1]
+    taken = next(i for i in intervals if i["start_ms"] > before["end_ms"])
+    assert taken["start_ms"] - before["end_ms"] < 5000, intervals
     # A picture recorded while A stood in, asked of B: A's archive has it.
     during = next(i["start_ms"] for i in intervals if i["start_ms"] > killed_ms + 500) + 500
     with second.login() as owner_on_b:

@@ -8,6 +8,12 @@ for the system's `failover_after_s` and whose priority is not `never` gets an ac
 the online one with the fewest cameras and room for one more, cameras of higher priority
 first. With `failback`, a camera goes back to its parent once the parent is online again.
 The change is a document change like any other; each server's media follow it.
+
+Meanwhile every server works out what it would take were the offline servers away already
+(the same plan, as the deciding server would make it) and stands by for those cameras: its
+media pull them and keep what they send in memory (`stand_by`), so that the recording the
+takeover starts begins where the stand-by did, seconds before the decision. The gap in a
+camera's archive is then how long the stand-by took to connect, not the wait.
 """
 
 import asyncio
@@ -24,6 +30,7 @@ from vigil.tasks import Supervised
 logger = logging.getLogger(__name__)
 
 LOOK_EVERY_S = 0.5
+STAND_BY_MARGIN_S = 5  # kept beyond the wait: the decision and the document change take time
 _FIRST = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -49,6 +56,7 @@ class Failover:
         servers: Callable[[], list[str]],
         seen: Callable[[str], Seen],
         settings: Callable[[], FailoverSettings | None],  # None: no system
+        stand_by: Callable[[set[str], int], None],  # cameras, and seconds to keep of them
         clock: Clock,
     ) -> None:
         self._server_id = server_id
@@ -57,6 +65,8 @@ class Failover:
         self._servers = servers
         self._seen = seen
         self._settings = settings
+        self._stand_by = stand_by
+        self._standing_by: tuple[set[str], int] = (set(), 0)
         self._clock = clock
         self._loop = Supervised("failover", self._watch)
         self._no_room: set[str] = set()  # cameras already said to have no server to go to
@@ -73,17 +83,28 @@ class Failover:
             await asyncio.sleep(LOOK_EVERY_S)
 
     async def look(self) -> None:
-        """Decide once, if this server is the one to decide."""
+        """Decide once, if this server is the one to decide; stand by for what it would take."""
         settings = self._settings()
         if settings is None:
+            self._standing(set(), 0)
             return
         seen = {server_id: self._seen(server_id) for server_id in self._servers()}
         online = sorted(server_id for server_id, s in seen.items() if s.online)
-        if not online or online[0] != self._server_id:
+        if self._server_id not in online:
+            self._standing(set(), 0)
             return
         now = self._clock.now_ms()
-        away = {server_id for server_id, s in seen.items()
-                if not s.online and now - s.since_ms >= settings.after_s * 1000}  # fmt: skip
+        offline = {server_id: now - s.since_ms for server_id, s in seen.items() if not s.online}
+        soon = self._plan(online, set(offline), settings.failback, quiet=True)
+        me = self._server_id
+        records = dict(self._records.items())
+        self._standing({camera_id for camera_id, acting in soon.items() if acting == me
+                        and records[camera_id].recording_server_id != me},
+                       settings.after_s)  # fmt: skip
+        if online[0] != me:
+            return
+        away = {server_id for server_id, for_ms in offline.items()
+                if for_ms >= settings.after_s * 1000}  # fmt: skip
         moves = self._plan(online, away, settings.failback)
         if not moves:
             return
@@ -94,7 +115,15 @@ class Failover:
         for camera_id, acting in moves.items():
             logger.info("failover", extra={"camera": camera_id, "acting_server": acting})
 
-    def _plan(self, online: list[str], away: set[str], failback: bool) -> dict[str, str | None]:
+    def _standing(self, cameras: set[str], after_s: int) -> None:
+        standing = (cameras, after_s + STAND_BY_MARGIN_S if cameras else 0)
+        if standing != self._standing_by:
+            self._standing_by = standing
+            self._stand_by(*standing)
+
+    def _plan(
+        self, online: list[str], away: set[str], failback: bool, quiet: bool = False
+    ) -> dict[str, str | None]:
         records = dict(self._records.items())
         moves: dict[str, str | None] = {}
         for camera_id, record in records.items():
@@ -120,7 +149,7 @@ class Failover:
             if parent in room:  # its parent back, without failback: still, at home is best
                 room = [parent]
             if not room:
-                if camera_id not in self._no_room:
+                if camera_id not in self._no_room and not quiet:
                     logger.warning("failover: no online server has room for a camera",
                                    extra={"camera": camera_id})  # fmt: skip
                     self._no_room.add(camera_id)

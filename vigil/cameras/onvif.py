@@ -14,6 +14,10 @@ What the library leaves to its caller, this module does:
 Two side effects of the library to know: `ONVIFCamera()` removes `http_proxy`/`https_proxy`
 from the process environment (cameras are reached directly anyway), and importing it calls
 `logging.basicConfig`, which `vigil.logs.configure_logging` replaces when the command starts.
+
+The SOAP libraries (onvif, zeep, aiohttp: 42 MB of a server's memory) are imported at the
+first conversation with a camera, not with the server: a server whose cameras are reached
+by RTSP alone never holds them.
 """
 
 import asyncio
@@ -21,25 +25,23 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import aiohttp
-import zeep.exceptions
-from onvif import ONVIFCamera
-from onvif.definition import SERVICES
 
 from vigil.cameras.address import StreamUrl
 from vigil.cameras.errors import CameraError, CameraUnauthorized, CameraUnreachable, NotOnvif
 from vigil.cameras.models import CameraRecord
 from vigil.cameras.scopes import scope_value
 
+if TYPE_CHECKING:
+    import zeep.exceptions
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 10.0
 _ADDRESS = "onvif_address"
 _STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
-_PTZ_NAMESPACE = SERVICES["ptz"]["ns"]
+_PTZ_NAMESPACE = "http://www.onvif.org/ver20/ptz/wsdl"  # its service's, in camera.xaddrs
 # Fault codes that mean "who are you?": ONVIF's ter:NotAuthorized and WS-Security's own.
 _AUTH_FAULTS = frozenset({"NotAuthorized", "FailedAuthentication", "InvalidSecurityToken"})
 
@@ -96,6 +98,8 @@ def connect(address: str, username: str, password: str) -> Any:
 
     Close it with `await camera.close()`.
     """
+    from onvif import ONVIFCamera  # here: the first conversation loads the SOAP stack
+
     parts = urlsplit(address)
     host = parts.hostname or ""
     host = f"[{host}]" if ":" in host else host
@@ -130,6 +134,9 @@ def camera_error(
 ) -> CameraError:
     """What `err`, raised while talking to the camera at `address` (during `operation`, when
     known), means to a user."""
+    import aiohttp
+    import zeep.exceptions
+
     if isinstance(err, CameraError):
         return err
     if isinstance(err, TimeoutError):
@@ -174,6 +181,8 @@ def _malformed_answer(err: Exception, address: str, operation: str | None) -> No
 
 def _malformed(err: Exception) -> str:
     """What was wrong with an answer that could not be read, in a line."""
+    import zeep.exceptions
+
     text = err.message if isinstance(err, zeep.exceptions.Error) else str(err)
     # zeep appends the answer itself ("Content: …"): not for a message, however long it is.
     detail = " ".join(str(text).partition("Content:")[0].split()).rstrip(".")[:160]
@@ -247,14 +256,14 @@ def _name(info: Any, scopes: list[str]) -> str:
     return "ONVIF camera"
 
 
-def fault_codes(fault: zeep.exceptions.Fault) -> set[str]:
+def fault_codes(fault: "zeep.exceptions.Fault") -> set[str]:
     """The local names of a fault's code and subcodes, e.g. {"Sender", "InvalidArgVal"}."""
     codes = [str(fault.code or ""), *(str(code) for code in fault.subcodes or [])]
     # Codes come as "{namespace}Local" or "prefix:Local".
     return {code.rpartition("}")[2].rpartition(":")[2] for code in codes}
 
 
-def _refuses_credentials(fault: zeep.exceptions.Fault) -> bool:
+def _refuses_credentials(fault: "zeep.exceptions.Fault") -> bool:
     return bool(fault_codes(fault) & _AUTH_FAULTS) or "not authorized" in str(fault.message).lower()
 
 
@@ -263,6 +272,8 @@ def _unauthorized() -> CameraUnauthorized:
 
 
 def _connection_failure(err: Exception) -> str:
+    import aiohttp
+
     if isinstance(err, aiohttp.ClientConnectorDNSError):
         return "its host name does not resolve"
     cause = err.os_error if isinstance(err, aiohttp.ClientConnectorError) else err

@@ -22,9 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import zeep.exceptions
-from onvif.exceptions import ONVIFError
-
 from vigil.auth.audit import Actor, AuditTrail
 from vigil.cameras.errors import CameraError, CameraUnauthorized
 from vigil.cameras.models import Camera
@@ -209,6 +206,8 @@ def _endpoint(camera: Camera) -> OnvifEndpoint:
 
 
 async def _connect(endpoint: OnvifEndpoint, doing: Step) -> _Connection:
+    from onvif.exceptions import ONVIFError  # loaded with the SOAP stack (cameras/onvif.py)
+
     address = endpoint.address
     camera = connect(address, endpoint.username, endpoint.password)
     try:
@@ -264,6 +263,8 @@ def _failure(
     operation: str | None,
 ) -> VigilError:
     """What `err` means to a user; the camera's faults about the request become input errors."""
+    import zeep.exceptions
+
     if isinstance(err, VigilError):
         return err
     failure = camera_error(err, address, timeout_s, operation)

@@ -20,16 +20,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-
-import zeep.exceptions
-from onvif.exceptions import ONVIFError
+from typing import TYPE_CHECKING, Any
 
 from vigil.cameras.errors import CameraError, CameraUnauthorized, CameraUnreachable
 from vigil.cameras.notifications import CameraEvent, parse_notification
 from vigil.cameras.onvif import OnvifEndpoint, camera_error, connect
 from vigil.clock import Clock
 from vigil.tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    import zeep.exceptions
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +161,9 @@ class _Connection:
         self.pulled = False
 
     async def subscribe(self) -> None:
+        import zeep.exceptions  # loaded with the SOAP stack (cameras/onvif.py)
+        from onvif.exceptions import ONVIFError
+
         camera = self._camera
         async with asyncio.timeout(REQUEST_S):
             await camera.update_xaddrs()
@@ -191,6 +194,8 @@ class _Connection:
 
     async def pull(self) -> list[Any]:
         """The next messages: waits up to PULL_WAIT_S for the first; renews when due."""
+        import zeep.exceptions
+
         try:
             if asyncio.get_running_loop().time() >= self._renew_at:
                 await self._renew()
@@ -233,7 +238,7 @@ class _Connection:
         self._renew_at = asyncio.get_running_loop().time() + max(lifetime_s / 2, MIN_RENEW_S)
 
 
-def _raise_if_unauthorized(fault: zeep.exceptions.Fault, address: str) -> None:
+def _raise_if_unauthorized(fault: "zeep.exceptions.Fault", address: str) -> None:
     failure = camera_error(fault, address, REQUEST_S)
     if isinstance(failure, CameraUnauthorized):
         raise failure from fault

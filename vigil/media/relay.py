@@ -10,7 +10,9 @@ the mark, as it would for a worker. Frames travel on the peer connection as bina
 (a byte saying frame or mark, then `framing.py`'s form); past MAX_BEHIND_BYTES queued for a
 peer, a stream's frames are dropped up to its next keyframe, so a slow link costs pictures,
 never memory. When the connection ends, the relaying hubs of that source start again with
-the next one.
+the next one. Sound waits for the picture after it and leaves with it, in one message of the
+connection (`PeerLink` batches what is queued together): live viewers get a picture's sound
+with it anyway, and a message costs more than its bytes (docs/design/system.md).
 """
 
 import asyncio
@@ -18,7 +20,7 @@ import itertools
 import logging
 import struct
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.cameras.models import StreamName
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 _FRAME, _FED = 0, 1  # the first byte of a relay message
 _FED_BODY = struct.Struct(">II")  # relay key, feed number
 MAX_BEHIND_BYTES = 16 * 1024 * 1024
+MAX_HELD_SOUND = 64  # sound frames held for the next picture, at most (about 1.4 s)
 KIND = "relay"  # the peer request that starts and stops a feed
 
 
@@ -67,6 +70,7 @@ class _Feed:
     consumer: Callable[[AnyFrame], None]
     skipping: bool = False  # dropping frames up to the next keyframe: the peer is behind
     dropped: int = 0
+    sound: list[bytes] = field(default_factory=list)  # messages to go with the next picture
 
 
 class Relays:
@@ -197,7 +201,14 @@ class Relays:
             feed.skipping = True
             feed.dropped += 1
             return
-        self._send(peer, b"".join([bytes((_FRAME,)), *writer.encode(key, frame)]))
+        message = b"".join([bytes((_FRAME,)), *writer.encode(key, frame)])
+        if type(frame) is not Frame and len(feed.sound) < MAX_HELD_SOUND:
+            feed.sound.append(message)
+            return
+        for sound in feed.sound:
+            self._send(peer, sound)
+        feed.sound.clear()
+        self._send(peer, message)
 
     def _stop_feed(self, peer: str, key: int) -> None:
         feed = self._feeds.pop((peer, key), None)

@@ -97,6 +97,7 @@ class MediaService:
         self._finishing: set[asyncio.Task[None]] = set()  # files a dead worker left open
         self._follower = Follower("media: follow cameras", self._sync)
         self._storage_teller = Supervised("media: tell storages", self._tell_storages)
+        self._standing_by: tuple[set[str], int] = (set(), 0)  # cameras, seconds kept of them
         self._reachable = peers.reachable if peers is not None else lambda _: False
         self._peers = peers
         self.relays = Relays(self._own_hub, self._own_audio, peers) if peers else None
@@ -139,6 +140,13 @@ class MediaService:
 
     def cameras_changed(self) -> None:
         """The system document changed; the streams are brought in line soon after."""
+        self._follower.changed()
+
+    def stand_by(self, cameras: set[str], keep_s: int) -> None:
+        """Pull these cameras of other servers, which this one would record were their
+        servers to stay offline, keeping their last `keep_s` seconds in memory: a takeover
+        records from there (`cameras/failover.py`)."""
+        self._standing_by = (cameras, keep_s)
         self._follower.changed()
 
     def record_events_of(self, events: CameraEvents) -> None:
@@ -193,8 +201,10 @@ class MediaService:
 
     def cameras_online(self) -> int:
         """Cameras of this server with at least one stream online now."""
+        standing_by = self._standing_by[0]
         return len({camera_id for (camera_id, _), remote in self._remotes.items()
-                    if remote.status.state == StreamState.ONLINE})  # fmt: skip
+                    if remote.status.state == StreamState.ONLINE
+                    and camera_id not in standing_by})  # fmt: skip
 
     def viewers(self, camera_id: str, stream: StreamName) -> int | None:
         """Live viewers of a stream now (each live session and RTSP player of it)."""
@@ -335,13 +345,21 @@ class MediaService:
 
     async def _sync(self) -> None:
         wanted: dict[tuple[str, StreamName], tuple[Source, RecordingSettings]] = {}
+        standing_by, keep_s = self._standing_by
         for camera in self._cameras():
             record = camera.record
+            settings = record.recording
+            if record.recording_server_id != self._server_id:
+                if camera.id not in standing_by:
+                    continue
+                # Held as for an event that has not come: the takeover's settings release it.
+                settings = settings.model_copy(update={"mode": "event", "pre_event_s": keep_s})
             for stream in STREAMS:
                 source = source_of(record, stream)
-                if (source is not None and _not_served(camera, stream) is None
-                        and record.recording_server_id == self._server_id):  # fmt: skip
-                    wanted[(camera.id, stream)] = (source, record.recording)
+                served = source is not None and _not_served(camera, stream) is None
+                own = record.recording_server_id == self._server_id
+                if served and source is not None and (own or settings.records(stream)):
+                    wanted[(camera.id, stream)] = (source, settings)
         for key, remote in list(self._remotes.items()):
             if key not in wanted or wanted[key][0] != remote.source:
                 del self._remotes[key]

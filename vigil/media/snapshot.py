@@ -12,8 +12,6 @@ import asyncio
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 
-import av
-
 from vigil.cameras.models import StreamName
 from vigil.errors import NotFound, VigilError
 from vigil.media.archive.cursor import Cursor
@@ -137,6 +135,8 @@ def jpeg(
     sets, each with its presentation time) showing at `time_ms`, or the last one shown,
     decoded, scaled down to `width` if it is wider (keeping its aspect), and encoded as
     JPEG."""
+    import av  # here: a server that never makes a snapshot does without its 22 MB
+
     decoder = av.CodecContext.create(_DECODERS[codec], "r")
     if not isinstance(decoder, av.VideoCodecContext):
         raise TypeError(f"the {codec} decoder is not a video decoder")

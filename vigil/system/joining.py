@@ -6,8 +6,6 @@ count towards the owner's lock-out on every server. See docs/design/system.md.
 import json
 import logging
 
-import aiohttp
-
 from vigil.auth.audit import Actor, AuditTrail
 from vigil.auth.login import LoginService
 from vigil.auth.roles import OWNER
@@ -153,6 +151,8 @@ class Joining:
 
 async def _peer_port_of(member_address: str) -> tuple[str, int]:
     """Where the server whose API is at `member_address` answers other servers."""
+    import aiohttp  # here: a server joins once, and the library is 24 MB of its memory
+
     host = member_address.rsplit(":", 1)[0].strip("[]")
     timeout = aiohttp.ClientTimeout(total=ASK_TIMEOUT_S)
     try:

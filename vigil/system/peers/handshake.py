@@ -72,6 +72,7 @@ def dial(host: str, port: int) -> "connect":
         ping_timeout=PING_TIMEOUT_S,
         open_timeout=TIMEOUT_S,
         user_agent_header=None,
+        compression=None,  # what crosses is mostly video, compressed already
     )
 
 

@@ -3,13 +3,16 @@
 It carries document sync (binary frames, `sync.py`) and JSON messages (`messages.py`). What
 is sent goes through a queue drained by one writer, so a caller never waits on the network;
 a peer that falls more than MAX_QUEUED_BYTES behind is disconnected, and catches up by
-state vectors when it connects again.
+state vectors when it connects again. Media (relayed frames) queued one after another leave
+in one WebSocket message, each with its length: per message, the WebSocket and TLS layers
+cost more than the copy (docs/design/system.md, Measurements).
 """
 
 import asyncio
 import contextlib
 import itertools
 import logging
+import struct
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +34,8 @@ FLUSH_S = 1.0
 # The first byte of a binary message that carries media (relayed video); document sync
 # messages start with y-protocols' message type, 0.
 MEDIA = b"\x80"
+_LENGTH = struct.Struct(">I")  # of each media message in a batch
+MAX_BATCH = 256  # messages taken from the queue at once
 MAX_ANSWERING = 64  # requests of one peer answered at once; more are refused as busy
 # What a server does with a peer's request: its answer's body, or a VigilError.
 Answerer = Callable[[str, Ask], Awaitable[dict[str, Any]]]
@@ -67,7 +72,7 @@ class PeerLink:
         return self._queued_bytes
 
     def send_media(self, data: bytes) -> None:
-        self.send(MEDIA + data)
+        self.send(MEDIA + data)  # batched by the writer with the media queued after it
 
     def send(self, frame: str | bytes) -> None:
         if self._queued_bytes + len(frame) > MAX_QUEUED_BYTES:
@@ -116,8 +121,9 @@ class PeerLink:
         try:
             self.send(sync.step1(self._document))
             async for frame in self._connection:
-                if isinstance(frame, bytes) and frame[:1] == MEDIA:
-                    self._on_media(self.peer_id, frame[1:])
+                if isinstance(frame, bytes) and _is_media(frame):
+                    for data in _unbatched(frame):
+                        self._on_media(self.peer_id, data)
                 elif isinstance(frame, bytes):
                     answer = await sync.handle(self._document, frame, self.peer_id)
                     if answer is not None:
@@ -173,11 +179,47 @@ class PeerLink:
 
     async def _write(self) -> None:
         while True:
-            frame = await self._queue.get()
-            self._queued_bytes -= len(frame)
+            taken = [await self._queue.get()]
+            while len(taken) < MAX_BATCH and not self._queue.empty():
+                taken.append(self._queue.get_nowait())
             try:
-                await self._connection.send(frame)
+                for frame in _batched(taken):
+                    await self._connection.send(frame)
             except ConnectionClosed:
                 return
             finally:
-                self._queue.task_done()
+                self._queued_bytes -= sum(map(len, taken))
+                for _ in taken:
+                    self._queue.task_done()
+
+
+def _batched(frames: list[str | bytes]) -> list[str | bytes]:
+    """The frames to send, in order, media frames next to each other as one."""
+    sent: list[str | bytes] = []
+    for media, run in itertools.groupby(frames, key=_is_media):
+        if not media:
+            sent.extend(run)
+            continue
+        parts: list[bytes | memoryview] = [MEDIA]
+        for frame in run:
+            assert isinstance(frame, bytes)
+            parts += [_LENGTH.pack(len(frame) - 1), memoryview(frame)[1:]]
+        sent.append(b"".join(parts))
+    return sent
+
+
+def _is_media(frame: str | bytes) -> bool:
+    return isinstance(frame, bytes) and frame[:1] == MEDIA
+
+
+def _unbatched(message: bytes) -> list[bytes]:
+    """The media messages of a batch; ValueError if it is broken."""
+    found, at = [], 1
+    while at < len(message):
+        (size,) = _LENGTH.unpack_from(message, at)
+        at += _LENGTH.size
+        if at + size > len(message):
+            raise ValueError("a media batch shorter than its lengths say")
+        found.append(message[at : at + size])
+        at += size
+    return found

@@ -218,6 +218,7 @@ class PeerMesh:
             ping_timeout=handshake.PING_TIMEOUT_S,
             open_timeout=handshake.TIMEOUT_S,
             server_header=None,
+            compression=None,  # what crosses is mostly video, compressed already
         )
         self._follower.start()
         self._heartbeat.start()
