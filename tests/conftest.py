@@ -1,4 +1,4 @@
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -12,8 +12,10 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Start servers with fresh data folders; all are stopped after the test."""
     started: list[ServerProcess] = []
 
-    def start(name: str = "server", port: int | None = None) -> ServerProcess:
-        server = ServerProcess(tmp_path / name, port).start()
+    def start(
+        name: str = "server", port: int | None = None, options: Sequence[str] = ()
+    ) -> ServerProcess:
+        server = ServerProcess(tmp_path / name, port, options=options).start()
         started.append(server)
         return server
 

@@ -15,7 +15,9 @@ def _online_names(server: ServerProcess) -> set[str] | None:
 def test_servers_join_through_any_member_and_see_each_other(
     start_server: Callable[..., ServerProcess],
 ) -> None:
-    first, second, third = start_server("a"), start_server("b"), start_server("c")
+    # The third is reached at the address it is told, not the one it listens on.
+    third = start_server("c", options=["--address", "localhost"])
+    first, second = start_server("a"), start_server("b")
     first.create_system(server_name="A")
     joined = second.join(first, "B")
     assert joined.status_code == 201, joined.text
@@ -38,6 +40,7 @@ def test_servers_join_through_any_member_and_see_each_other(
         # health its own server sees.
         storages = wait_for(storages_known, 10, "every server's storage online")
     assert [s["name"] for s in servers if s["connected"]] == ["C"]
+    assert [s["addresses"] for s in servers if s["name"] == "C"] == [[f"localhost:{third.port}"]]
     assert all(s["cameras"] == 0 and s["version"] for s in servers)
     assert len({s["server_id"] for s in storages}) == 3
 
