@@ -27,7 +27,9 @@ REQUESTS = 2_000
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        server = await VigilServer.open(ServerConfig(data_dir=Path(folder)), SystemClock())
+        server = await VigilServer.open(
+            ServerConfig(data_dir=Path(folder), peer_port=0), SystemClock()
+        )
         try:
             app = server.app
             transport = httpx.ASGITransport(app=app)

@@ -34,8 +34,9 @@ class ClockedServer:
         self.clock = ManualClock()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        # No RTSP: these tests are of the API, and a fixed port would clash with parallel runs.
-        self._config = ServerConfig(data_dir=data_dir, port=self.port, rtsp_port=0)
+        # No RTSP and no peer port: these tests are of the API, and a fixed port would clash
+        # with parallel runs.
+        self._config = ServerConfig(data_dir=data_dir, port=self.port, rtsp_port=0, peer_port=0)
         self._http: uvicorn.Server | None = None
         self._thread = threading.Thread(target=self._run, name="clocked-server", daemon=True)
 

@@ -18,8 +18,12 @@ def test_login_gives_a_bearer_token_and_an_http_only_cookie(system_server: Serve
         cookie = answer.headers["set-cookie"].lower()
         assert "httponly" in cookie
         assert "samesite=strict" in cookie
+        assert "max-age" not in cookie  # gone when the browser closes
         # The cookie alone (as a browser sends it) opens the session.
         assert client.get("/me").json()["user"]["name"] == OWNER
+        remembered = client.post("/login", json={"name": OWNER, "password": OWNER_PASSWORD,
+                                                 "remember": True})  # fmt: skip
+        assert "max-age=604800" in remembered.headers["set-cookie"].lower()  # 7 days
     with system_server.client(answer.json()["token"]) as api_client:
         assert api_client.get("/me").status_code == 200
 

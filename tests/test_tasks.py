@@ -129,12 +129,13 @@ async def test_a_server_that_fails_to_start_stops_what_it_had_started(tmp_path: 
         taken.listen()
         before = asyncio.all_tasks()
         # RTSP starts last: media, events and exports had started
-        config = ServerConfig(data_dir=tmp_path, port=1, rtsp_port=taken.getsockname()[1])
+        config = ServerConfig(data_dir=tmp_path, port=1, rtsp_port=taken.getsockname()[1],
+                              peer_port=0)  # fmt: skip
         with pytest.raises(RtspUnavailable):
             await VigilServer.open(config, SystemClock())
     left = {t.get_name() for t in asyncio.all_tasks() - before}
     assert left == set(), f"still running after the failed start: {left}"
     # The data folder is free again: its lock and database were closed.
-    server = await VigilServer.open(ServerConfig(data_dir=tmp_path, port=1, rtsp_port=0),
-                                    SystemClock())  # fmt: skip
+    config = ServerConfig(data_dir=tmp_path, port=1, rtsp_port=0, peer_port=0)
+    server = await VigilServer.open(config, SystemClock())
     await server.close()

@@ -8,6 +8,7 @@ from vigil.api.schemas.session import Login, LoginOut, Me, RightsCatalogue, Righ
 from vigil.api.schemas.users import PasswordChange, UserOut
 from vigil.auth.rights import Function, Operation
 from vigil.auth.roles import Role
+from vigil.auth.sessions import MAX_AGE_MS
 from vigil.auth.users import User
 
 
@@ -29,7 +30,9 @@ def router(ctx: ApiContext) -> APIRouter:
     async def login(body: Login, request: Request, response: Response) -> LoginOut:
         """Start a session: a cookie for browsers and a bearer token for API clients."""
         token, session = await ctx.login.login(body.name, body.password, client_address(request))
-        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/")
+        kept_s = MAX_AGE_MS // 1000 if body.remember else None
+        response.set_cookie(SESSION_COOKIE, token, max_age=kept_s, httponly=True,
+                            samesite="strict", path="/")  # fmt: skip
         return LoginOut(token=token, **dict(me(session.user, ctx.users.role_of(session.user))))
 
     @api.post("/logout", status_code=204)

@@ -31,9 +31,26 @@ export async function call(method, path, body) {
   return answer;
 }
 
-export const login = (/** @type {string} */ name, /** @type {string} */ password) =>
-  call('POST', '/login', { name, password });
+export const login = (
+  /** @type {string} */ name,
+  /** @type {string} */ password,
+  remember = false,
+) => call('POST', '/login', { name, password, remember });
+
+export const logout = () => call('POST', '/logout');
 
 export const me = () => call('GET', '/me');
+
+/** This server: id, name, version, state (undefined or member), system. No login needed. */
+export const server = () => call('GET', '/server');
+
+/** The servers of the system, with their addresses, versions and whether online. */
+export const servers = () => call('GET', '/system/servers');
+
+export const createSystem = (/** @type {Record<string, string>} */ fields) =>
+  call('POST', '/system', fields);
+
+export const joinSystem = (/** @type {Record<string, string>} */ fields) =>
+  call('POST', '/system/join', fields);
 
 export const cameras = () => call('GET', '/cameras');

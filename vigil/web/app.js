@@ -1,92 +1,83 @@
-// The page: log in, pick a camera and a stream, watch it live or from a time.
-// `#camera=ID&stream=sub&time=MS` in the address picks them.
+// The web client: the login screen, then the workspace (live grid, or one camera's view when
+// the address says `#camera=ID`). docs/design/web.md.
 
-import { ApiError, cameras, login, me } from './api.js';
-import './player.js';
+import { ApiError, logout, me, server, servers } from './api.js';
+import { byId, say } from './dom.js';
+import { LiveView } from './live.js';
+import { showLogin } from './login.js';
+import { forgetLogin, rememberSystem } from './systems.js';
+import { hideViewer, showViewer } from './viewer.js';
 
-const form = /** @type {HTMLFormElement} */ (document.querySelector('#login'));
-const problem = /** @type {HTMLElement} */ (document.querySelector('#problem'));
-const viewer = /** @type {HTMLElement} */ (document.querySelector('#viewer'));
-const cameraChoice = /** @type {HTMLSelectElement} */ (document.querySelector('#camera'));
-const streamChoice = /** @type {HTMLSelectElement} */ (document.querySelector('#stream'));
-const player = /** @type {import('./player.js').VideoPlayer} */ (
-  document.querySelector('vigil-video')
-);
-const clock = /** @type {HTMLOutputElement} */ (document.querySelector('#clock'));
-const when = /** @type {HTMLInputElement} */ (document.querySelector('#when'));
-const speed = /** @type {HTMLSelectElement} */ (document.querySelector('#speed'));
-
-/** @type {Record<string, () => void>} what each button does */
-const BUTTONS = {
-  live: () => player.live(),
-  seek: () => {
-    if (when.value) player.seek(new Date(when.value).getTime()); // the input is local time
-  },
-  play: () => player.play(Number(speed.value)),
-  pause: () => player.pause(),
-  back: () => player.step(-1),
-  forward: () => player.step(1),
-};
-
-function say(/** @type {string} */ text) {
-  problem.textContent = text;
-  problem.hidden = !text;
-}
-
-function play() {
-  player.setAttribute('stream', streamChoice.value);
-  player.setAttribute('camera', cameraChoice.value);
-}
-
-async function showViewer() {
-  const { cameras: list } = await cameras();
-  cameraChoice.replaceChildren(
-    ...list.map((/** @type {{id: string, name: string}} */ c) => new Option(c.name, c.id)),
-  );
-  const wanted = new URLSearchParams(location.hash.slice(1));
-  cameraChoice.value = wanted.get('camera') ?? cameraChoice.value;
-  streamChoice.value = wanted.get('stream') ?? 'main';
-  const time = wanted.get('time');
-  if (time) player.setAttribute('time', time);
-  form.hidden = true;
-  viewer.hidden = false;
-  say(list.length ? '' : 'no cameras to show');
-  play();
-}
+/** @type {LiveView | null} */ let live = null;
+/** @type {import('./login.js').ServerInfo} */ let here;
 
 async function start() {
+  here = await server();
+  if (here.state !== 'member') return showLogin(here, enter);
   try {
     await me();
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    if (error.status === 401) form.hidden = false;
-    say(error.status === 401 ? '' : error.message);
-    return;
+    if (error.status !== 401) say(error.message);
+    return showLogin(await server(), enter);
   }
-  await showViewer();
+  await enter(null);
 }
 
-form.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const fields = new FormData(form);
-  try {
-    await login(String(fields.get('name')), String(fields.get('password')));
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    say(error.message);
-    return;
-  }
-  await showViewer();
-});
-cameraChoice.addEventListener('change', play);
-streamChoice.addEventListener('change', play);
-for (const [id, action] of Object.entries(BUTTONS)) {
-  document.querySelector(`#${id}`)?.addEventListener('click', action);
+/** Logged in (`remember`: as asked at the login; null: a session found on loading). */
+async function enter(/** @type {boolean | null} */ remember) {
+  here = await server();
+  const [{ user }, { servers: list }] = await Promise.all([me(), servers()]);
+  const system = /** @type {{id: string, name: string}} */ (here.system);
+  const known = JSON.parse(localStorage.getItem('vigil.systems') ?? '[]').find(
+    (/** @type {{id: string}} */ s) => s.id === system.id,
+  );
+  rememberSystem({
+    id: system.id,
+    name: system.name,
+    servers: list.map((/** @type {any} */ s) => ({
+      id: s.id, name: s.name, address: s.addresses[0] ?? '', version: s.version,
+    })),
+    remembered: remember ?? known?.remembered ?? false,
+    seenMs: Date.now(),
+  });
+  byId('system-name').textContent = system.name;
+  byId('server-name').textContent = `${here.name} (${location.host})`;
+  byId('user-name').textContent = user.name;
+  byId('login-screen').hidden = true;
+  byId('workspace').hidden = false;
+  say('');
+  live = new LiveView(`vigil.layout.${system.id}.${user.id}`);
+  await route();
 }
-// The time showing, as the video plays.
-setInterval(() => {
-  const timeMs = player.timeMs;
-  clock.value = timeMs === null ? 'live' : new Date(timeMs).toLocaleString();
-}, 250);
+
+/** The view the address asks for. */
+async function route() {
+  const wanted = new URLSearchParams(location.hash.slice(1));
+  const camera = wanted.has('camera');
+  byId('viewer').hidden = !camera;
+  byId('live-view').hidden = camera;
+  if (camera) {
+    live?.stop();
+    await showViewer(wanted);
+  } else {
+    hideViewer();
+    await live?.start();
+  }
+}
+
+byId('logout').addEventListener('click', async () => {
+  live?.stop();
+  hideViewer();
+  await logout().catch(() => {}); // an ended session: logged out all the same
+  if (here.system) forgetLogin(here.system.id);
+  showLogin(await server(), enter);
+});
+byId('show-live').addEventListener('click', () => {
+  location.hash = '';
+});
+window.addEventListener('hashchange', () => {
+  if (!byId('workspace').hidden) route();
+});
 
 start();

@@ -8,6 +8,9 @@ from vigil.auth.rights import Function, Operation, ResourceAccess
 class Login(Request):
     name: LoginText
     password: LoginText
+    # The browser keeps the session cookie after it closes (until the session ends), not
+    # only while it is open; the server ends the session as it would any other.
+    remember: bool = False
 
 
 class RightsOut(BaseModel):
