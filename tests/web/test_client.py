@@ -1,7 +1,8 @@
 """The web client as an operator meets it, in Chromium: a new system made from the login
 screen, its cameras in a live grid (each tile playing; small tiles the sub stream, a tile
 shown over the grid the main one), the layout kept across a reload, logging out to the
-system's card and in again with "remember me". A screenshot of each step is kept in
+system's card and in again with "remember me"; a second window with its own layout, opened
+again at the next login; a viewer offered no settings. A screenshot of each step is kept in
 build/screenshots/."""
 
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess
+from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user
 from tests.testcamera.process import TestCameraProcess
 
 SHOTS = Path("build/screenshots")
@@ -32,6 +33,27 @@ def undefined(tmp_path: Path) -> Iterator[tuple[ServerProcess, TestCameraProcess
     ):
         cameras.start(timeout_s=120)
         yield server, cameras
+
+
+def _add_cameras(server: ServerProcess, cameras: TestCameraProcess) -> list[str]:
+    """The simulated cameras, added through the API (the settings screens have their test)."""
+    ids = []
+    with server.login() as owner:
+        for n in range(1, cameras.count + 1):
+            main, sub = cameras.rtsp_url(f"/cam{n}/main"), cameras.rtsp_url(f"/cam{n}/sub")
+            added = owner.post("/cameras", json={"name": f"Gate {n}", "main_url": main,
+                                                 "sub_url": sub})  # fmt: skip
+            assert added.status_code == 201, added.text
+            ids.append(added.json()["id"])
+    return ids
+
+
+def _log_in(page: Page, name: str = OWNER, password: str = OWNER_PASSWORD) -> None:
+    page.wait_for_selector("#login")
+    page.fill("#login input[name=name]", name)
+    page.fill("#login input[name=password]", password)
+    page.click("#login button")
+    page.wait_for_selector("#workspace:visible")
 
 
 def _tiles_playing(page: Page) -> list[str]:
@@ -72,15 +94,7 @@ def test_a_new_system_from_the_login_screen_plays_its_cameras_in_a_grid(
     assert page.text_content("#system-name") == "Plant 4"
     assert page.text_content("#user-name") == OWNER
 
-    # Cameras added through the API (the settings screens come later), found by the tree.
-    with server.login() as owner:
-        ids = []
-        for n in range(1, CAMERAS + 1):
-            main, sub = cameras.rtsp_url(f"/cam{n}/main"), cameras.rtsp_url(f"/cam{n}/sub")
-            added = owner.post("/cameras", json={"name": f"Gate {n}", "main_url": main,
-                                                 "sub_url": sub})  # fmt: skip
-            assert added.status_code == 201, added.text
-            ids.append(added.json()["id"])
+    ids = _add_cameras(server, cameras)  # found by the tree
     page.wait_for_selector(f"#camera-tree li[data-camera='{ids[-1]}']", timeout=WAIT_MS)
     page.fill("#camera-search", "gate 3")
     assert page.eval_on_selector_all("#camera-tree li", "items => items.length") == 1
@@ -118,12 +132,59 @@ def test_a_new_system_from_the_login_screen_plays_its_cameras_in_a_grid(
     assert "Plant 4" in card
     assert "★" in card
     _shot(page, "4-login-card")
-    page.fill("#login input[name=name]", OWNER)
-    page.fill("#login input[name=password]", OWNER_PASSWORD)
     page.check("#login input[name=remember]")
-    page.click("#login button")
-    page.wait_for_selector("#workspace:visible")
+    _log_in(page)
     session = [c for c in page.context.cookies() if c["name"] == "vigil_session"]
     assert [c["expires"] > 0 for c in session] == [True]  # not a cookie of this browsing only
     with httpx.Client(base_url=f"{server.url}/api/v1") as anonymous:
         assert anonymous.get("/me").status_code == 401  # the page's login is its own cookie
+
+
+def test_a_second_window_keeps_its_own_layout_and_opens_again_at_the_next_login(
+    page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
+) -> None:
+    server, cameras = undefined
+    server.create_system()
+    first, second = _add_cameras(server, cameras)[:2]
+    page.goto(f"{server.url}/")
+    _log_in(page)
+    page.click("#layouts button[data-size='4']")
+    page.click(f"#camera-tree li[data-camera='{first}']")
+    with page.context.expect_page() as opened:
+        page.click("#new-window")
+    other = opened.value
+    other.wait_for_selector("#workspace:visible")
+    assert other.is_hidden("#logout")  # the main window logs out, for all
+    other.click("#layouts button[data-size='1']")
+    other.click(f"#camera-tree li[data-camera='{second}']")
+    _wait_playing(other, [second])
+    _wait_playing(page, [first])
+    _shot(other, "5-second-window")
+
+    # Logging out closes it; logging in again opens it, with its own layout.
+    with other.expect_event("close"):
+        page.click("#logout")
+    with page.context.expect_page() as reopened:
+        _log_in(page)
+    again = reopened.value
+    again.wait_for_selector("#workspace:visible")
+    _wait_playing(again, [second])
+    assert again.eval_on_selector_all("#grid .tile", "tiles => tiles.length") == 1
+    _wait_playing(page, [first])
+
+
+def test_a_viewer_is_offered_no_settings(
+    page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
+) -> None:
+    server, cameras = undefined
+    server.create_system()
+    camera_id = _add_cameras(server, cameras)[0]
+    with server.login() as owner:
+        add_user(owner, "guard", "viewer", "guard password 1")
+    page.goto(f"{server.url}/#settings")
+    _log_in(page, "guard", "guard password 1")
+    assert page.is_hidden("#show-settings")
+    assert page.is_hidden("#settings-view")  # asked for by the address: live instead
+    page.click(f"#camera-tree li[data-camera='{camera_id}']")
+    _wait_playing(page, [camera_id])
+    _shot(page, "6-viewer")

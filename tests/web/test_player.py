@@ -332,13 +332,13 @@ def test_the_login_form_says_what_is_wrong_then_shows_the_cameras(
 ) -> None:
     server, _, camera_id = served
     page.goto(f"{server.url}/")
-    page.fill("input[name=name]", OWNER)
-    page.fill("input[name=password]", "not the password")
+    page.fill("#login input[name=name]", OWNER)
+    page.fill("#login input[name=password]", "not the password")
     page.click("#login button")
     problem = page.wait_for_selector("#problem:visible")
     assert problem is not None
     refused = problem.text_content()
-    page.fill("input[name=password]", OWNER_PASSWORD)
+    page.fill("#login input[name=password]", OWNER_PASSWORD)
     page.click("#login button")
     page.wait_for_selector(f"#camera-tree li[data-camera='{camera_id}']")
     assert refused == "wrong user name or password"

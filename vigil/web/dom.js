@@ -1,4 +1,7 @@
-// Building the page's elements in code: `h('button', {type: 'button'}, 'Save')`.
+// Building the page's elements in code: `h('button', {type: 'button'}, 'Save')`; saying
+// what went wrong.
+
+import { ApiError } from './api.js';
 
 /**
  * @param {string} tag
@@ -30,4 +33,18 @@ export function say(/** @type {string} */ text) {
   const problem = byId('problem');
   problem.textContent = text;
   problem.hidden = !text;
+}
+
+/** Run an API call; a refusal is said on the page, naming the field (the lock-out's says
+ * until when). Whether it succeeded. */
+export async function attempt(/** @type {() => Promise<unknown>} */ action) {
+  try {
+    await action();
+    say('');
+    return true;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    say(error.field ? `${error.field}: ${error.message}` : error.message);
+    return false;
+  }
 }

@@ -44,6 +44,7 @@ export class LiveView {
   }
 
   async start() {
+    this.stop(); // started again (back from another view): once
     byId('layouts').replaceChildren(
       ...LAYOUTS.map((size) =>
         h('button', { type: 'button', 'data-size': String(size), title: `${size} tiles`,

@@ -1,8 +1,8 @@
 // The login screen: a card per system this browser knows, the one of this server first with
 // its login form; an undefined server at the bottom, offering a new system or joining one.
 
-import { ApiError, createSystem, joinSystem, login } from './api.js';
-import { byId, h, say } from './dom.js';
+import { createSystem, joinSystem, login } from './api.js';
+import { attempt, byId, h, say } from './dom.js';
 import { knownSystems } from './systems.js';
 
 /**
@@ -145,15 +145,3 @@ function undefinedCard(here, /** @type {(remember: boolean) => void} */ loggedIn
   );
 }
 
-/** Run an API call; a refusal is said on the page (with the lock's end, when locked). */
-async function attempt(/** @type {() => Promise<unknown>} */ call) {
-  try {
-    await call();
-    say('');
-    return true;
-  } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    say(error.message);
-    return false;
-  }
-}

@@ -97,23 +97,14 @@ export class VideoPlayer extends HTMLElement {
       return;
     }
     const time = this.getAttribute('time');
-    const feed = new MediaFeed(this.video, {
-      live: time === null,
-      onError: (error) => this.#fail({ code: 'media_error', message: error.message }),
+    const { feed, sink } = videoSink(this.video, time === null, {
+      tracks: (tracks) => {
+        this.tracks = tracks;
+      },
+      say: (state, line) => this.#set(state, line),
+      fail: (refusal) => this.#fail(refusal),
     });
     this.#feed = feed;
-    /** @type {import('./sources.js').Sink} */
-    const sink = {
-      reset: () => feed.reset(),
-      init: (tracks) => {
-        this.tracks = tracks;
-        feed.init(tracks.mime);
-      },
-      media: (bytes) => feed.append(bytes),
-      hold: (atS) => feed.hold(atS),
-      say: (state, line) => this.#set(state, line),
-      refused: (refusal) => this.#fail(refusal),
-    };
     const stream = this.getAttribute('stream') || 'main';
     this.#set('connecting', 'connecting…');
     this.#source =
@@ -158,3 +149,30 @@ export class VideoPlayer extends HTMLElement {
 }
 
 customElements.define('vigil-video', VideoPlayer);
+
+/**
+ * A `<video>` fed by a source: its buffering (a `MediaFeed`) and the `Sink` a source feeds.
+ * @param {HTMLVideoElement} video
+ * @param {boolean} live
+ * @param {{tracks: (tracks: Tracks) => void, say: (state: PlayerState, line: string) => void,
+ *          fail: (refusal: Refusal) => void}} report  what the video's owner hears
+ */
+export function videoSink(video, live, report) {
+  const feed = new MediaFeed(video, {
+    live,
+    onError: (error) => report.fail({ code: 'media_error', message: error.message }),
+  });
+  /** @type {import('./sources.js').Sink} */
+  const sink = {
+    reset: () => feed.reset(),
+    init: (tracks) => {
+      report.tracks(tracks);
+      feed.init(tracks.mime);
+    },
+    media: (bytes) => feed.append(bytes),
+    hold: (atS) => feed.hold(atS),
+    say: (state, line) => report.say(state, line),
+    refused: (refusal) => report.fail(refusal),
+  };
+  return { feed, sink };
+}
