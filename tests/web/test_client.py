@@ -2,9 +2,11 @@
 screen, its cameras in a live grid (each tile playing; small tiles the sub stream, a tile
 shown over the grid the main one), the layout kept across a reload, logging out to the
 system's card and in again with "remember me"; a second window with its own layout, opened
-again at the next login; a viewer offered no settings. A screenshot of each step is kept in
+again at the next login; a viewer offered no settings; playback of the layout on one clock,
+a click on the timeline, an export of a marked range. A screenshot of each step is kept in
 build/screenshots/."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
+from tests.media.captions import of_day, pictures
+from tests.media.test_recording import wait_recorded
 from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user
 from tests.testcamera.process import TestCameraProcess
 
@@ -188,3 +192,56 @@ def test_a_viewer_is_offered_no_settings(
     page.click(f"#camera-tree li[data-camera='{camera_id}']")
     _wait_playing(page, [camera_id])
     _shot(page, "6-viewer")
+
+
+def test_playback_of_the_layout_on_one_clock_a_click_on_the_timeline_and_an_export(
+    page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
+) -> None:
+    server, cameras = undefined
+    server.create_system()
+    ids = _add_cameras(server, cameras)[:2]
+    started_ms = int(time.time() * 1000)
+    with server.login() as owner:
+        for camera_id in ids:
+            wait_recorded(owner, camera_id, started_ms, 8)
+    page.goto(f"{server.url}/")
+    _log_in(page)
+    page.click("#layouts button[data-size='4']")
+    for camera_id in ids:
+        page.click(f"#camera-tree li[data-camera='{camera_id}']")
+    page.click("#show-playback")
+    page.wait_for_selector("#playback-view:visible")
+    played = "() => [...document.querySelectorAll('#pb-grid video')].map(v => v.currentTime)"
+    page.wait_for_function(f"({played})().length === 2 && ({played})().every(t => t > 0.5)",
+                           timeout=WAIT_MS)  # fmt: skip
+    _shot(page, "9-playback")
+
+    # A click on the first camera's timeline, 3 s into what it recorded: the clock goes there.
+    bar = page.locator(f"#timeline .bar[data-camera='{ids[0]}']")
+    recorded = bar.locator(".recorded").first.bounding_box()
+    box = bar.bounding_box()
+    assert recorded is not None
+    assert box is not None
+    window = page.eval_on_selector("#timeline", "t => [Number(t.dataset.fromMs), "
+                                   "Number(t.dataset.toMs)]")  # fmt: skip
+    x = recorded["x"] + min(recorded["width"] / 2, 3000 / (window[1] - window[0]) * box["width"])
+    target = window[0] + (x - box["x"]) / box["width"] * (window[1] - window[0])
+    page.mouse.click(x, box["y"] + box["height"] / 2)
+    page.wait_for_function(
+        "(target) => Math.abs(Number(document.querySelector('#pb-clock').dataset.timeMs) "
+        "- target) < 1500", arg=target, timeout=WAIT_MS)  # fmt: skip
+
+    # Mark a range as it plays and export it: a file that plays, of that range.
+    page.click("#pb-mark-in")
+    marked_in = int(page.get_attribute("#pb-clock", "data-time-ms") or 0)
+    page.wait_for_function(
+        "(from) => Number(document.querySelector('#pb-clock').dataset.timeMs) > from + 3000",
+        arg=marked_in, timeout=WAIT_MS)  # fmt: skip
+    page.click("#pb-mark-out")
+    link = page.wait_for_selector("#pb-export:visible")
+    assert link is not None
+    clip = page.request.get(f"{server.url}{link.get_attribute('href')}")
+    assert clip.ok, clip.text()
+    shown = pictures(clip.body())
+    assert len(shown) >= 50  # 3 s and more at 25 pictures a second
+    assert abs(shown[0].clock_ms - of_day(marked_in)) < 2500  # from its keyframe before

@@ -4,6 +4,7 @@
 import { ApiError, logout, me, server, servers } from './api.js';
 import { byId, say } from './dom.js';
 import { LiveView } from './live.js';
+import { PlaybackView } from './playback.js';
 import { showLogin } from './login.js';
 import { forgetLogin, rememberSystem } from './systems.js';
 import { showSettings } from './settings.js';
@@ -12,6 +13,7 @@ import { MAX_WINDOWS, Windows, windowNumber } from './windows.js';
 
 /** @type {LiveView | null} */ let live = null;
 /** @type {Windows | null} */ let windows = null;
+const playback = new PlaybackView();
 /** @type {import('./settings.js').Rights} */ let rights = { functions: [], operations: [] };
 /** @type {import('./login.js').ServerInfo} */ let here;
 
@@ -34,6 +36,7 @@ async function enter(/** @type {boolean | null} */ remember) {
   const [{ user, rights: granted }, { servers: list }] = await Promise.all([me(), servers()]);
   rights = granted;
   byId('show-settings').hidden = !rights.functions.includes('settings');
+  byId('show-playback').hidden = !rights.functions.includes('playback');
   const system = /** @type {{id: string, name: string}} */ (here.system);
   const known = JSON.parse(localStorage.getItem('vigil.systems') ?? '[]').find(
     (/** @type {{id: string}} */ s) => s.id === system.id,
@@ -62,32 +65,43 @@ async function enter(/** @type {boolean | null} */ remember) {
   else {
     windows.closeOnLogout();
     byId('show-settings').hidden = true;
+    byId('show-playback').hidden = true;
     document.title = `Vigil — window ${windowNumber}`;
   }
   await route();
 }
 
-/** The view the address asks for: `#settings`, `#camera=ID…`, else live. */
+/** The view the address asks for (`#settings`, `#playback[=MS]`, `#camera=ID…`, else
+ * live), as the role allows; windows other than the main one show live video only. */
 async function route() {
   const wanted = new URLSearchParams(location.hash.slice(1));
-  // Windows other than the main one show live video only.
-  const settings = wanted.has('settings') && rights.functions.includes('settings');
-  const view = windowNumber !== 1 ? 'live' : settings ? 'settings' : wanted.has('camera') ? 'camera' : 'live';
-  byId('settings-view').hidden = view !== 'settings';
-  byId('viewer').hidden = view !== 'camera';
-  byId('live-view').hidden = view !== 'live';
-  for (const [id, shown] of [['show-live', 'live'], ['show-settings', 'settings']]) {
-    byId(id).classList.toggle('active', view === shown);
+  const may = (/** @type {string} */ f) => rights.functions.includes(f);
+  /** @type {'live' | 'playback' | 'settings' | 'camera'} */
+  let view = 'live';
+  if (windowNumber === 1) {
+    if (wanted.has('settings') && may('settings')) view = 'settings';
+    else if (wanted.has('playback') && may('playback')) view = 'playback';
+    else if (wanted.has('camera')) view = 'camera';
+  }
+  const views = { live: 'live-view', playback: 'playback-view', settings: 'settings-view', camera: 'viewer' };
+  for (const [name, id] of Object.entries(views)) byId(id).hidden = view !== name;
+  for (const name of ['live', 'playback', 'settings']) {
+    byId(`show-${name}`).classList.toggle('active', view === name);
   }
   if (view !== 'live') live?.stop();
   if (view !== 'camera') hideViewer();
+  if (view !== 'playback') playback.stop();
   if (view === 'settings') await showSettings(rights);
   else if (view === 'camera') await showViewer(wanted);
-  else await live?.start();
+  else if (view === 'playback' && live) {
+    const at = Number(wanted.get('playback'));
+    playback.start(await live.layoutCameras(), at > 0 ? at : null);
+  } else await live?.start();
 }
 
 byId('logout').addEventListener('click', async () => {
   live?.stop();
+  playback.stop();
   hideViewer();
   windows?.closeAll();
   await logout().catch(() => {}); // an ended session: logged out all the same

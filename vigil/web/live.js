@@ -65,6 +65,12 @@ export class LiveView {
     byId('grid').replaceChildren(); // ends every tile's connection
   }
 
+  /** The cameras of the layout's tiles, in order (those the role may see). */
+  async layoutCameras() {
+    await this.refresh();
+    return this.layout.cells.flatMap((id) => this.cameras.filter((c) => c.id === id));
+  }
+
   /** The cameras again, for the tree's status marks. */
   async refresh() {
     const { cameras } = await listCameras();
