@@ -245,3 +245,71 @@ def test_playback_of_the_layout_on_one_clock_a_click_on_the_timeline_and_an_expo
     shown = pictures(clip.body())
     assert len(shown) >= 50  # 3 s and more at 25 pictures a second
     assert abs(shown[0].clock_ms - of_day(marked_in)) < 2500  # from its keyframe before
+
+
+def test_the_audit_trail_is_filtered_and_saved_as_csv(
+    page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
+) -> None:
+    server, _ = undefined
+    server.create_system()
+    with server.client() as anonymous:  # a wrong password, in the trail as login.failed
+        assert anonymous.post("/login", json={"name": OWNER, "password": "nope"}).status_code == 401
+    page.goto(f"{server.url}/")
+    _log_in(page)
+    page.click("#show-audit")
+    page.wait_for_selector("#audit-rows tr[data-action='login.failed']")
+    actions = page.eval_on_selector_all("#audit-rows tr", "rows => rows.map(r => r.dataset.action)")
+    assert {"system.create", "login", "login.failed"} <= set(actions)
+    page.fill("#audit-filters input[name=action]", "login.failed")
+    page.click("#audit-filters button:has-text('Search')")
+    page.wait_for_function("() => [...document.querySelectorAll('#audit-rows tr')]"
+                           ".every(r => r.dataset.action === 'login.failed')")  # fmt: skip
+    _shot(page, "10-audit")
+    with page.expect_download() as saved:
+        page.click("#audit-csv")
+    lines = Path(saved.value.path()).read_text().splitlines()
+    assert lines[0] == "time,user,address,action,target,details,server"
+    assert len(lines) == 2
+    assert ",login.failed," in lines[1]
+
+
+def test_the_ptz_panel_moves_the_selected_camera_and_keeps_presets(
+    page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
+) -> None:
+    server, cameras = undefined
+    server.create_system()
+    with server.login() as owner:
+        added = owner.post("/cameras", json={"onvif_address": cameras.url(0)})
+        assert added.status_code == 201, added.text
+        camera_id = added.json()["id"]
+        assert added.json()["ptz"] is True
+    page.goto(f"{server.url}/")
+    _log_in(page)
+    page.click(f"#camera-tree li[data-camera='{camera_id}']")
+    page.wait_for_selector("#ptz:visible")
+
+    def saved(name: str) -> None:
+        page.fill("#ptz-save input[name=name]", name)
+        page.click("#ptz-save button")
+        page.wait_for_selector(f"#ptz-presets button:has-text('{name}')")
+
+    def position(name: str) -> dict[str, float]:
+        with server.login() as owner:
+            presets = owner.get(f"/cameras/{camera_id}/ptz/presets").json()["presets"]
+        found: dict[str, float] = next(p["position"] for p in presets if p["name"] == name)
+        return found
+
+    saved("Before")
+    pad = page.locator("#ptz-pad button[aria-label='move →']")
+    pad.hover()
+    page.mouse.down()
+    page.wait_for_timeout(700)  # the operator holds the button this long: the camera pans
+    page.mouse.up()
+    saved("After")
+    assert position("After")["pan"] > position("Before")["pan"]
+    page.click("#ptz-presets button:has-text('Before')")  # back there
+    _shot(page, "11-ptz")
+    snapshot = page.get_attribute("#grid .tile[data-index='0'] a.snapshot", "href")
+    picture = page.request.get(f"{server.url}{snapshot}")
+    assert picture.ok
+    assert picture.body()[:2] == b"\xff\xd8"  # a JPEG

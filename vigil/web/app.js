@@ -7,6 +7,7 @@ import { LiveView } from './live.js';
 import { PlaybackView } from './playback.js';
 import { showLogin } from './login.js';
 import { forgetLogin, rememberSystem } from './systems.js';
+import { showAudit } from './audit.js';
 import { showSettings } from './settings.js';
 import { hideViewer, showViewer } from './viewer.js';
 import { MAX_WINDOWS, Windows, windowNumber } from './windows.js';
@@ -37,6 +38,7 @@ async function enter(/** @type {boolean | null} */ remember) {
   rights = granted;
   byId('show-settings').hidden = !rights.functions.includes('settings');
   byId('show-playback').hidden = !rights.functions.includes('playback');
+  byId('show-audit').hidden = !rights.functions.includes('audit_trail');
   const system = /** @type {{id: string, name: string}} */ (here.system);
   const known = JSON.parse(localStorage.getItem('vigil.systems') ?? '[]').find(
     (/** @type {{id: string}} */ s) => s.id === system.id,
@@ -56,7 +58,7 @@ async function enter(/** @type {boolean | null} */ remember) {
   byId('login-screen').hidden = true;
   byId('workspace').hidden = false;
   say('');
-  live = new LiveView(`vigil.layout.${system.id}.${user.id}.${windowNumber}`);
+  live = new LiveView(`vigil.layout.${system.id}.${user.id}.${windowNumber}`, rights.functions.includes('ptz'));
   windows = new Windows(`vigil.windows.${system.id}.${user.id}`);
   const main = windowNumber === 1;
   byId('new-window').hidden = !main;
@@ -66,32 +68,37 @@ async function enter(/** @type {boolean | null} */ remember) {
     windows.closeOnLogout();
     byId('show-settings').hidden = true;
     byId('show-playback').hidden = true;
+    byId('show-audit').hidden = true;
     document.title = `Vigil — window ${windowNumber}`;
   }
   await route();
 }
 
-/** The view the address asks for (`#settings`, `#playback[=MS]`, `#camera=ID…`, else
+/** The view the address asks for (`#settings`, `#audit`, `#playback[=MS]`, `#camera=ID…`, else
  * live), as the role allows; windows other than the main one show live video only. */
 async function route() {
   const wanted = new URLSearchParams(location.hash.slice(1));
   const may = (/** @type {string} */ f) => rights.functions.includes(f);
-  /** @type {'live' | 'playback' | 'settings' | 'camera'} */
+  /** @type {'live' | 'playback' | 'audit' | 'settings' | 'camera'} */
   let view = 'live';
   if (windowNumber === 1) {
     if (wanted.has('settings') && may('settings')) view = 'settings';
     else if (wanted.has('playback') && may('playback')) view = 'playback';
+    else if (wanted.has('audit') && may('audit_trail')) view = 'audit';
     else if (wanted.has('camera')) view = 'camera';
   }
-  const views = { live: 'live-view', playback: 'playback-view', settings: 'settings-view', camera: 'viewer' };
+  const views = {
+    live: 'live-view', playback: 'playback-view', audit: 'audit-view', settings: 'settings-view', camera: 'viewer',
+  };
   for (const [name, id] of Object.entries(views)) byId(id).hidden = view !== name;
-  for (const name of ['live', 'playback', 'settings']) {
+  for (const name of ['live', 'playback', 'audit', 'settings']) {
     byId(`show-${name}`).classList.toggle('active', view === name);
   }
   if (view !== 'live') live?.stop();
   if (view !== 'camera') hideViewer();
   if (view !== 'playback') playback.stop();
   if (view === 'settings') await showSettings(rights);
+  else if (view === 'audit') await showAudit();
   else if (view === 'camera') await showViewer(wanted);
   else if (view === 'playback' && live) {
     const at = Number(wanted.get('playback'));

@@ -7,6 +7,7 @@
 import { cameras as listCameras } from './api.js';
 import { byId, h } from './dom.js';
 import './player.js';
+import { showPtz } from './ptz.js';
 
 export const LAYOUTS = [1, 4, 9, 16, 25, 36, 49, 64];
 const MAIN_FROM_PX = 480; // tiles at least this wide play the main stream
@@ -14,7 +15,7 @@ const STATUS_EVERY_MS = 5000;
 const DRAGGED = 'application/x-vigil-camera';
 
 /**
- * @typedef {{id: string, name: string, enabled: boolean,
+ * @typedef {{id: string, name: string, enabled: boolean, ptz: boolean,
  *            streams: Record<string, {status: {state: string, reason: string}}>,
  *            recording: {mode: string}}} Camera
  * @typedef {{size: number, cells: (string | null)[]}} Layout
@@ -31,8 +32,11 @@ export class LiveView {
     for (const entry of entries) this.#pickStream(/** @type {HTMLElement} */ (entry.target));
   });
 
-  constructor(/** @type {string} */ storageKey) {
+  #mayPtz;
+
+  constructor(/** @type {string} */ storageKey, /** @type {boolean} */ mayPtz) {
     this.#key = storageKey;
+    this.#mayPtz = mayPtz;
     try {
       const stored = JSON.parse(localStorage.getItem(storageKey) ?? 'null');
       if (stored && LAYOUTS.includes(stored.size) && Array.isArray(stored.cells)) {
@@ -55,6 +59,7 @@ export class LiveView {
     document.addEventListener('keydown', this.#onKey);
     await this.refresh();
     this.#renderGrid();
+    this.#select(this.selected);
     this.#timer = setInterval(() => this.refresh(), STATUS_EVERY_MS);
   }
 
@@ -186,6 +191,9 @@ export class LiveView {
     tile.append(
       video,
       h('div', { class: 'caption' }, h('span', { class: 'name' }, camera.name),
+        h('a', { class: 'snapshot', title: 'Save a snapshot', download: `${camera.name}.jpg`,
+                 href: `/api/v1/cameras/${encodeURIComponent(camera.id)}/snapshot`,
+                 onclick: (/** @type {Event} */ event) => event.stopPropagation() }, '📷'),
         h('button', { type: 'button', class: 'close', title: 'Empty the tile', onclick: (event) => {
           event.stopPropagation();
           this.clear(index);
@@ -206,6 +214,8 @@ export class LiveView {
 
   #select(/** @type {number} */ index) {
     this.selected = index;
+    const camera = this.cameras.find((c) => c.id === this.layout.cells[index]) ?? null;
+    showPtz(this.#mayPtz ? camera : null);
     for (const tile of byId('grid').children) {
       tile.classList.toggle('selected', Number(/** @type {HTMLElement} */ (tile).dataset.index) === index);
     }
