@@ -12,13 +12,20 @@ decoding) and measures, per stream:
 3. playback (main stream), `--opens` seeks to random times of the last 20 s recorded: from
    `seek()` to the video's `playing` event (the keyframe before the time sought), and to the
    picture sought (media time 250 ms, after the pictures between squeezed before it).
+4. the client's live grid (`--sections grid`, `--grid N` cameras, default 64, each in a tile
+   of an N-tile layout, so each plays its sub stream): from loading the page, logged in, to
+   every tile's video playing (its `currentTime` past 0); then CPU of the browser's
+   processes and of the server's for `--seconds`, and the page's JavaScript heap and the
+   browser's memory at the start and after `--grid-minutes` of play.
 Prints one JSON object.
 
-Run: `python -m bench.browser [--opens 20] [--seconds 10]`.
+Run: `python -m bench.browser [--opens 20] [--seconds 10] [--sections player,grid]
+[--grid 64] [--grid-minutes 10]`.
 """
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -31,6 +38,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.cameras import vms_cameras
 from bench.delivery import serve
+from bench.proc import TreeCpu, process_tree, rss_mib
 from tests.servers import ServerProcess
 from tests.waiting import wait_for
 from tests.web.browser import launch, open_player
@@ -74,6 +82,13 @@ SEEK_MS = """async (time) => {
 }"""
 RECORDED_S = 25
 
+ALL_PLAYING_MS = """async (count) => {
+    const playing = () => [...document.querySelectorAll('#grid vigil-video')]
+        .filter((player) => player.video.currentTime > 0).length;
+    while (playing() < count) await new Promise((resolve) => setTimeout(resolve, 20));
+    return performance.now();  // since the page's navigation began
+}"""
+
 
 def _spread(values: list[float], digits: int) -> dict[str, float]:
     values = sorted(values)
@@ -116,26 +131,88 @@ def _seeks(page: Page, owner: httpx.Client, camera_id: str, opens: int) -> Any:
     }
 
 
+def _browser_pids(excluded: list[int]) -> list[int]:
+    """Chromium's processes: this process's descendants that are not `excluded` trees."""
+    left = set(process_tree(os.getpid())) - {os.getpid()}
+    for root in excluded:
+        left -= set(process_tree(root))
+    return [pid for pid in left if "chrom" in Path(f"/proc/{pid}/comm").read_text()]
+
+
+def _cores(measured: dict[str, object]) -> float:
+    cores = measured["cores"]
+    assert isinstance(cores, float)
+    return cores
+
+
+def _grid(
+    page: Page, server: ServerProcess, token: str, ids: list[str], seconds: float, minutes: float
+) -> Any:
+    with server.client(token) as owner:
+        system_id = owner.get("/server").json()["system"]["id"]
+        user_id = owner.get("/me").json()["user"]["id"]
+    page.goto(f"{server.url}/#")  # logged in already (open_player): the live view
+    page.wait_for_selector("#workspace:visible")
+    layout = {"size": len(ids), "cells": ids}
+    page.evaluate("([key, layout]) => localStorage.setItem(key, JSON.stringify(layout))",
+                  [f"vigil.layout.{system_id}.{user_id}.1", layout])  # fmt: skip
+    page.reload()
+    all_playing_ms = page.evaluate(ALL_PLAYING_MS, len(ids))
+    page.wait_for_timeout(2000)  # past the first GOPs' burst
+    server_pids = [server.pid]
+    browser = [TreeCpu(pid) for pid in _browser_pids(server_pids)]
+    serving = TreeCpu(server.pid)
+    time.sleep(seconds)
+    browser_cpu = [tree.measure(seconds) for tree in browser]
+
+    def memory() -> dict[str, float]:
+        heap = page.evaluate("() => performance.memory.usedJSHeapSize / 1048576")
+        browser_rss = sum(rss_mib(pid) for pid in _browser_pids(server_pids))
+        return {"js_heap_mib": round(heap, 1), "browser_rss_mib": round(browser_rss, 1)}
+
+    start = memory()
+    time.sleep(max(0.0, minutes * 60 - seconds))
+    end = memory()
+    still = page.evaluate(ALL_PLAYING_MS, len(ids)) > 0
+    return {
+        "tiles": len(ids),
+        "all_playing_after_load_ms": round(all_playing_ms),
+        "browser_cores": round(sum(_cores(t) for t in browser_cpu), 3),
+        "server_cores": serving.measure(seconds)["cores"],
+        "memory_at_start": start,
+        f"memory_after_{minutes:g}_min": end,
+        "all_still_playing": still,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--opens", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--sections", default="player,grid")
+    parser.add_argument("--grid", type=int, default=64, help="cameras in the grid")
+    parser.add_argument("--grid-minutes", type=float, default=10.0)
     args = parser.parse_args()
+    sections = args.sections.split(",")
+    count = args.grid if "grid" in sections else 1
+    figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        cameras = vms_cameras(folder, 1)
+        cameras = vms_cameras(folder, count)
         try:
             with ServerProcess(folder / "server") as server, sync_playwright() as playwright:
-                token, (camera_id,) = serve(server, cameras, 1)
+                token, ids = serve(server, cameras, count)
                 browser = launch(playwright)
-                page = browser.new_page()
-                open_player(page, server.url, camera_id)
-                figures = {
-                    stream: _measure(page, camera_id, stream, args.opens, args.seconds)
-                    for stream in ("main", "sub")
-                }
-                with server.client(token) as owner:
-                    figures["playback_seek"] = _seeks(page, owner, camera_id, args.opens)
+                page = browser.new_page(viewport={"width": 1920, "height": 1080})
+                open_player(page, server.url, ids[0])
+                if "player" in sections:
+                    for stream in ("main", "sub"):
+                        figures[stream] = _measure(page, ids[0], stream, args.opens, args.seconds)
+                    with server.client(token) as owner:
+                        figures["playback_seek"] = _seeks(page, owner, ids[0], args.opens)
+                if "grid" in sections:
+                    figures["grid"] = _grid(page, server, token, ids, args.seconds,
+                                            args.grid_minutes)  # fmt: skip
                 browser.close()
         finally:
             cameras.stop()
