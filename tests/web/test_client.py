@@ -1,10 +1,11 @@
-"""The web client as an operator meets it, in Chromium: a new system made from the login
-screen, its cameras in a live grid (each tile playing; small tiles the sub stream, a tile
-shown over the grid the main one), the layout kept across a reload, logging out to the
+"""The web client as an operator meets it, in Chromium: a new system made from the login screen,
+its cameras in a live grid (each tile playing and marked REC; small tiles the sub stream, a
+tile shown over the grid the main one), the layout kept across a reload, logging out to the
 system's card and in again with "remember me"; a second window with its own layout, opened
-again at the next login; a viewer offered no settings; playback of the layout on one clock,
-a click on the timeline, an export of a marked range. A screenshot of each step is kept in
-build/screenshots/."""
+again at the next login; a viewer offered no settings, a custom role only its cameras; playback
+of the layout on one clock, a click on the timeline, an export of a marked range; the audit
+trail filtered and saved as CSV; the PTZ panel and a snapshot; storages and servers in the
+settings. A screenshot of each step is kept in build/screenshots/."""
 
 import time
 from collections.abc import Iterator
@@ -16,8 +17,9 @@ from playwright.sync_api import Page
 
 from tests.media.captions import of_day, pictures
 from tests.media.test_recording import wait_recorded
-from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user
+from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user, login_with_rights
 from tests.testcamera.process import TestCameraProcess
+from tests.waiting import wait_for
 
 SHOTS = Path("build/screenshots")
 WAIT_MS = 30_000
@@ -177,21 +179,32 @@ def test_a_second_window_keeps_its_own_layout_and_opens_again_at_the_next_login(
     _wait_playing(page, [first])
 
 
-def test_a_viewer_is_offered_no_settings(
+def test_a_viewer_is_offered_no_settings_and_a_custom_role_sees_only_its_cameras(
     page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
 ) -> None:
     server, cameras = undefined
     server.create_system()
-    camera_id = _add_cameras(server, cameras)[0]
+    ids = _add_cameras(server, cameras)
     with server.login() as owner:
         add_user(owner, "guard", "viewer", "guard password 1")
+        login_with_rights(server, owner, "gate keeper", {
+            "functions": ["live_view"], "resources": {"cameras": ids[1:2]},
+        }).close()  # fmt: skip
     page.goto(f"{server.url}/#settings")
     _log_in(page, "guard", "guard password 1")
     assert page.is_hidden("#show-settings")
     assert page.is_hidden("#settings-view")  # asked for by the address: live instead
-    page.click(f"#camera-tree li[data-camera='{camera_id}']")
-    _wait_playing(page, [camera_id])
+    page.click(f"#camera-tree li[data-camera='{ids[0]}']")
+    _wait_playing(page, [ids[0]])
     _shot(page, "6-viewer")
+
+    page.click("#logout")
+    _log_in(page, "gate keeper", "user password 1")
+    page.wait_for_selector(f"#camera-tree li[data-camera='{ids[1]}']")
+    tree = page.eval_on_selector_all("#camera-tree li", "items => items.map(i => i.dataset.camera)")
+    assert tree == [ids[1]]
+    for tab in ("#show-playback", "#show-audit", "#show-settings"):
+        assert page.is_hidden(tab)
 
 
 def test_playback_of_the_layout_on_one_clock_a_click_on_the_timeline_and_an_export(
@@ -313,3 +326,36 @@ def test_the_ptz_panel_moves_the_selected_camera_and_keeps_presets(
     picture = page.request.get(f"{server.url}{snapshot}")
     assert picture.ok
     assert picture.body()[:2] == b"\xff\xd8"  # a JPEG
+
+
+def test_storages_and_servers_in_the_settings(
+    page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
+) -> None:
+    server, cameras = undefined
+    server.create_system()
+    camera_id = _add_cameras(server, cameras)[0]
+    with server.login() as owner:
+        wait_recorded(owner, camera_id, int(time.time() * 1000), 2)
+    page.goto(f"{server.url}/")
+    _log_in(page)
+    page.click(f"#camera-tree li[data-camera='{camera_id}']")
+    page.wait_for_selector(f"#grid .tile[data-camera='{camera_id}'] .rec:visible")  # REC
+
+    page.goto(f"{server.url}/#settings=storages")
+    row = page.wait_for_selector("#storage-rows tr[data-state='online']")
+    assert row is not None
+    assert "free of" in (row.text_content() or "")  # its size known (what is recorded counts
+    # once a file is closed: a minute in)
+    assert page.eval_on_selector(
+        "#storage-rows .meter .used", "bar => parseFloat(bar.style.width) > 0"
+    )
+    _shot(page, "12-storages")
+
+    page.click("#show-settings-servers")
+    page.wait_for_selector("#server-rows tr[data-state='online'] >> text=★")
+    page.fill("#failover-settings input[name=failover_after_s]", "20")
+    page.click("#failover-settings button")
+    with server.login() as owner:
+        wait_for(lambda: owner.get("/system").json()["failover_after_s"] == 20, 10,
+                 "the failover time saved")  # fmt: skip
+    _shot(page, "13-servers")

@@ -6,9 +6,10 @@ import { byId, say } from './dom.js';
 import { LiveView } from './live.js';
 import { PlaybackView } from './playback.js';
 import { showLogin } from './login.js';
-import { forgetLogin, rememberSystem } from './systems.js';
+import { forgetLogin, knownSystems, rememberSystem } from './systems.js';
 import { showAudit } from './audit.js';
 import { showSettings } from './settings.js';
+import { showServers, showStorages } from './system.js';
 import { hideViewer, showViewer } from './viewer.js';
 import { MAX_WINDOWS, Windows, windowNumber } from './windows.js';
 
@@ -16,6 +17,7 @@ import { MAX_WINDOWS, Windows, windowNumber } from './windows.js';
 /** @type {Windows | null} */ let windows = null;
 const playback = new PlaybackView();
 /** @type {import('./settings.js').Rights} */ let rights = { functions: [], operations: [] };
+let owner = false;
 /** @type {import('./login.js').ServerInfo} */ let here;
 
 async function start() {
@@ -36,13 +38,12 @@ async function enter(/** @type {boolean | null} */ remember) {
   here = await server();
   const [{ user, rights: granted }, { servers: list }] = await Promise.all([me(), servers()]);
   rights = granted;
+  owner = user.role_id === 'owner';
   byId('show-settings').hidden = !rights.functions.includes('settings');
   byId('show-playback').hidden = !rights.functions.includes('playback');
   byId('show-audit').hidden = !rights.functions.includes('audit_trail');
   const system = /** @type {{id: string, name: string}} */ (here.system);
-  const known = JSON.parse(localStorage.getItem('vigil.systems') ?? '[]').find(
-    (/** @type {{id: string}} */ s) => s.id === system.id,
-  );
+  const known = knownSystems().find((s) => s.id === system.id);
   rememberSystem({
     id: system.id,
     name: system.name,
@@ -97,13 +98,25 @@ async function route() {
   if (view !== 'live') live?.stop();
   if (view !== 'camera') hideViewer();
   if (view !== 'playback') playback.stop();
-  if (view === 'settings') await showSettings(rights);
+  if (view === 'settings') await showSection(wanted.get('settings') || 'cameras');
   else if (view === 'audit') await showAudit();
   else if (view === 'camera') await showViewer(wanted);
   else if (view === 'playback' && live) {
     const at = Number(wanted.get('playback'));
     playback.start(await live.layoutCameras(), at > 0 ? at : null);
   } else await live?.start();
+}
+
+/** A part of the settings: cameras, storages, or system and servers. */
+async function showSection(/** @type {string} */ section) {
+  const shown = ['cameras', 'storages', 'servers'].includes(section) ? section : 'cameras';
+  for (const name of ['cameras', 'storages', 'servers']) {
+    byId(`settings-${name}`).hidden = name !== shown;
+    byId(`show-settings-${name}`).classList.toggle('active', name === shown);
+  }
+  if (shown === 'storages') await showStorages();
+  else if (shown === 'servers') await showServers(rights, owner);
+  else await showSettings(rights);
 }
 
 byId('logout').addEventListener('click', async () => {

@@ -16,7 +16,8 @@ const DRAGGED = 'application/x-vigil-camera';
 
 /**
  * @typedef {{id: string, name: string, enabled: boolean, ptz: boolean,
- *            streams: Record<string, {status: {state: string, reason: string}}>,
+ *            streams: Record<string, {status: {state: string, reason: string},
+ *                                     recording?: {state: string} | null}>,
  *            recording: {mode: string}}} Camera
  * @typedef {{size: number, cells: (string | null)[]}} Layout
  */
@@ -81,6 +82,11 @@ export class LiveView {
     const { cameras } = await listCameras();
     this.cameras = cameras;
     this.#renderTree();
+    for (const tile of byId('grid').querySelectorAll('.tile[data-camera]')) {
+      const camera = cameras.find((c) => c.id === /** @type {HTMLElement} */ (tile).dataset.camera);
+      const rec = /** @type {HTMLElement | null} */ (tile.querySelector('.rec'));
+      if (rec) rec.hidden = !recording(camera);
+    }
   }
 
   setSize(/** @type {number} */ size) {
@@ -188,9 +194,12 @@ export class LiveView {
       return tile;
     }
     const video = h('vigil-video', { camera: camera.id, stream: 'sub' });
+    tile.dataset.camera = camera.id;
     tile.append(
       video,
-      h('div', { class: 'caption' }, h('span', { class: 'name' }, camera.name),
+      h('div', { class: 'caption' },
+        h('span', { class: 'rec', title: 'recording', hidden: !recording(camera) }, 'REC'),
+        h('span', { class: 'name' }, camera.name),
         h('a', { class: 'snapshot', title: 'Save a snapshot', download: `${camera.name}.jpg`,
                  href: `/api/v1/cameras/${encodeURIComponent(camera.id)}/snapshot`,
                  onclick: (/** @type {Event} */ event) => event.stopPropagation() }, '📷'),
@@ -236,6 +245,11 @@ export class LiveView {
     }
     event.preventDefault();
   };
+}
+
+/** Whether the camera records now (its main stream, as its server says). */
+function recording(/** @type {Camera | undefined} */ camera) {
+  return camera?.streams.main?.recording?.state === 'recording';
 }
 
 /** `cells` for a layout of `size` tiles: cut, or filled with empty tiles. */

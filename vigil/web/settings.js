@@ -16,8 +16,15 @@ export async function showSettings(/** @type {Rights} */ rights) {
   await listCameras();
 }
 
+const REFRESH_MS = 5000; // the cameras' states again, while the view shows
+/** @type {ReturnType<typeof setTimeout> | undefined} */ let refresh;
+
 async function listCameras() {
+  clearTimeout(refresh);
   const { cameras } = await call('GET', '/cameras');
+  refresh = setTimeout(() => {
+    if (!byId('settings-view').hidden && !byId('settings-cameras').hidden) listCameras();
+  }, REFRESH_MS);
   const rows = cameras
     .sort((/** @type {any} */ a, /** @type {any} */ b) => a.name.localeCompare(b.name, undefined, { numeric: true }))
     .map((/** @type {any} */ camera) => {

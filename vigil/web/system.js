@@ -1,0 +1,95 @@
+// Settings, the storages' and the servers' parts: each storage's health and how full it is,
+// with what each camera takes of it; the system's servers (online since when, cameras,
+// load), failover settings, and hiding an offline server or detaching one (the owner).
+
+import { call } from './api.js';
+import { attempt, byId, h } from './dom.js';
+
+const MIB = 1024 * 1024;
+
+/** Show the storages, every server's. */
+export async function showStorages() {
+  const [{ storages, partial, missing_servers: missing }, { cameras }] = await Promise.all([
+    call('GET', '/storages'), call('GET', '/cameras'),
+  ]);
+  const names = new Map(cameras.map((/** @type {any} */ c) => [c.id, c.name]));
+  byId('storage-rows').replaceChildren(
+    ...storages.map((/** @type {any} */ s) => {
+      const total = s.total_bytes ?? 0;
+      const used = total ? total - (s.free_bytes ?? 0) : 0;
+      const share = (/** @type {number} */ bytes) => `${total ? Math.min(100, (bytes / total) * 100) : 0}%`;
+      const perCamera = Object.entries(/** @type {Record<string, number>} */ (s.cameras))
+        .sort(([, a], [, b]) => b - a)
+        .map(([id, bytes]) => `${names.get(id) ?? id} ${gib(bytes)}`);
+      return h('tr', { 'data-storage': s.id, 'data-state': s.status.state },
+        h('td', {}, h('span', { class: 'dot' }), s.name, h('div', { class: 'muted' }, s.path)),
+        h('td', {}, s.status.state, s.status.reason ? h('div', { class: 'muted' }, s.status.reason) : null),
+        h('td', { class: 'usage' },
+          h('div', { class: 'meter', title: `${gib(used)} used of ${gib(total)}` },
+            h('span', { class: 'used', style: `width:${share(used)}` }),
+            h('span', { class: 'recorded', style: `width:${share(s.recorded_bytes)}` })),
+          h('div', { class: 'muted' }, total
+            ? `${gib(s.recorded_bytes)} recorded, ${gib(s.free_bytes ?? 0)} free of ${gib(total)}`
+            : 'size not known yet')),
+        h('td', { class: 'muted' }, perCamera.join(', ') || 'nothing recorded'),
+        h('td', {}, s.write_latency_ms === null ? '' : `${s.write_latency_ms.toFixed(1)} ms`),
+      );
+    }),
+  );
+  byId('storages-partial').hidden = !partial;
+  byId('storages-partial').textContent = partial ? `Servers that did not answer: ${missing.join(', ')}` : '';
+}
+
+/**
+ * Show the servers and the failover settings, as the role allows.
+ * @param {{operations: string[]}} rights
+ * @param {boolean} owner  only the owner detaches a server
+ */
+export async function showServers(rights, owner) {
+  const system = await call('GET', '/system');
+  const mayEdit = rights.operations.includes('system.edit');
+  byId('server-rows').replaceChildren(
+    ...system.servers.map((/** @type {any} */ s) =>
+      h('tr', { 'data-server': s.id, 'data-state': s.online ? 'online' : 'offline' },
+        h('td', {}, h('span', { class: 'dot' }), s.name, s.connected ? h('span', { class: 'mark', title: 'this page talks to it' }, ' ★') : null),
+        h('td', {}, s.addresses.join(', ')),
+        h('td', {}, s.version),
+        h('td', {}, `${s.online ? 'online' : 'offline'} since ${new Date(s.since_ms).toLocaleString()}`),
+        h('td', {}, s.cameras === null ? '' : `${s.cameras_online ?? 0} of ${s.cameras} online`),
+        h('td', {}, s.load === null ? '' : `${Math.round(s.load * 100)} %`),
+        h('td', {},
+          mayEdit && !s.online ? h('button', { type: 'button', class: 'hide', onclick: () => hide(s, rights, owner) }, 'Delete') : null,
+          owner && !s.connected ? h('button', { type: 'button', class: 'detach', onclick: () => detach(s, rights, owner) }, 'Detach…') : null),
+      )),
+  );
+  const form = /** @type {HTMLFormElement} */ (byId('failover-settings'));
+  form.hidden = !mayEdit;
+  /** @type {HTMLInputElement} */ (form.elements.namedItem('failover_after_s')).value = String(system.failover_after_s);
+  /** @type {HTMLInputElement} */ (form.elements.namedItem('failback')).checked = system.failback;
+}
+
+async function hide(/** @type {any} */ server, /** @type {{operations: string[]}} */ rights, /** @type {boolean} */ owner) {
+  if (!confirm(`Delete ${server.name} from the list? It shows again if it comes back online.`)) return;
+  if (await attempt(() => call('DELETE', `/system/servers/${server.id}`))) await showServers(rights, owner);
+}
+
+async function detach(/** @type {any} */ server, /** @type {{operations: string[]}} */ rights, /** @type {boolean} */ owner) {
+  const keep = confirm(`Detach ${server.name}: it leaves the system and forgets it (its recordings stay on its disks).\n\n` +
+    'OK: keep its cameras (given to the other servers). Cancel: choose again.');
+  if (!keep && !confirm(`Detach ${server.name} and remove its cameras from the system?`)) return;
+  const body = { cameras: keep ? 'keep' : 'remove' };
+  if (await attempt(() => call('POST', `/system/servers/${server.id}/detach`, body))) await showServers(rights, owner);
+}
+
+const failover = /** @type {HTMLFormElement} */ (byId('failover-settings'));
+failover.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const fields = new FormData(failover);
+  await attempt(() => call('PATCH', '/system', {
+    failover_after_s: Number(fields.get('failover_after_s')), failback: fields.get('failback') === 'on',
+  }));
+});
+
+function gib(/** @type {number} */ bytes) {
+  return bytes >= 1024 * MIB ? `${(bytes / 1024 / MIB).toFixed(1)} GiB` : `${Math.round(bytes / MIB)} MiB`;
+}
