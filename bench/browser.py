@@ -15,8 +15,8 @@ decoding) and measures, per stream:
 4. the client's live grid (`--sections grid`, `--grid N` cameras, default 64, each in a tile
    of an N-tile layout, so each plays its sub stream): from loading the page, logged in, to
    every tile's video playing (its `currentTime` past 0); then CPU of the browser's
-   processes and of the server's for `--seconds`, and the page's JavaScript heap and the
-   browser's memory at the start and after `--grid-minutes` of play.
+   processes (each once) and of the server's tree for `--seconds`, and the page's
+   JavaScript heap and the browser's memory at the start and after `--grid-minutes` of play.
 Prints one JSON object.
 
 Run: `python -m bench.browser [--opens 20] [--seconds 10] [--sections player,grid]
@@ -38,7 +38,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.cameras import vms_cameras
 from bench.delivery import serve
-from bench.proc import TreeCpu, process_tree, rss_mib
+from bench.proc import TreeCpu, cpu_seconds, process_tree, rss_mib
 from tests.servers import ServerProcess
 from tests.waiting import wait_for
 from tests.web.browser import launch, open_player
@@ -139,10 +139,12 @@ def _browser_pids(excluded: list[int]) -> list[int]:
     return [pid for pid in left if "chrom" in Path(f"/proc/{pid}/comm").read_text()]
 
 
-def _cores(measured: dict[str, object]) -> float:
-    cores = measured["cores"]
-    assert isinstance(cores, float)
-    return cores
+def _used(pid: int, before: float) -> float:
+    """CPU seconds `pid` used since `before` (0 if it ended meanwhile)."""
+    try:
+        return cpu_seconds(pid) - before
+    except FileNotFoundError:
+        return 0.0
 
 
 def _grid(
@@ -160,10 +162,11 @@ def _grid(
     all_playing_ms = page.evaluate(ALL_PLAYING_MS, len(ids))
     page.wait_for_timeout(2000)  # past the first GOPs' burst
     server_pids = [server.pid]
-    browser = [TreeCpu(pid) for pid in _browser_pids(server_pids)]
+    browser = {pid: cpu_seconds(pid) for pid in _browser_pids(server_pids)}
     serving = TreeCpu(server.pid)
     time.sleep(seconds)
-    browser_cpu = [tree.measure(seconds) for tree in browser]
+    server_cpu = serving.measure(seconds)
+    browser_cores = sum(_used(pid, before) for pid, before in browser.items()) / seconds
 
     def memory() -> dict[str, float]:
         heap = page.evaluate("() => performance.memory.usedJSHeapSize / 1048576")
@@ -177,8 +180,9 @@ def _grid(
     return {
         "tiles": len(ids),
         "all_playing_after_load_ms": round(all_playing_ms),
-        "browser_cores": round(sum(_cores(t) for t in browser_cpu), 3),
-        "server_cores": serving.measure(seconds)["cores"],
+        "browser_cores": round(browser_cores, 3),
+        "server_cores": server_cpu["cores"],
+        "server_busiest_process_cores": server_cpu["busiest_process_cores"],
         "memory_at_start": start,
         f"memory_after_{minutes:g}_min": end,
         "all_still_playing": still,
