@@ -21,6 +21,8 @@ from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user, login_
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.usefixtures("no_console_errors")
+
 SHOTS = Path("build/screenshots")
 WAIT_MS = 30_000
 CAMERAS = 4

@@ -13,7 +13,7 @@ from tests.testcamera.process import TestCameraProcess
 from tests.web.test_client import _log_in, _shot, _wait_playing
 
 # WS-Discovery listens on UDP 3702, one process at a time: these tests run on their own.
-pytestmark = pytest.mark.udp_3702
+pytestmark = [pytest.mark.udp_3702, pytest.mark.usefixtures("no_console_errors")]
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def _camera_rows(page: Page) -> list[str]:
 
 
 def test_cameras_are_added_from_discovery_and_by_address_and_deleted(
-    page: Page, discoverable: tuple[ServerProcess, TestCameraProcess]
+    page: Page, discoverable: tuple[ServerProcess, TestCameraProcess], console_errors: list[str]
 ) -> None:
     server, cameras = discoverable
     page.on("dialog", lambda dialog: dialog.accept())  # "Delete the camera …?"
@@ -58,6 +58,8 @@ def test_cameras_are_added_from_discovery_and_by_address_and_deleted(
     problem = page.wait_for_selector("#problem:visible")
     assert problem is not None
     assert (problem.text_content() or "").startswith("main_url:")
+    assert [e for e in console_errors if "422" not in e] == []  # the refusal, and only it
+    console_errors.clear()
     page.fill("#add-by-url input[name=main_url]", cameras.rtsp_url("/cam2/main"))
     page.click("#add-by-url button")
     page.wait_for_function("() => document.querySelectorAll('#camera-rows tr[data-camera]')"

@@ -145,7 +145,7 @@ def client_address(connection: HTTPConnection) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
-def _token(connection: HTTPConnection) -> str | None:
+def token_of(connection: HTTPConnection) -> str | None:
     """A bearer token, else the session cookie (which browsers also send with a WebSocket's
     opening handshake, where scripts cannot set headers)."""
     scheme, _, credentials = connection.headers.get("authorization", "").partition(" ")
@@ -187,7 +187,7 @@ class Access:
             )
         if not rule.login:
             return
-        token = _token(connection)
+        token = token_of(connection)
         session = await self._sessions.resolve(token) if token else None
         if session is None:
             raise Unauthenticated("log in first: the session is missing, ended or expired")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request
 
 from vigil import __version__
 from vigil.api import fanout
-from vigil.api.access import CallerDep, client_address
+from vigil.api.access import CallerDep, client_address, token_of
 from vigil.api.context import ApiContext
 from vigil.api.schemas.system import (
     ConflictOut,
@@ -63,9 +63,10 @@ def router(ctx: ApiContext) -> APIRouter:
         return SystemOut(**system.model_dump(), servers=servers_out())
 
     @api.get("/server")
-    async def get_server() -> ServerInfo:
+    async def get_server(request: Request) -> ServerInfo:
         """This server and, once it has one, its system. No login needed."""
         system = ctx.system.system()
+        token = token_of(request)
         return ServerInfo(
             id=ctx.system.server_id,
             name=ctx.system.server_name(),
@@ -73,6 +74,7 @@ def router(ctx: ApiContext) -> APIRouter:
             state=ctx.system.state(),
             system=SystemRef(id=system.id, name=system.name) if system else None,
             peer_port=ctx.mesh.port if ctx.mesh is not None else 0,
+            logged_in=token is not None and await ctx.sessions.resolve(token) is not None,
         )
 
     @api.get("/server/media")

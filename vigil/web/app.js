@@ -22,7 +22,7 @@ let owner = false;
 
 async function start() {
   here = await server();
-  if (here.state !== 'member') return showLogin(here, enter);
+  if (here.state !== 'member' || !here.logged_in) return showLogin(here, enter);
   try {
     await me();
   } catch (error) {

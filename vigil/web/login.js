@@ -7,7 +7,7 @@ import { knownSystems } from './systems.js';
 
 /**
  * @typedef {{id: string, name: string, version: string, state: 'undefined' | 'member',
- *            system: {id: string, name: string} | null}} ServerInfo
+ *            system: {id: string, name: string} | null, logged_in: boolean}} ServerInfo
  */
 
 /**

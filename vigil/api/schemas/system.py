@@ -19,6 +19,9 @@ class ServerInfo(BaseModel):
     state: Literal["undefined", "member"]
     system: SystemRef | None
     peer_port: int  # where other servers connect (0: none); a joining server asks for it
+    # Whether the request carries a live session (its cookie or token): a page asks for
+    # /me only then, rather than have the browser log a refusal.
+    logged_in: bool = False
 
 
 class MediaWorkerOut(BaseModel):
