@@ -320,7 +320,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         discovery=Discovery(config.discovery_addresses),
         media=media,
         # Its own archive: a recorded picture elsewhere is asked of that server (api/snapshots.py).
-        snapshots=Snapshots(media.local_cursor, media.stream_now),
+        snapshots=Snapshots(media.local.cursor, media.stream_now),
         camera_events=events,
         ptz=ptz,
         notifications=notifications,

@@ -131,7 +131,7 @@ def router(ctx: ApiContext) -> APIRouter:
         """The closed files of a stream over at most a day, with their keyframes."""
         visible(caller, camera_id)
         span.check(MAX_RECORDINGS_MS)
-        found = await ctx.media.recordings(camera_id, span.stream, span.from_ms, span.to_ms)
+        found = await ctx.media.local.recordings(camera_id, span.stream, span.from_ms, span.to_ms)
         return RecordingsOut(
             camera_id=camera_id,
             stream=span.stream,

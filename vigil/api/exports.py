@@ -32,7 +32,7 @@ def router(ctx: ApiContext) -> APIRouter:
         return job
 
     async def recorded(camera_id: str, stream: StreamName, from_ms: int, to_ms: int) -> bool:
-        return bool(await ctx.media.timeline(camera_id, stream, from_ms, to_ms))
+        return bool(await ctx.media.local.timeline(camera_id, stream, from_ms, to_ms))
 
     @api.post("/exports", status_code=202)
     async def create_export(body: ExportCreate, caller: CallerDep, response: Response) -> ExportJob:

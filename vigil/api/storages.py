@@ -74,7 +74,7 @@ def router(ctx: ApiContext) -> APIRouter:
 
 async def _out(ctx: ApiContext, storages: list[Storage]) -> list[StorageOut]:
     """Storages as this server knows them: its own with their health and use."""
-    usage = await ctx.media.usage()
+    usage = await ctx.media.local.usage()
     answers = []
     for storage in storages:
         active = ctx.media.storages.get(storage.id)

@@ -66,9 +66,9 @@ async def timeline_here(ctx: ApiContext, body: dict[str, Any]) -> dict[str, Any]
     # One camera at a time: the database serves other requests between them.
     for camera_id in body["cameras"]:
         if bucket_ms is None:
-            found[camera_id] = await ctx.media.timeline(camera_id, stream, from_ms, to_ms)
+            found[camera_id] = await ctx.media.local.timeline(camera_id, stream, from_ms, to_ms)
         else:
-            found[camera_id] = await ctx.media.recorded_ms(
+            found[camera_id] = await ctx.media.local.recorded_ms(
                 camera_id, stream, from_ms, to_ms, bucket_ms
             )
     return {"cameras": found}

@@ -12,7 +12,7 @@ where they may write), and one mirror of each stream's hub, fed by its worker on
 someone watches (`workers/mirror.py`). What the API asks of a stream now (status, stats,
 recording state, the file being written) is what its worker last reported, a quarter of a
 second old at most. Playback, export and snapshots read the files, here, in the storages'
-threads.
+threads (`local_archive.py`; in a system, through every server's part: `cursor`).
 """
 
 import asyncio
@@ -22,25 +22,23 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from vigil.cameras.events import CameraEvents
 from vigil.cameras.models import Camera, StreamName
 from vigil.cameras.notifications import CameraEvent
 from vigil.cameras.recording import RecordingSettings
 from vigil.clock import Clock
-from vigil.media.archive import naming, reader, seek, timeline
-from vigil.media.archive.cursor import ArchiveCursor, Cursor, Segment
+from vigil.media.archive import naming
+from vigil.media.archive.cursor import Cursor
 from vigil.media.archive.index import ArchiveIndex, finish_part_file
 from vigil.media.archive.merged import MergedCursor
-from vigil.media.archive.reader import Chunk
-from vigil.media.archive.scan import FragmentInfo, scan
-from vigil.media.archive.store import Recording
 from vigil.media.archive_relay import ArchiveFeeds, ArchiveParts
 from vigil.media.frames import AudioConfig
 from vigil.media.hub import AnyFrame, Hub
 from vigil.media.ingest import StreamState, StreamStats, StreamStatus
 from vigil.media.live import StreamNow
+from vigil.media.local_archive import LocalArchive
 from vigil.media.pipeline import RecordingState, recording_state
 from vigil.media.relay import PeerMedia, Relays
 from vigil.media.storage.models import Storage
@@ -48,7 +46,7 @@ from vigil.media.storage.pool import StoragePool
 from vigil.media.storage.retention import Retention
 from vigil.media.workers import messages as m
 from vigil.media.workers.link import WorkerLink
-from vigil.media.workers.remote import RemoteStream, Source, source_of
+from vigil.media.workers.remote import RemoteStream, Source, Written, source_of
 from vigil.tasks import Follower, Supervised
 
 logger = logging.getLogger(__name__)
@@ -100,11 +98,12 @@ class MediaService:
         self._standing_by: tuple[set[str], int] = (set(), 0)  # cameras, seconds kept of them
         self._reachable = peers.reachable if peers is not None else lambda _: False
         self._peers = peers
+        # This server's archive, as the index and the workers' files being written show it.
+        self.local = LocalArchive(archive, storages, self._written)
         self.relays = Relays(self._own_hub, self._own_audio, peers) if peers else None
-        self.archive_feeds = ArchiveFeeds(self.local_cursor, self.holds) if peers else None
-        self._parts = (
-            ArchiveParts(server_id, peers, self.local_cursor, self.holds) if peers else None
-        )
+        local = self.local
+        self.archive_feeds = ArchiveFeeds(local.cursor, local.holds) if peers else None
+        self._parts = ArchiveParts(server_id, peers, local.cursor, local.holds) if peers else None
 
     async def start(self) -> None:
         await self._storages.start()
@@ -229,112 +228,17 @@ class MediaService:
         settings = camera.record.recording
         return recording_state(settings, stream, self._clock.now_ms(), remote.facts)
 
-    async def recordings(
-        self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
-    ) -> list[tuple[Recording, list[FragmentInfo] | None]]:
-        """The closed files of a stream over a range, each with its fragments (None when they
-        are not in the index and its storage cannot be read now)."""
-        found = []
-        for recording in await self._archive.overlapping(camera_id, stream, from_ms, to_ms):
-            found.append((recording, await self._fragments_of(recording)))
-        return found
-
     def cursor(self, camera_id: str, stream: StreamName) -> Cursor:
         """For reading a stream's archive (playback, export, RTSP, snapshots): this
         server's, and in a system every server's that holds some of it, as one."""
         if self._parts is None:
-            return self.local_cursor(camera_id, stream)
+            return self.local.cursor(camera_id, stream)
         parts = self._parts
         return MergedCursor(lambda: parts.of(camera_id, stream))
 
-    async def holds(self, camera_id: str, stream: StreamName) -> bool:
-        """Whether this server's archive holds recordings of the stream."""
+    def _written(self, camera_id: str, stream: StreamName) -> Written | None:
         remote = self._remotes.get((camera_id, stream))
-        if remote is not None and remote.written is not None:
-            return True
-        return await self._archive.neighbour(camera_id, stream, 0, later=True) is not None
-
-    def local_cursor(self, camera_id: str, stream: StreamName) -> ArchiveCursor:
-        return ArchiveCursor(self, camera_id, stream)
-
-    async def segment(
-        self, camera_id: str, stream: str, time_ms: int, *, later: bool
-    ) -> Segment | None:
-        """The recorded file starting first after `time_ms` (`later`), or last at or before
-        it: from the index, or the file being written (which starts after every indexed one)."""
-        found = await self._archive.neighbour(camera_id, stream, time_ms, later=later)
-        remote = self._remotes.get((camera_id, cast(StreamName, stream)))
-        written = remote.written if remote is not None else None
-        if written is not None and written.fragments:
-            start = written.start_ms
-            on_side = start > time_ms if later else start <= time_ms
-            nearer = found is None or (start < found.start_ms if later else start >= found.start_ms)
-            if on_side and nearer:
-                return Segment(written.storage_id, Path(written.path), start,
-                               list(written.fragments), writing=True)  # fmt: skip
-        if found is None:
-            return None
-        storage = self._storages.get(found.storage_id)
-        fragments = await self._fragments_of(found)
-        path = storage.root / found.path if storage is not None else Path(found.path)
-        return Segment(found.storage_id, path, found.start_ms, fragments or [], writing=False)
-
-    async def read(self, segment: Segment, fragment: FragmentInfo, keyframes_only: bool) -> Chunk:
-        """One fragment of a recorded file, read in its storage's threads."""
-        storage = self._storages.get(segment.storage_id)
-        if storage is None or not storage.readable:
-            raise OSError(errno.ENODEV, "the storage is not online")
-        if segment.tracks is None:
-            segment.tracks = await storage.run(reader.read_tracks, segment.path)
-        return await storage.run(reader.read_chunk, segment.path, segment.tracks,
-                                 segment.start_ms, fragment, keyframes_only)  # fmt: skip
-
-    async def _fragments_of(self, recording: Recording) -> list[FragmentInfo] | None:
-        duration = recording.end_ms - recording.start_ms
-        if recording.fragments is not None:
-            return seek.unpack(recording.fragments, duration)
-        # An index made from file names alone: the file is read once, and the table kept.
-        storage = self._storages.get(recording.storage_id)
-        if storage is None or not storage.readable:
-            return None
-        try:
-            result = await storage.run(scan, storage.root / recording.path)
-        except OSError:
-            return None
-        await self._archive.set_fragments(recording, seek.pack(result.fragments))
-        return result.fragments
-
-    async def usage(self) -> dict[str, dict[str, int]]:
-        """Bytes recorded per storage, per camera."""
-        return await self._archive.usage()
-
-    async def timeline(
-        self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int
-    ) -> list[tuple[int, int]]:
-        """Recorded intervals of one stream, including the file being written."""
-        spans = await self._archive.spans(camera_id, stream, from_ms, to_ms)
-        writing = self._writing_span(camera_id, stream)
-        if writing is not None:
-            spans.append(writing)
-        return timeline.merge(spans, from_ms, to_ms)
-
-    async def recorded_ms(
-        self, camera_id: str, stream: StreamName, from_ms: int, to_ms: int, bucket_ms: int
-    ) -> list[int]:
-        """Milliseconds recorded of one stream in each bucket of `bucket_ms` from `from_ms`,
-        including the file being written; summed by the index, not listed."""
-        recorded = await self._archive.recorded_per_bucket(
-            camera_id, stream, from_ms, to_ms, bucket_ms
-        )
-        writing = self._writing_span(camera_id, stream)
-        spans = [writing] if writing is not None else []
-        return timeline.add_to_buckets(recorded, spans, from_ms, to_ms, bucket_ms)
-
-    def _writing_span(self, camera_id: str, stream: StreamName) -> tuple[int, int] | None:
-        """The span on disk of the stream's file that the index does not list yet: the one
-        being written, or the one just closed until its row is in."""
-        remote = self._remotes.get((camera_id, stream))
-        return remote.written.span if remote is not None and remote.written else None
+        return remote.written if remote is not None else None
 
     def _camera_event(self, camera_id: str, active: bool) -> None:
         now = self._clock.now_ms()
