@@ -88,7 +88,9 @@ class MergedCursor:
                 self._switched, self._position = False, item.from_ms
                 return item
             end = item.to_ms if isinstance(item, Gap) else self._position
-            other = await self._other_before(end, item.from_ms if isinstance(item, Gap) else None)
+            other = await self._other(
+                end, item.from_ms if isinstance(item, Gap) else None, back=True
+            )
             switches += 1
             if other is None or switches > len(self._parts):
                 if isinstance(item, Gap):
@@ -97,20 +99,20 @@ class MergedCursor:
             self._current, self._position, self._switched = other, end, True
         return None
 
-    async def _other(self, from_ms: int, to_ms: int | None) -> Cursor | None:
-        """The part other than the current one whose recording comes first after `from_ms`,
-        before `to_ms` (None: at any time), standing there."""
+    async def _other(
+        self, at_ms: int, bound_ms: int | None, *, back: bool = False
+    ) -> Cursor | None:
+        """The part other than the current one whose recording comes first after `at_ms`,
+        before `bound_ms` (`back`: ends last before `at_ms`, after `bound_ms`; None: at any
+        time), standing there."""
         others = [part for part in self._parts if part is not self._current]
-        landings = await asyncio.gather(*(part.seek(from_ms) for part in others))
-        found = [(landed, n) for n, landed in enumerate(landings)
-                 if landed is not None and (to_ms is None or landed < to_ms)]  # fmt: skip
-        return others[min(found)[1]] if found else None
+        landings = await asyncio.gather(*(part.seek(at_ms, earlier=back) for part in others))
 
-    async def _other_before(self, to_ms: int, from_ms: int | None) -> Cursor | None:
-        """The part other than the current one whose recording ends last before `to_ms`,
-        after `from_ms` (None: at any time), standing there to walk back."""
-        others = [part for part in self._parts if part is not self._current]
-        landings = await asyncio.gather(*(part.seek(to_ms, earlier=True) for part in others))
+        def within(landed: int) -> bool:
+            return bound_ms is None or (landed > bound_ms if back else landed < bound_ms)
+
         found = [(landed, n) for n, landed in enumerate(landings)
-                 if landed is not None and (from_ms is None or landed > from_ms)]  # fmt: skip
-        return others[max(found)[1]] if found else None
+                 if landed is not None and within(landed)]  # fmt: skip
+        if not found:
+            return None
+        return others[(max if back else min)(found)[1]]
