@@ -18,14 +18,20 @@ export class ApiError extends Error {
  * @param {string} method
  * @param {string} path  under /api/v1
  * @param {unknown} [body]  sent as JSON
- * @returns {Promise<any>} the answer's JSON, null for none
+ * @returns {Promise<any>} the answer's JSON, null for none; an ApiError when the server
+ *   refuses or cannot be reached (status 0)
  */
 export async function call(method, path, body) {
-  const response = await fetch(`/api/v1${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, { code: 'server_unreachable', message: 'the server cannot be reached' });
+  }
   const answer = response.status === 204 ? null : await response.json();
   if (!response.ok) throw new ApiError(response.status, answer.error);
   return answer;

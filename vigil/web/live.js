@@ -4,7 +4,7 @@
 // stream. Double-click (or Enter) shows one tile over the whole grid. The layout is kept per
 // user and system in this browser.
 
-import { cameras as listCameras } from './api.js';
+import { ApiError, cameras as listCameras } from './api.js';
 import { byId, h } from './dom.js';
 import './player.js';
 import { showPtz } from './ptz.js';
@@ -61,7 +61,11 @@ export class LiveView {
     await this.refresh();
     this.#renderGrid();
     this.#select(this.selected);
-    this.#timer = setInterval(() => this.refresh(), STATUS_EVERY_MS);
+    this.#timer = setInterval(() => {
+      this.refresh().catch((error) => {
+        if (!(error instanceof ApiError)) throw error; // the last list stays; tiles say theirs
+      });
+    }, STATUS_EVERY_MS);
   }
 
   stop() {

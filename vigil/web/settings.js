@@ -23,7 +23,7 @@ async function listCameras() {
   clearTimeout(refresh);
   const { cameras } = await call('GET', '/cameras');
   refresh = setTimeout(() => {
-    if (!byId('settings-view').hidden && !byId('settings-cameras').hidden) listCameras();
+    if (!byId('settings-view').hidden && !byId('settings-cameras').hidden) attempt(listCameras);
   }, REFRESH_MS);
   const rows = cameras
     .sort((/** @type {any} */ a, /** @type {any} */ b) => a.name.localeCompare(b.name, undefined, { numeric: true }))
