@@ -66,7 +66,10 @@ class WorkerLink:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        """The running process's; None between its end and the next start (a dead process's
+        number may soon be another's)."""
+        process = self._process
+        return process.pid if process is not None and process.returncode is None else None
 
     async def start(self) -> None:
         """Start the process now (its streams follow), and watch it from then on."""
