@@ -201,6 +201,8 @@ def test_a_viewer_is_offered_no_settings_and_a_custom_role_sees_only_its_cameras
     _shot(page, "6-viewer")
 
     page.click("#logout")
+    page.wait_for_selector("#login")
+    assert page.locator("#camera-tree li, #grid .tile").count() == 0  # nothing of the viewer's
     _log_in(page, "gate keeper", "user password 1")
     page.wait_for_selector(f"#camera-tree li[data-camera='{ids[1]}']")
     tree = page.eval_on_selector_all("#camera-tree li", "items => items.map(i => i.dataset.camera)")

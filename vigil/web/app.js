@@ -124,6 +124,10 @@ byId('logout').addEventListener('click', async () => {
   playback.stop();
   hideViewer();
   windows?.closeAll();
+  // Nothing of this user's stays on the page for the next one to see, even for a moment.
+  for (const id of ['camera-tree', 'camera-rows', 'storage-rows', 'server-rows', 'audit-rows', 'pb-grid', 'timeline']) {
+    byId(id).replaceChildren();
+  }
   await logout().catch(() => {}); // an ended session: logged out all the same
   if (here.system) forgetLogin(here.system.id);
   showLogin(await server(), enter);

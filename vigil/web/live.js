@@ -34,6 +34,7 @@ export class LiveView {
   });
 
   #mayPtz;
+  #shown = false; // between start() and stop(): a list that comes later is not drawn
 
   constructor(/** @type {string} */ storageKey, /** @type {boolean} */ mayPtz) {
     this.#key = storageKey;
@@ -58,6 +59,7 @@ export class LiveView {
     );
     /** @type {HTMLInputElement} */ (byId('camera-search')).oninput = () => this.#renderTree();
     document.addEventListener('keydown', this.#onKey);
+    this.#shown = true;
     await this.refresh();
     this.#renderGrid();
     this.#select(this.selected);
@@ -69,6 +71,7 @@ export class LiveView {
   }
 
   stop() {
+    this.#shown = false;
     clearInterval(this.#timer);
     document.removeEventListener('keydown', this.#onKey);
     this.#resize.disconnect();
@@ -85,6 +88,7 @@ export class LiveView {
   async refresh() {
     const { cameras } = await listCameras();
     this.cameras = cameras;
+    if (!this.#shown) return; // stopped while asking (logged out, say)
     this.#renderTree();
     for (const tile of byId('grid').querySelectorAll('.tile[data-camera]')) {
       const camera = cameras.find((c) => c.id === /** @type {HTMLElement} */ (tile).dataset.camera);
