@@ -70,6 +70,45 @@ def test_a_stream_in_order_decodes_each_picture_when_it_shows() -> None:
     assert not order.reordered
 
 
+def test_a_jump_of_the_cameras_clock_shows_no_picture_at_or_before_one_shown_already() -> None:
+    """Pictures placed by the camera's clock run ahead of the server's when the first one came
+    late (a busy camera): anchored again at a jump, the next group starts a frame interval
+    after the latest picture shown, not at its arrival, which would be among those shown."""
+    clock = _Clock()
+    timeline = PictureTimeline(clock, 90_000)
+    shown = _sent_order(4)
+    times = []
+    for n in shown[:24]:
+        clock.ms = START_MS + n * 40 + (200 if n == 0 else 0)  # the first came 200 ms late
+        times.append(timeline.times_of(n * FRAME_TICKS, n % 12 == 0))
+    for n in shown[24:]:  # the camera's clock jumps a minute ahead
+        clock.ms = START_MS + n * 40
+        times.append(timeline.times_of((n + 1500) * FRAME_TICKS, n % 12 == 0))
+    decoded = [d for d, _ in times]
+    presented = [p for _, p in times]
+    assert all(later > earlier for earlier, later in itertools.pairwise(decoded))
+    before, after = presented[:24], presented[24:]
+    assert min(after) == max(before) + 40, (max(before), min(after))
+    assert sorted(after) == [min(after) + 40 * k for k in range(24)]
+
+
+def test_a_keyframe_from_an_encoder_started_again_shows_after_every_picture_before_it() -> None:
+    """A busy camera's encoder starts again mid-group: its keyframe comes with the time of a
+    picture already shown (and a B-frame never comes). The new group goes after it."""
+    clock = _Clock()
+    timeline = PictureTimeline(clock, 90_000)
+    sent = [(n, n % 12 == 0) for n in _sent_order(2)]  # two groups: 0, 3, 1, 2, 6, 4, 5, …
+    sent += [(15, True)] + [(15 + n, False) for n in (3, 1, 2, 6, 4, 5)]  # after 14: a new 15
+    shown = []
+    for n, keyframe in sent:
+        clock.ms = START_MS + n * 40
+        shown.append(timeline.times_of(n * FRAME_TICKS, keyframe)[1])
+    restart = len(_sent_order(2))
+    assert len(set(shown)) == len(shown), shown
+    assert shown[restart] == max(shown[:restart]) + 40
+    assert sorted(shown[restart:]) == [shown[restart] + 40 * k for k in range(7)]
+
+
 def _encoded(codec: Codec, count: int) -> tuple[list[tuple[bytes, int, bool]], StreamConfig]:
     """`count` pictures from FFmpeg's own encoder with two B-frames: (Annex B access unit,
     presentation time in 90 kHz ticks, keyframe) in decode order, as a camera sends them."""

@@ -1,6 +1,7 @@
 """A clip made of archive chunks, read back with the archive's own reader: trimmed to the
 range, gaps closed up, parameter changes carried in-band."""
 
+import itertools
 from pathlib import Path
 
 from vigil.media.archive.cursor import Gap
@@ -70,3 +71,30 @@ def test_a_clip_starts_at_a_keyframe_closes_gaps_and_ends_at_the_range(tmp_path:
     assert frames[15].nals[:2] == LARGE.parameter_sets
     assert frames[0].nals[0] == b"\x65"
     assert read_tracks(tmp_path / "clip.mp4").video == SMALL
+
+
+def _b_frame_group(start_ms: int, lead_ms: int) -> Chunk:
+    """12 pictures 40 ms apart sent as a camera with two B-frames sends them (I P B B …),
+    decoding each 40 ms after the one before, the keyframe `lead_ms` before it shows: as
+    Vigil's ingest times them, 80 ms once it knows the stream, 0 for a connection's first."""
+    shown = [0, 3, 1, 2, 6, 4, 5, 9, 7, 8, 11, 10]
+    frames = [
+        Frame(start_ms + 40 * n, n == 0, (b"\x65" if n == 0 else b"\x41", b"%d" % n), SMALL, 2,
+              lead_ms + 40 * (picture - n))
+        for n, picture in enumerate(shown)
+    ]  # fmt: skip
+    return Chunk(frames, [], start_ms, start_ms + 480, None)
+
+
+def test_b_frames_after_a_closed_gap_show_after_every_picture_before_it(tmp_path: Path) -> None:
+    """Closing a gap by decode times alone would show the first pictures after it among the
+    last ones before (which show up to 120 ms after their group's decoding ends)."""
+    clip = Clip(to_ms=20_000)
+    pieces = [clip.add(_b_frame_group(1_000, 80))]
+    clip.skip(Gap(1_480, 5_000))  # the camera away, then connected again
+    pieces += [clip.add(_b_frame_group(5_000, 0)), clip.add(_b_frame_group(5_480, 80))]
+    frames = _read_back(tmp_path / "clip.mp4", clip, pieces)
+    shown = sorted(frame.presentation_ms for frame in frames)
+    assert len(set(shown)) == 36
+    assert min(b - a for a, b in itertools.pairwise(shown)) == 40, shown
+    assert [f.time_ms for f in frames] == sorted({f.time_ms for f in frames})

@@ -62,11 +62,11 @@ class DecodeOrder:
                 # Never after the latest picture shown: that keeps an interval read too long
                 # from running ahead, and brings the first group of pictures (paced before
                 # the stream showed it reorders) into step.
-                paced = max(last + 1, min(last + self._interval(), self._highest))
+                paced = max(last + 1, min(last + self.interval(), self._highest))
         self._paced = paced
         return paced
 
-    def _interval(self) -> int:
+    def interval(self) -> int:
         """The most common step between pictures in presentation order: the lower median of
         the steps among the recent ones (lost pictures make some steps longer, never shorter)."""
         times = sorted(set(self._recent))

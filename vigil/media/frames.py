@@ -43,6 +43,17 @@ class Frame:
         return self.time_ms + self.offset_ms
 
 
+def resumed_at(first: Frame, ended_ms: int, shown_ms: int | None, interval_ms: int) -> int:
+    """Where, in decode time, the pictures after a gap start when what is played or exported
+    leaves the gap out: where the pictures before it ended (`ended_ms`), or later if `first`
+    (a keyframe) would then show less than a frame interval after the latest picture shown
+    (`shown_ms`; None: none yet): B-frames show after they decode, the last of a group well
+    after."""
+    if shown_ms is None:
+        return ended_ms
+    return max(ended_ms, shown_ms + interval_ms - first.offset_ms)
+
+
 @dataclass(frozen=True)
 class AudioConfig:
     """What an audio decoder needs before the first frame; like StreamConfig, a new object

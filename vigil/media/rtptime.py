@@ -4,8 +4,12 @@ Video: RTP time is the camera's, 32 bits, and may wrap, jump or restart. Frames 
 server's clock instead: the first frame after (re)connecting is anchored to the server's time
 of arrival and later ones advance by the RTP time elapsed; when that strays more than
 `MAX_DRIFT_MS` from the server's clock (a camera clock jump or reset), the stream is anchored
-again. RTP times are presentation times, which B-frames take out of order; decode times, which
-only rise, are made from them as `decode_order.py` says.
+again: at the time of arrival, or one frame interval after the latest time given if that is
+later (frames placed by a camera's clock may run ahead of the server's), so that no picture
+shows at or before one given already. So is a keyframe that would show at or before a picture
+that came before it: an encoder that started again. RTP times are presentation times, which
+B-frames take out of order; decode times, which only rise, are made from them as
+`decode_order.py` says.
 
 Sound: its RTP time has its own start and rate, so nothing in the packets says which video
 time it goes with; the tracks' RTCP sender reports do (each pairs an RTP time with the
@@ -48,6 +52,7 @@ class RtpTimeline:
         self._last_rtp = 0
         self._extended = 0
         self._last_ms = 0
+        self._latest_ms = 0  # the latest time placed
 
     def time_of(self, rtp_timestamp: int) -> int:
         time_ms = max(self._place(rtp_timestamp), self._last_ms + 1)
@@ -66,16 +71,24 @@ class RtpTimeline:
         self._last_rtp = rtp_timestamp
         time_ms = self._ms_of(self._extended)
         if abs(time_ms - now) > MAX_DRIFT_MS:
-            self._anchor_rtp, self._anchor_ms = self._extended, now
-            self._anchored_again()
-            time_ms = now
+            time_ms = self._anchor_after(now)
+        self._latest_ms = max(self._latest_ms, time_ms)
         return time_ms
+
+    def _anchor_after(self, now: int) -> int:
+        """Anchor the timeline anew: the current RTP time at `now`, or just after the latest
+        time given if that is later."""
+        self._anchor_rtp = self._extended
+        self._anchor_ms = self._latest_ms = max(now, self._latest_ms + self._anchored_again())
+        return self._anchor_ms
 
     def _ms_of(self, extended: int) -> int:
         return self._anchor_ms + (extended - self._anchor_rtp) * 1000 // self._rate
 
-    def _anchored_again(self) -> None:
-        """Called when a jump of the camera's clock made the timeline anchor anew."""
+    def _anchored_again(self) -> int:
+        """Called when a jump of the camera's clock made the timeline anchor anew; the ms
+        to leave after the latest time given."""
+        return 1
 
     def server_us_of(self, rtp_timestamp: int) -> int | None:
         """Where the timeline puts `rtp_timestamp` as it stands (µs; None before the first
@@ -96,14 +109,22 @@ class PictureTimeline(RtpTimeline):
 
     def times_of(self, rtp_timestamp: int, keyframe: bool) -> tuple[int, int]:
         """(decode ms, presentation ms) of a picture, taken in the order pictures come."""
+        shown_ms = self._latest_ms
         presentation_ms = self._place(rtp_timestamp)
+        if keyframe and presentation_ms <= shown_ms:
+            # A keyframe shows after every picture that came before it, open group or not:
+            # one that would not comes from an encoder that started again (a camera's
+            # settings changed, or it was too busy), and its pictures go after those shown.
+            presentation_ms = self._anchor_after(0)
         decode = self._order.decode_time(self._extended, keyframe)
         decode_ms = max(self._ms_of(decode), self._last_ms + 1)
         self._last_ms = decode_ms
         return decode_ms, presentation_ms
 
-    def _anchored_again(self) -> None:
+    def _anchored_again(self) -> int:
+        interval_ms = self._order.interval() * 1000 // self._rate
         self._order = DecodeOrder()
+        return max(1, interval_ms)
 
 
 class SoundTimeline:
