@@ -9,7 +9,17 @@ import vigil
 
 ROOT = Path(vigil.__file__).parent
 _BASE = {"errors", "clock", "tasks"}
-_SERVER = {"state", "auth", "system", "cameras", "media", "notifications", "config", *_BASE}
+_SERVER = {
+    "state",
+    "auth",
+    "system",
+    "cameras",
+    "layouts",
+    "media",
+    "notifications",
+    "config",
+    *_BASE,
+}
 # What each top-level part may import besides itself and `vigil` (its version). Nothing but
 # `app` imports `api`, and the server's parts never import the simulated cameras.
 MAY_IMPORT: dict[str, set[str]] = {
@@ -24,8 +34,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "auth": {"state", *_BASE},
     "system": {"auth", "state", *_BASE},
     "cameras": {"auth", "state", *_BASE},
+    "layouts": {"auth", "state", *_BASE},
     "media": {"cameras", "auth", "state", "notifications", "logs", *_BASE},
-    "api": {"system", "auth", "cameras", "media", "notifications", *_BASE},
+    "api": {"system", "auth", "cameras", "layouts", "media", "notifications", *_BASE},
     "app": {"api", *_SERVER},
     "cli": {"app", "config", "logs", "ports", "media", "testcamera", *_BASE},
     "__main__": {"cli"},

@@ -89,6 +89,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("GET", "/cameras/{camera_id}/export"): OPERATORS,
     # Everyone gets the notifications meant for them (tests/media/test_export).
     ("WS", "/notifications"): EVERYONE,
+    # Layouts: everyone lists those they reach; operators save, change and delete them
+    # (tests/test_layouts).
+    ("GET", "/layouts"): EVERYONE,
+    ("POST", "/layouts"): OPERATORS,
+    ("GET", "/layouts/{layout_id}"): EVERYONE,
+    ("PATCH", "/layouts/{layout_id}"): OPERATORS,
+    ("DELETE", "/layouts/{layout_id}"): OPERATORS,
     ("GET", "/storages"): ADMINS,
     ("POST", "/storages"): ADMINS,
     ("GET", "/storages/{storage_id}"): ADMINS,

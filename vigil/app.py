@@ -18,6 +18,7 @@ from vigil.api import cameras as cameras_api
 from vigil.api import docs as docs_api
 from vigil.api import exports as exports_api
 from vigil.api import fanout
+from vigil.api import layouts as layouts_api
 from vigil.api import live as live_api
 from vigil.api import notifications as notifications_api
 from vigil.api import playback as playback_api
@@ -53,6 +54,8 @@ from vigil.cameras.ptz import PtzControl
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
 from vigil.config import ServerConfig
+from vigil.layouts.models import LayoutRecord
+from vigil.layouts.service import LayoutService
 from vigil.media import archive_relay, relay
 from vigil.media.archive.index import ArchiveIndex
 from vigil.media.export.service import ExportService
@@ -316,6 +319,9 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         roles=roles,
         audit=audit,
         cameras=cameras,
+        layouts=LayoutService(
+            document, Collection(document, "layouts", LayoutRecord), audit, clock
+        ),
         storages=storages,
         discovery=Discovery(config.discovery_addresses),
         media=media,
@@ -373,6 +379,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         camera_events_api,
         ptz_api,
         storages_api,
+        layouts_api,
     )
     for area in areas:
         app.include_router(area.router(ctx))

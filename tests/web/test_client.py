@@ -125,12 +125,30 @@ def test_a_new_system_from_the_login_screen_plays_its_cameras_in_a_grid(
     _shot(page, "3-one-tile-over-the-grid")
     page.keyboard.press("Escape")
 
-    # The layout is this user's in this browser: back after a reload.
+    # The first tile over 2x2 cells ("1 + 5"): big, so the main stream; saved, shared.
+    page.click("#grid .tile[data-index='0']")
+    page.click("#tile-big")
+    assert page.eval_on_selector_all("#grid .tile", "tiles => tiles.length") == 6
+    page.wait_for_function("() => document.querySelector('#grid vigil-video')"
+                           ".video.videoWidth === 320", timeout=WAIT_MS)  # fmt: skip
+    page.fill("#layout-save input[name=name]", "Gates")
+    page.check("#layout-save input[name=shared]")
+    page.click("#layout-save button[name=new]")
+    page.wait_for_selector("#saved-layouts option:checked:text('Gates (shared)')", state="attached")
+    _shot(page, "3b-a-big-tile-saved")
+
+    # What the window shows is this user's in this browser: back after a reload.
     page.reload()
     page.wait_for_selector("#workspace:visible")
     _wait_playing(page, ids)
     assert len(_sizes(page)) == CAMERAS
-    assert page.eval_on_selector_all("#grid .tile", "tiles => tiles.length") == 9
+    assert page.eval_on_selector_all("#grid .tile", "tiles => tiles.length") == 6
+    big = page.locator("#grid .tile[data-index='0']").bounding_box()
+    small = page.locator("#grid .tile[data-index='1']").bounding_box()
+    assert big is not None
+    assert small is not None
+    assert big["width"] > 1.9 * small["width"]
+    assert big["height"] > 1.9 * small["height"]
 
     # Out, to the system's card (its server marked as the one connected), and in again,
     # remembered: the cookie outlives the browser.
@@ -192,12 +210,23 @@ def test_a_viewer_is_offered_no_settings_and_a_custom_role_sees_only_its_cameras
         login_with_rights(server, owner, "gate keeper", {
             "functions": ["live_view"], "resources": {"cameras": ids[1:2]},
         }).close()  # fmt: skip
+        tiles = [{"x": 0, "y": 0, "camera_id": ids[0]}, {"x": 1, "y": 0, "camera_id": ids[1]}]
+        shared = owner.post(
+            "/layouts",
+            json={
+                "name": "Yard",
+                "shared": True,
+                "grid": {"columns": 2, "rows": 1, "tiles": tiles},
+            },
+        )
+        assert shared.status_code == 201, shared.text
     page.goto(f"{server.url}/#settings")
     _log_in(page, "guard", "guard password 1")
     assert page.is_hidden("#show-settings")
     assert page.is_hidden("#settings-view")  # asked for by the address: live instead
-    page.click(f"#camera-tree li[data-camera='{ids[0]}']")
-    _wait_playing(page, [ids[0]])
+    assert page.is_hidden("#layout-save")  # a viewer shows shared layouts, saves none
+    page.select_option("#saved-layouts", label="Yard (shared)")
+    _wait_playing(page, ids[:2])
     _shot(page, "6-viewer")
 
     page.click("#logout")
@@ -207,6 +236,8 @@ def test_a_viewer_is_offered_no_settings_and_a_custom_role_sees_only_its_cameras
     page.wait_for_selector(f"#camera-tree li[data-camera='{ids[1]}']")
     tree = page.eval_on_selector_all("#camera-tree li", "items => items.map(i => i.dataset.camera)")
     assert tree == [ids[1]]
+    # Its role reaches no shared layout (custom roles name theirs).
+    assert page.eval_on_selector_all("#saved-layouts option", "o => o.length") == 1
     for tab in ("#show-playback", "#show-audit", "#show-settings"):
         assert page.is_hidden(tab)
 

@@ -107,6 +107,13 @@ RULES: dict[tuple[str, str], Rule] = {
     # RTSP (vigil/api/rtsp.py): live and archive of a camera the role may see.
     (RTSP, RTSP_LIVE): Rule(function=Function.LIVE_VIEW),
     (RTSP, RTSP_ARCHIVE): Rule(function=Function.PLAYBACK),
+    # Which layouts a user reaches is checked per layout by the layouts router: their own,
+    # and the shared ones their role's resources name.
+    ("GET", f"{API}/layouts"): Rule(function=Function.LIVE_VIEW),
+    ("POST", f"{API}/layouts"): Rule(operation=Operation.LAYOUT_ADD),
+    ("GET", f"{API}/layouts/{{layout_id}}"): Rule(function=Function.LIVE_VIEW),
+    ("PATCH", f"{API}/layouts/{{layout_id}}"): Rule(operation=Operation.LAYOUT_EDIT),
+    ("DELETE", f"{API}/layouts/{{layout_id}}"): Rule(operation=Operation.LAYOUT_DELETE),
     ("GET", f"{API}/storages"): Rule(function=Function.SETTINGS),
     ("POST", f"{API}/storages"): Rule(operation=Operation.STORAGE_EDIT),
     ("GET", f"{API}/storages/{{storage_id}}"): Rule(function=Function.SETTINGS),

@@ -13,6 +13,7 @@ from vigil.cameras.events import CameraEvents
 from vigil.cameras.ptz import PtzControl
 from vigil.cameras.service import CameraService
 from vigil.clock import Clock
+from vigil.layouts.service import LayoutService
 from vigil.media.export.service import ExportService
 from vigil.media.service import MediaService
 from vigil.media.snapshot import Snapshots
@@ -35,6 +36,7 @@ class ApiContext:
     sessions: Sessions
     audit: AuditTrail
     cameras: CameraService
+    layouts: LayoutService
     storages: StorageService
     discovery: Discovery
     media: MediaService

@@ -91,3 +91,7 @@ class Rights(BaseModel):
     def may_see_camera(self, camera_id: str) -> bool:
         cameras = self.resources.cameras
         return cameras == ALL or camera_id in cameras
+
+    def may_see_layout(self, layout_id: str) -> bool:
+        layouts = self.resources.layouts
+        return layouts == ALL or layout_id in layouts

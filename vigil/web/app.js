@@ -59,7 +59,7 @@ async function enter(/** @type {boolean | null} */ remember) {
   byId('login-screen').hidden = true;
   byId('workspace').hidden = false;
   say('');
-  live = new LiveView(`vigil.layout.${system.id}.${user.id}.${windowNumber}`, rights.functions.includes('ptz'));
+  live = new LiveView(`vigil.layout.${system.id}.${user.id}.${windowNumber}`, rights);
   windows = new Windows(`vigil.windows.${system.id}.${user.id}`);
   const main = windowNumber === 1;
   byId('new-window').hidden = !main;

@@ -1,15 +1,17 @@
-// The live view: a camera tree (status, search) beside a grid of tiles (1 to 64), each
-// playing a camera live. Cameras go into tiles by a click (the selected tile, else the first
-// empty one) or by dragging; a tile big enough plays the main stream, a small one the sub
-// stream. Double-click (or Enter) shows one tile over the whole grid. The layout is kept per
-// user and system in this browser.
+// The live view: a camera tree (status, search) beside a grid of tiles (1 to 64, and big
+// tiles over 2×2 cells), each playing a camera live. Cameras go into tiles by a click (the
+// selected tile, else the first empty one) or by dragging; a tile big enough plays the main
+// stream, a small one the sub stream. Double-click (or Enter) shows one tile over the whole
+// grid. What a window shows is kept per user and system in this browser; layouts saved in
+// the system (layouts.js) can be shown in any window.
 
 import { ApiError, cameras as listCameras } from './api.js';
-import { byId, h } from './dom.js';
+import { attempt, byId, h, say } from './dom.js';
+import { SIZES, checked, toggleBig, uniform, uniformSize } from './grid.js';
+import { SavedLayouts } from './layouts.js';
 import './player.js';
 import { showPtz } from './ptz.js';
 
-export const LAYOUTS = [1, 4, 9, 16, 25, 36, 49, 64];
 const MAIN_FROM_PX = 480; // tiles at least this wide play the main stream
 const STATUS_EVERY_MS = 5000;
 const DRAGGED = 'application/x-vigil-camera';
@@ -19,12 +21,13 @@ const DRAGGED = 'application/x-vigil-camera';
  *            streams: Record<string, {status: {state: string, reason: string},
  *                                     recording?: {state: string} | null}>,
  *            recording: {mode: string}}} Camera
- * @typedef {{size: number, cells: (string | null)[]}} Layout
+ * @typedef {{grid: import('./grid.js').Grid, saved: string | null}} Layout  what a window
+ *   shows, and the saved layout it came from
  */
 
 export class LiveView {
   /** @type {Camera[]} */ cameras = [];
-  /** @type {Layout} */ layout = { size: 4, cells: [null, null, null, null] };
+  /** @type {Layout} */ layout = { grid: uniform(4), saved: null };
   selected = 0;
   /** @type {number | null} */ zoomed = null;
   #key;
@@ -35,15 +38,16 @@ export class LiveView {
 
   #mayPtz;
   #shown = false; // between start() and stop(): a list that comes later is not drawn
+  #saved;
 
-  constructor(/** @type {string} */ storageKey, /** @type {boolean} */ mayPtz) {
+  constructor(/** @type {string} */ storageKey, /** @type {{functions: string[], operations: string[]}} */ rights) {
     this.#key = storageKey;
-    this.#mayPtz = mayPtz;
+    this.#mayPtz = rights.functions.includes('ptz');
+    this.#saved = new SavedLayouts(rights, (saved) => this.#show(saved), () => this.layout);
     try {
       const stored = JSON.parse(localStorage.getItem(storageKey) ?? 'null');
-      if (stored && LAYOUTS.includes(stored.size) && Array.isArray(stored.cells)) {
-        this.layout = { size: stored.size, cells: fit(stored.cells, stored.size) };
-      }
+      const grid = checked(stored?.grid);
+      if (grid) this.layout = { grid, saved: typeof stored.saved === 'string' ? stored.saved : null };
     } catch {
       // a layout that cannot be read: the default one
     }
@@ -52,15 +56,16 @@ export class LiveView {
   async start() {
     this.stop(); // started again (back from another view): once
     byId('layouts').replaceChildren(
-      ...LAYOUTS.map((size) =>
+      ...SIZES.map((size) =>
         h('button', { type: 'button', 'data-size': String(size), title: `${size} tiles`,
                       onclick: () => this.setSize(size) }, String(size)),
       ),
     );
     /** @type {HTMLInputElement} */ (byId('camera-search')).oninput = () => this.#renderTree();
+    byId('tile-big').onclick = () => this.toggleBig(this.selected);
     document.addEventListener('keydown', this.#onKey);
     this.#shown = true;
-    await this.refresh();
+    await Promise.all([this.refresh(), attempt(() => this.#saved.refresh())]);
     this.#renderGrid();
     this.#select(this.selected);
     this.#timer = setInterval(() => {
@@ -81,7 +86,7 @@ export class LiveView {
   /** The cameras of the layout's tiles, in order (those the role may see). */
   async layoutCameras() {
     await this.refresh();
-    return this.layout.cells.flatMap((id) => this.cameras.filter((c) => c.id === id));
+    return this.#tiles().flatMap((tile) => this.cameras.filter((c) => c.id === tile.camera_id));
   }
 
   /** The cameras again, for the tree's status marks. */
@@ -97,27 +102,32 @@ export class LiveView {
     }
   }
 
+  /** Tiles of one cell, `size` of them, with the cameras shown so far in order. */
   setSize(/** @type {number} */ size) {
-    this.layout = { size, cells: fit(this.layout.cells, size) };
-    this.selected = Math.min(this.selected, size - 1);
-    this.zoomed = null;
-    this.#save();
-    this.#renderGrid();
+    this.#change(uniform(size, this.#tiles().map((t) => t.camera_id)));
+  }
+
+  /** The tile over 2×2 cells, or back to cells of one. */
+  toggleBig(/** @type {number} */ index) {
+    const grid = toggleBig(this.layout.grid, index);
+    if (grid) this.#change(grid, this.layout.grid.tiles[index].x, this.layout.grid.tiles[index].y);
+    else say('No room for a big tile there: pick a tile with room to its right and below.');
   }
 
   /** Put a camera in a tile: the one given, else the selected one if empty, else the first empty. */
   place(/** @type {string} */ cameraId, /** @type {number | null} */ index = null) {
-    const cells = this.layout.cells;
-    const target = index ?? (cells[this.selected] === null ? this.selected : cells.indexOf(null));
+    const tiles = this.#tiles();
+    const target = index ?? (tiles[this.selected]?.camera_id === null ? this.selected
+      : tiles.findIndex((t) => t.camera_id === null));
     if (target < 0) return;
-    cells[target] = cameraId;
+    tiles[target].camera_id = cameraId;
     this.#save();
     this.#renderTile(target);
     this.#select(target);
   }
 
   clear(/** @type {number} */ index) {
-    this.layout.cells[index] = null;
+    this.#tiles()[index].camera_id = null;
     this.#save();
     this.#renderTile(index);
   }
@@ -129,6 +139,26 @@ export class LiveView {
     for (const tile of grid.children) {
       tile.classList.toggle('zoom', Number(/** @type {HTMLElement} */ (tile).dataset.index) === this.zoomed);
     }
+  }
+
+  #tiles() {
+    return this.layout.grid.tiles;
+  }
+
+  /** Show another grid (the selected tile: the one at x, y, if any). */
+  #change(/** @type {import('./grid.js').Grid} */ grid, x = -1, y = -1) {
+    const at = grid.tiles.findIndex((t) => t.x === x && t.y === y);
+    this.layout = { grid, saved: this.layout.saved };
+    this.selected = at >= 0 ? at : Math.min(this.selected, grid.tiles.length - 1);
+    this.zoomed = null;
+    this.#save();
+    this.#renderGrid();
+  }
+
+  /** A saved layout picked (null: none; the window keeps what it shows). */
+  #show(/** @type {import('./layouts.js').Saved | null} */ saved) {
+    this.layout = { grid: saved ? structuredClone(saved.grid) : this.layout.grid, saved: saved?.id ?? null };
+    this.#change(this.layout.grid);
   }
 
   #save() {
@@ -158,14 +188,17 @@ export class LiveView {
 
   #renderGrid() {
     const grid = byId('grid');
-    const side = Math.sqrt(this.layout.size);
-    grid.style.setProperty('--side', String(side));
+    grid.style.setProperty('--columns', String(this.layout.grid.columns));
+    grid.style.setProperty('--rows', String(this.layout.grid.rows));
     grid.classList.remove('zoomed');
     this.#resize.disconnect();
-    grid.replaceChildren(...this.layout.cells.map((_, index) => this.#tile(index)));
+    grid.replaceChildren(...this.#tiles().map((_, index) => this.#tile(index)));
+    const size = uniformSize(this.layout.grid);
     for (const button of byId('layouts').children) {
-      button.classList.toggle('active', Number(/** @type {HTMLElement} */ (button).dataset.size) === this.layout.size);
+      button.classList.toggle('active', Number(/** @type {HTMLElement} */ (button).dataset.size) === size);
     }
+    const selected = this.#tiles()[this.selected];
+    byId('tile-big').classList.toggle('active', Boolean(selected && selected.width > 1));
   }
 
   #renderTile(/** @type {number} */ index) {
@@ -177,11 +210,13 @@ export class LiveView {
   }
 
   #tile(/** @type {number} */ index) {
-    const cameraId = this.layout.cells[index];
+    const place = this.#tiles()[index];
+    const cameraId = place.camera_id;
     const camera = this.cameras.find((c) => c.id === cameraId);
     const tile = h('div', {
       class: `tile${index === this.selected ? ' selected' : ''}`,
       'data-index': String(index),
+      style: `--column: ${place.x + 1} / span ${place.width}; --row: ${place.y + 1} / span ${place.height}`,
       tabindex: '0',
       onclick: () => this.#select(index),
       ondblclick: () => this.toggleZoom(index),
@@ -197,7 +232,7 @@ export class LiveView {
       return tile;
     }
     if (!camera) {
-      tile.append(h('p', { class: 'hint' }, 'camera deleted or not yours to see'),
+      tile.append(h('p', { class: 'hint' }, 'no permission, or the camera was deleted'),
                   h('button', { type: 'button', class: 'close', title: 'Empty the tile', onclick: () => this.clear(index) }, '×'));
       return tile;
     }
@@ -231,17 +266,21 @@ export class LiveView {
 
   #select(/** @type {number} */ index) {
     this.selected = index;
-    const camera = this.cameras.find((c) => c.id === this.layout.cells[index]) ?? null;
+    const selected = this.#tiles()[index];
+    const camera = this.cameras.find((c) => c.id === selected?.camera_id) ?? null;
     showPtz(this.#mayPtz ? camera : null);
     for (const tile of byId('grid').children) {
       tile.classList.toggle('selected', Number(/** @type {HTMLElement} */ (tile).dataset.index) === index);
     }
+    byId('tile-big').classList.toggle('active', Boolean(selected && selected.width > 1));
   }
 
   #onKey = (/** @type {KeyboardEvent} */ event) => {
     if (byId('live-view').hidden || event.target instanceof HTMLInputElement) return;
-    if (/^[1-9]$/.test(event.key) && Number(event.key) <= this.layout.size) {
+    if (/^[1-9]$/.test(event.key) && Number(event.key) <= this.#tiles().length) {
       this.#select(Number(event.key) - 1);
+    } else if (event.key === 'b' || event.key === 'B') {
+      this.toggleBig(this.selected);
     } else if (event.key === 'Enter' || event.key === 'f' || event.key === 'F') {
       this.toggleZoom(this.selected);
     } else if (event.key === 'Escape' && this.zoomed !== null) {
@@ -258,9 +297,4 @@ export class LiveView {
 /** Whether the camera records now (its main stream, as its server says). */
 function recording(/** @type {Camera | undefined} */ camera) {
   return camera?.streams.main?.recording?.state === 'recording';
-}
-
-/** `cells` for a layout of `size` tiles: cut, or filled with empty tiles. */
-function fit(/** @type {(string | null)[]} */ cells, /** @type {number} */ size) {
-  return Array.from({ length: size }, (_, n) => (typeof cells[n] === 'string' ? cells[n] : null));
 }

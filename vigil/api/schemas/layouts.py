@@ -1,0 +1,33 @@
+from pydantic import BaseModel
+
+from vigil.api.schemas.common import Name, Request
+from vigil.layouts.models import Grid
+from vigil.layouts.service import Layout
+
+
+class LayoutOut(BaseModel):
+    id: str
+    name: str
+    shared: bool  # False: the caller's own
+    grid: Grid
+
+    @classmethod
+    def of(cls, layout: Layout) -> "LayoutOut":
+        record = layout.record
+        return cls(id=layout.id, name=record.name, shared=record.owner_id is None, grid=record.grid)
+
+
+class LayoutList(BaseModel):
+    layouts: list[LayoutOut]
+
+
+class LayoutCreate(Request):
+    name: Name
+    shared: bool = False
+    grid: Grid
+
+
+class LayoutUpdate(Request):
+    name: Name | None = None
+    shared: bool | None = None
+    grid: Grid | None = None
