@@ -363,7 +363,7 @@ def test_the_ptz_panel_moves_the_selected_camera_and_keeps_presets(
     assert picture.body()[:2] == b"\xff\xd8"  # a JPEG
 
 
-def test_storages_and_servers_in_the_settings(
+def test_a_camera_edited_storages_and_servers_in_the_settings(
     page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
 ) -> None:
     server, cameras = undefined
@@ -375,6 +375,35 @@ def test_storages_and_servers_in_the_settings(
     _log_in(page)
     page.click(f"#camera-tree li[data-camera='{camera_id}']")
     page.wait_for_selector(f"#grid .tile[data-camera='{camera_id}'] .rec:visible")  # REC
+
+    # The camera's editor: its streams' figures; renamed, recorded on Mondays 08-12 on events.
+    page.goto(f"{server.url}/#settings=cameras")
+    page.click(f"#camera-rows tr[data-camera='{camera_id}'] button.edit")
+    main = page.wait_for_selector("#camera-stream-rows tr[data-stream='main'][data-state='online']")
+    assert main is not None
+    assert "h264" in (main.text_content() or "")
+    page.fill("#camera-form input[name=name]", "Front gate")
+    page.select_option("#camera-form select[name=mode]", "schedule")
+    page.check("#schedule-paint input[value=event]")
+    first = page.locator("#schedule-grid td[data-day='0'][data-hour='8']").bounding_box()
+    last = page.locator("#schedule-grid td[data-day='0'][data-hour='11']").bounding_box()
+    assert first is not None
+    assert last is not None
+    page.mouse.move(first["x"] + 5, first["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(last["x"] + 5, last["y"] + 5, steps=6)
+    page.mouse.up()
+    _shot(page, "11b-camera-edit")
+    page.click("#camera-form button")
+    page.wait_for_selector("#camera-saved:visible")
+    with server.login() as owner:
+        camera = owner.get(f"/cameras/{camera_id}").json()
+    assert camera["name"] == "Front gate"
+    assert camera["recording"]["mode"] == "schedule"
+    assert camera["recording"]["schedule"] == [
+        {"days": [0], "start": "08:00", "end": "12:00", "mode": "event"}
+    ]
+    page.wait_for_selector(f"#camera-rows tr[data-camera='{camera_id}'] >> text=Front gate")
 
     page.goto(f"{server.url}/#settings=storages")
     row = page.wait_for_selector("#storage-rows tr[data-state='online']")

@@ -3,16 +3,19 @@
 // may not do is not offered (the server refuses it anyway).
 
 import { ApiError, call } from './api.js';
+import { editCamera, showStreams } from './camera_edit.js';
 import { attempt, byId, h, say } from './dom.js';
 
 /** @typedef {{functions: string[], operations: string[]}} Rights */
 
 let mayDelete = false;
+let mayEdit = false;
 
 /** Show the cameras' settings, as `rights` allow. */
 export async function showSettings(/** @type {Rights} */ rights) {
   byId('add-camera').hidden = !rights.operations.includes('camera.add');
   mayDelete = rights.operations.includes('camera.delete');
+  mayEdit = rights.operations.includes('camera.edit');
   await listCameras();
 }
 
@@ -25,6 +28,7 @@ async function listCameras() {
   refresh = setTimeout(() => {
     if (!byId('settings-view').hidden && !byId('settings-cameras').hidden) attempt(listCameras);
   }, REFRESH_MS);
+  for (const camera of cameras) showStreams(camera); // the one being edited, if any
   const rows = cameras
     .sort((/** @type {any} */ a, /** @type {any} */ b) => a.name.localeCompare(b.name, undefined, { numeric: true }))
     .map((/** @type {any} */ camera) => {
@@ -33,7 +37,10 @@ async function listCameras() {
       return h(
         'tr',
         { 'data-camera': camera.id, 'data-state': state },
-        h('td', {}, h('span', { class: 'dot' }), camera.name),
+        h('td', {}, h('span', { class: 'dot' }), mayEdit
+          ? h('button', { type: 'button', class: 'link edit', title: 'Edit the camera',
+                          onclick: () => editCamera(camera, listCameras) }, camera.name)
+          : camera.name),
         h('td', {}, state, main?.status.reason ? h('span', { class: 'muted' }, ` (${main.status.reason})`) : null),
         h('td', {}, main?.recording?.state ?? camera.recording.mode),
         h('td', {}, Object.keys(camera.streams).join(', ')),
