@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 
 from tests.media.captions import of_day, pictures
 from tests.media.test_recording import wait_recorded
-from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user, login_with_rights
+from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
 
@@ -199,17 +199,36 @@ def test_a_second_window_keeps_its_own_layout_and_opens_again_at_the_next_login(
     _wait_playing(page, [first])
 
 
-def test_a_viewer_is_offered_no_settings_and_a_custom_role_sees_only_its_cameras(
+def test_a_custom_role_made_in_the_matrix_sees_only_its_cameras_and_a_viewer_no_settings(
     page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
 ) -> None:
     server, cameras = undefined
     server.create_system()
     ids = _add_cameras(server, cameras)
+    # The owner makes a role in the permission matrix (live view of one camera), and a user.
+    page.goto(f"{server.url}/#settings=users")
+    _log_in(page)
+    page.click("#new-role")
+    page.fill("#role-form input[name=name]", "Gate keeper")
+    page.check("#role-matrix input[data-kind=functions][value=live_view]")
+    page.check(f"#role-matrix input[data-kind=cameras][value='{ids[1]}']")
+    page.click("#role-form button:has-text('Save role')")
+    page.wait_for_selector("#role-rows tr >> text=Gate keeper")
+    page.fill("#add-user input[name=name]", "gate keeper")
+    page.fill("#add-user input[name=password]", "user password 1")
+    page.select_option("#add-user select[name=role_id]", label="Gate keeper")
+    page.click("#add-user button")
+    page.wait_for_selector("#user-rows tr >> text=gate keeper")
+    _shot(page, "5b-users-and-roles")
+    page.click("#logout")
     with server.login() as owner:
+        role = next(r for r in owner.get("/roles").json()["roles"] if r["name"] == "Gate keeper")
+        assert (role["functions"], role["operations"], role["resources"]) == (
+            ["live_view"],
+            [],
+            {"cameras": [ids[1]], "layouts": []},
+        )
         add_user(owner, "guard", "viewer", "guard password 1")
-        login_with_rights(server, owner, "gate keeper", {
-            "functions": ["live_view"], "resources": {"cameras": ids[1:2]},
-        }).close()  # fmt: skip
         tiles = [{"x": 0, "y": 0, "camera_id": ids[0]}, {"x": 1, "y": 0, "camera_id": ids[1]}]
         shared = owner.post(
             "/layouts",

@@ -10,6 +10,7 @@ import { forgetLogin, knownSystems, rememberSystem } from './systems.js';
 import { showAudit } from './audit.js';
 import { showSettings } from './settings.js';
 import { showServers, showStorages } from './system.js';
+import { showUsers } from './users.js';
 import { hideViewer, showViewer } from './viewer.js';
 import { MAX_WINDOWS, Windows, windowNumber } from './windows.js';
 
@@ -107,15 +108,18 @@ async function route() {
   } else await live?.start();
 }
 
-/** A part of the settings: cameras, storages, or system and servers. */
+const SECTIONS = ['cameras', 'storages', 'users', 'servers'];
+
+/** A part of the settings: cameras, storages, users and roles, or system and servers. */
 async function showSection(/** @type {string} */ section) {
-  const shown = ['cameras', 'storages', 'servers'].includes(section) ? section : 'cameras';
-  for (const name of ['cameras', 'storages', 'servers']) {
+  const shown = SECTIONS.includes(section) ? section : 'cameras';
+  for (const name of SECTIONS) {
     byId(`settings-${name}`).hidden = name !== shown;
     byId(`show-settings-${name}`).classList.toggle('active', name === shown);
   }
   if (shown === 'storages') await showStorages();
   else if (shown === 'servers') await showServers(rights, owner);
+  else if (shown === 'users') await showUsers(rights);
   else await showSettings(rights);
 }
 
@@ -125,9 +129,10 @@ byId('logout').addEventListener('click', async () => {
   hideViewer();
   windows?.closeAll();
   // Nothing of this user's stays on the page for the next one to see, even for a moment.
-  for (const id of ['camera-tree', 'camera-rows', 'storage-rows', 'server-rows', 'audit-rows', 'pb-grid', 'timeline']) {
+  for (const id of ['camera-tree', 'camera-rows', 'storage-rows', 'server-rows', 'user-rows', 'role-rows', 'audit-rows', 'pb-grid', 'timeline']) {
     byId(id).replaceChildren();
   }
+  for (const id of ['camera-edit', 'role-edit']) byId(id).hidden = true;
   await logout().catch(() => {}); // an ended session: logged out all the same
   if (here.system) forgetLogin(here.system.id);
   showLogin(await server(), enter);
