@@ -7,7 +7,9 @@ of the layout on one clock, a click on the timeline, an export of a marked range
 trail filtered and saved as CSV; the PTZ panel and a snapshot; storages and servers in the
 settings. A screenshot of each step is kept in build/screenshots/."""
 
+import io
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -293,6 +295,11 @@ def test_playback_of_the_layout_on_one_clock_a_click_on_the_timeline_and_an_expo
                                    "Number(t.dataset.toMs)]")  # fmt: skip
     x = recorded["x"] + min(recorded["width"] / 2, 3000 / (window[1] - window[0]) * box["width"])
     target = window[0] + (x - box["x"]) / box["width"] * (window[1] - window[0])
+    # Resting over it first: the recorded picture of that time above the timeline.
+    page.mouse.move(x, box["y"] + box["height"] / 2)
+    thumb = "() => { const i = document.querySelector('#pb-thumb img'); "
+    thumb += "return i.complete && i.naturalWidth === 160; }"
+    page.wait_for_function(thumb, timeout=WAIT_MS)
     page.mouse.click(x, box["y"] + box["height"] / 2)
     page.wait_for_function(
         "(target) => Math.abs(Number(document.querySelector('#pb-clock').dataset.timeMs) "
@@ -312,6 +319,33 @@ def test_playback_of_the_layout_on_one_clock_a_click_on_the_timeline_and_an_expo
     shown = pictures(clip.body())
     assert len(shown) >= 50  # 3 s and more at 25 pictures a second
     assert abs(shown[0].clock_ms - of_day(marked_in)) < 2500  # from its keyframe before
+
+    # Every camera's clip of the range, made as a job: its progress, then a zip of them.
+    page.click("#pb-export-job")
+    download = page.wait_for_selector("#pb-job[data-state=done] a.download", timeout=WAIT_MS)
+    assert download is not None
+    assert page.eval_on_selector("#pb-job progress", "bar => bar.value") == 100
+    made = page.request.get(f"{server.url}{download.get_attribute('href')}")
+    assert made.ok, made.text()
+    with zipfile.ZipFile(io.BytesIO(made.body())) as archive:
+        clips = [archive.read(name) for name in archive.namelist()]
+    assert len(clips) == 2
+    assert all(len(pictures(clip)) >= 50 for clip in clips)
+
+    # Each camera on its own clock: pausing the selected one leaves the other playing.
+    page.uncheck("#pb-sync")
+    page.wait_for_function(f"({played})().length === 2 && ({played})().every(t => t > 0.5)",
+                           timeout=WAIT_MS)  # fmt: skip
+    page.click("#pb-grid .tile:nth-child(2)")
+    page.click("#pb-pause")
+    before = page.evaluate(played)
+    page.wait_for_function(f"(before) => ({played})()[0] > before[0] + 2", arg=before,
+                           timeout=WAIT_MS)  # fmt: skip
+    after = page.evaluate(played)
+    print(
+        "paused tile moved", after[1] - before[1], "s while the other moved", after[0] - before[0]
+    )
+    assert after[1] - before[1] < 0.5  # what was on its way when it paused, at most
 
 
 def test_the_audit_trail_is_filtered_and_saved_as_csv(

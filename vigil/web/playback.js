@@ -1,7 +1,10 @@
 // The playback view: the cameras of this window's live layout, recorded, on one clock (one
-// playback session: every picture of the same moment shows together), with a timeline per
-// camera (what is recorded, where the clock is; a click goes there), speeds, steps, zoom
-// from 30 days to a minute, and export of a range of the selected camera.
+// playback session: every picture of the same moment shows together) or each on its own
+// (a session each; the controls then act on the selected camera), with a timeline per
+// camera (what is recorded, where the clock is; a click or a drag goes there, a picture of
+// the time under the pointer shows above it), speeds, steps, zoom from 30 days to a minute,
+// and export of a marked range: the selected camera's as a download, or every camera's as
+// a job with its progress.
 
 import { call } from './api.js';
 import { byId, h, say } from './dom.js';
@@ -15,12 +18,18 @@ const MAX_INTERVALS_MS = 7 * 86_400e3; // longer: time recorded per bucket (docs
 const BUCKETS = 400;
 const TIMELINE_EVERY_MS = 10_000;
 const START_BEFORE_MS = 60_000; // opened without a time: this long ago
+const THUMB_REST_MS = 120; // the pointer rests this long over the timeline: its picture is asked for
+const SCRUB_EVERY_MS = 300; // dragging along the timeline seeks at most this often
+const JOB_EVERY_MS = 500; // an export job's progress, asked again
+const ON_DISK_AFTER_MS = 3000; // the newest pictures are not in a file yet (no thumbnail)
 
 /** @typedef {{id: string, name: string}} Camera */
 
 export class PlaybackView {
   /** @type {Camera[]} */ #cameras = [];
-  /** @type {PlaybackSource | null} */ #source = null;
+  /** @type {PlaybackSource[]} one for every camera in sync, else one per camera */
+  #sources = [];
+  #sync = true;
   /** @type {{video: HTMLVideoElement, close: () => void}[]} */ #tiles = [];
   #selected = 0;
   #spanIndex = 3; // an hour
@@ -43,8 +52,13 @@ export class PlaybackView {
       'pb-zoom-out': () => this.zoom(1),
       'pb-mark-in': () => this.mark('in'),
       'pb-mark-out': () => this.mark('out'),
+      'pb-export-job': () => this.#exportJob(),
     };
     for (const [id, action] of Object.entries(buttons)) byId(id).addEventListener('click', action);
+    byId('pb-sync').addEventListener('change', (event) => {
+      this.#sync = /** @type {HTMLInputElement} */ (event.target).checked;
+      this.start(this.#cameras, this.timeMs); // each tile's session made again, from here
+    });
   }
 
   /** Start on `cameras` (at most 64) from `timeMs`, playing. */
@@ -82,13 +96,14 @@ export class PlaybackView {
     });
     grid.replaceChildren(...tiles);
     this.#selected = Math.min(this.#selected, cameras.length - 1);
-    this.#source = new PlaybackSource({
-      cameras: cameras.map((c) => c.id),
+    const open = (/** @type {Camera[]} */ some, /** @type {typeof sinks} */ theirs) => new PlaybackSource({
+      cameras: some.map((c) => c.id),
       timeMs: timeMs ?? Date.now() - START_BEFORE_MS,
       speed: 1,
       stream: cameras.length > 4 ? 'sub' : 'main',
       codecs: playableCodecs(),
-    }, sinks);
+    }, theirs);
+    this.#sources = this.#sync ? [open(cameras, sinks)] : cameras.map((camera, n) => open([camera], [sinks[n]]));
     this.#windowFrom = (timeMs ?? Date.now() - START_BEFORE_MS) - SPANS_MS[this.#spanIndex] / 2;
     document.addEventListener('keydown', this.#onKey);
     this.#timer = setInterval(() => this.#tick(), 250);
@@ -97,36 +112,44 @@ export class PlaybackView {
 
   stop() {
     clearInterval(this.#timer);
+    clearInterval(this.#jobTimer);
     document.removeEventListener('keydown', this.#onKey);
-    this.#source?.close();
-    this.#source = null;
+    for (const source of this.#sources) source.close();
+    this.#sources = [];
     for (const tile of this.#tiles) tile.close();
     this.#tiles = [];
     byId('pb-grid').replaceChildren();
   }
 
-  /** The archive time showing (ms since 1970), or null before the server said. */
+  /** The archive time showing in the selected tile (ms since 1970), or null before the
+   * server said. */
   get timeMs() {
-    const tile = this.#tiles[0];
-    return tile && this.#source ? this.#source.timeAt(tile.video.currentTime) : null;
+    const tile = this.#tiles[this.#selected];
+    const source = this.#controlled()[0];
+    return tile && source ? source.timeAt(tile.video.currentTime) : null;
   }
 
-  seek(/** @type {number} */ timeMs) {
+  /** The sessions the controls act on: the one of every camera, or the selected one's. */
+  #controlled() {
+    return this.#sync ? this.#sources : this.#sources.slice(this.#selected, this.#selected + 1);
+  }
+
+  seek(/** @type {number} */ timeMs, center = true) {
     if (timeMs > Date.now()) timeMs = Date.now() - 1000; // nothing is recorded ahead
-    this.#source?.seek(timeMs);
-    this.#center(timeMs);
+    for (const source of this.#controlled()) source.seek(timeMs);
+    if (center) this.#center(timeMs);
   }
 
   play(/** @type {number} */ speed) {
-    this.#source?.play(speed);
+    for (const source of this.#controlled()) source.play(speed);
   }
 
   pause() {
-    this.#source?.pause();
+    for (const source of this.#controlled()) source.pause();
   }
 
   step(/** @type {1 | -1} */ frames) {
-    this.#source?.step(frames);
+    for (const source of this.#controlled()) source.step(frames);
   }
 
   zoom(/** @type {1 | -1} */ wider) {
@@ -160,6 +183,51 @@ export class PlaybackView {
     link.href = `/api/v1/cameras/${encodeURIComponent(camera.id)}/export?${query}`;
     link.download = `${camera.name} ${new Date(/** @type {number} */ (this.#markIn)).toISOString()}.mp4`;
     link.textContent = `Export ${camera.name}, ${Math.round((/** @type {number} */ (this.#markOut) - /** @type {number} */ (this.#markIn)) / 1000)} s`;
+    byId('pb-export-job').hidden = this.#cameras.length < 2;
+  }
+
+  /** @type {ReturnType<typeof setInterval> | undefined} */ #jobTimer;
+
+  /** Every camera's clip of the marked range, made by the server as a job: its progress,
+   * then a link to the file (a zip of one MP4 per camera). */
+  async #exportJob() {
+    if (this.#markIn === null || this.#markOut === null) return;
+    const body = { cameras: this.#cameras.map((c) => c.id), from_ms: this.#markIn, to_ms: this.#markOut };
+    const shown = byId('pb-job');
+    const bar = /** @type {HTMLProgressElement} */ (shown.querySelector('progress'));
+    const state = /** @type {HTMLElement} */ (shown.querySelector('.state'));
+    const download = /** @type {HTMLAnchorElement} */ (shown.querySelector('a.download'));
+    clearInterval(this.#jobTimer);
+    download.hidden = true;
+    let job;
+    try {
+      job = await call('POST', '/exports', body);
+    } catch (error) {
+      say(/** @type {Error} */ (error).message);
+      return;
+    }
+    shown.hidden = false;
+    const follow = async () => {
+      try {
+        job = await call('GET', `/exports/${job.id}`);
+      } catch (error) {
+        clearInterval(this.#jobTimer);
+        state.textContent = /** @type {Error} */ (error).message;
+        return;
+      }
+      bar.value = job.percent;
+      state.textContent = job.state === 'running' && job.eta_s !== null ? `${job.percent} %, ${job.eta_s} s left`
+        : job.state === 'failed' ? `failed: ${job.error}` : job.state;
+      shown.dataset.state = job.state;
+      if (job.state === 'done') {
+        download.href = `/api/v1/exports/${job.id}/file`;
+        download.download = job.file_name;
+        download.hidden = false;
+      }
+      if (job.state === 'done' || job.state === 'failed') clearInterval(this.#jobTimer);
+    };
+    this.#jobTimer = setInterval(follow, JOB_EVERY_MS);
+    await follow();
   }
 
   #center(/** @type {number} */ timeMs) {
@@ -216,10 +284,9 @@ export class PlaybackView {
       if (this.#markIn !== null && this.#markOut !== null) {
         bar.append(h('span', { class: 'marked', style: `left:${at(this.#markIn)};width:${at(from + this.#markOut - this.#markIn)}` }));
       }
-      bar.addEventListener('click', (event) => {
-        const box = bar.getBoundingClientRect();
-        this.seek(from + ((event.clientX - box.left) / box.width) * span);
-      });
+      const recorded = (/** @type {number} */ t) => t < Date.now() - ON_DISK_AFTER_MS
+        && spans.some((/** @type {number[]} */ [start, end]) => start <= t && t < end);
+      this.#scrubbable(bar, row.camera_id, from, span, recorded);
       return h('div', { class: 'row' }, h('span', { class: 'name' }, this.#cameras[n]?.name ?? row.camera_id), bar);
     });
     const scale = h('div', { class: 'row scale' }, h('span', { class: 'name' }),
@@ -227,6 +294,40 @@ export class PlaybackView {
         h('span', { class: 'tick', style: `left:${f * 100}%` }, label(from + f * span, span)))));
     timeline.replaceChildren(scale, ...rows, h('div', { id: 'pb-cursor' }));
     this.#placeCursor(this.timeMs);
+  }
+
+  /** A camera's timeline bar: a click or a drag seeks (during a drag, at most every
+   * SCRUB_EVERY_MS, without moving the window), and the pointer resting over it shows the
+   * recorded picture of that time above it. */
+  #scrubbable(/** @type {HTMLElement} */ bar, /** @type {string} */ cameraId, /** @type {number} */ from, /** @type {number} */ span,
+              /** @type {(timeMs: number) => boolean} */ recorded) {
+    const timeAt = (/** @type {PointerEvent} */ event) => {
+      const box = bar.getBoundingClientRect();
+      return from + (Math.max(0, Math.min(event.clientX - box.left, box.width)) / box.width) * span;
+    };
+    let dragging = false;
+    let soughtAt = 0;
+    bar.addEventListener('pointerdown', (event) => {
+      dragging = true;
+      bar.setPointerCapture(event.pointerId);
+    });
+    bar.addEventListener('pointermove', (event) => {
+      const at = timeAt(event);
+      showThumb(recorded(at) ? cameraId : null, at, event.clientX, bar.getBoundingClientRect().top);
+      if (dragging && Date.now() - soughtAt > SCRUB_EVERY_MS) {
+        soughtAt = Date.now();
+        this.seek(timeAt(event), false);
+        this.#placeCursor(timeAt(event));
+      }
+    });
+    bar.addEventListener('pointerup', (event) => {
+      if (!dragging) return;
+      dragging = false;
+      this.seek(timeAt(event));
+    });
+    bar.addEventListener('pointerleave', () => {
+      if (!dragging) hideThumb();
+    });
   }
 
   #placeCursor(/** @type {number | null} */ now) {
@@ -241,7 +342,7 @@ export class PlaybackView {
   #onKey = (/** @type {KeyboardEvent} */ event) => {
     if (byId('playback-view').hidden || event.target instanceof HTMLInputElement) return;
     const keys = /** @type {Record<string, () => void>} */ ({
-      ' ': () => (this.#source?.clock?.playing === false ? this.play(1) : this.pause()),
+      ' ': () => (this.#controlled()[0]?.clock?.playing === false ? this.play(1) : this.pause()),
       ArrowLeft: () => this.step(-1),
       ArrowRight: () => this.step(1),
       '+': () => this.zoom(-1),
@@ -258,4 +359,33 @@ export class PlaybackView {
 function label(/** @type {number} */ timeMs, /** @type {number} */ spanMs) {
   const at = new Date(timeMs);
   return spanMs > 86_400e3 ? at.toLocaleDateString() : at.toLocaleTimeString();
+}
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */ let thumbTimer;
+
+/** The recorded picture of `cameraId` at `timeMs` (null: nothing recorded then), above the
+ * timeline at `x`, asked for once the pointer rests (a picture is decoded per request: not
+ * one per pixel moved). */
+function showThumb(/** @type {string | null} */ cameraId, /** @type {number} */ timeMs, /** @type {number} */ x, /** @type {number} */ top) {
+  const thumb = byId('pb-thumb');
+  const image = /** @type {HTMLImageElement} */ (thumb.querySelector('img'));
+  thumb.hidden = false;
+  thumb.style.left = `${x}px`;
+  thumb.style.bottom = `${window.innerHeight - top + 4}px`;
+  /** @type {HTMLElement} */ (thumb.querySelector('span')).textContent =
+    `${new Date(timeMs).toLocaleTimeString()}${cameraId ? '' : ': not recorded'}`;
+  clearTimeout(thumbTimer);
+  image.hidden = !cameraId;
+  if (!cameraId) return;
+  thumbTimer = setTimeout(() => {
+    const query = new URLSearchParams({ time_ms: String(Math.round(timeMs)), width: '160' });
+    image.dataset.camera = cameraId;
+    image.dataset.timeMs = String(Math.round(timeMs));
+    image.src = `/api/v1/cameras/${encodeURIComponent(cameraId)}/archive/snapshot?${query}`;
+  }, THUMB_REST_MS);
+}
+
+function hideThumb() {
+  clearTimeout(thumbTimer);
+  byId('pb-thumb').hidden = true;
 }
