@@ -468,8 +468,29 @@ def test_a_camera_edited_storages_and_servers_in_the_settings(
     )
     _shot(page, "12-storages")
 
+    # Another disk added, its reserve set, disabled, removed.
+    disk = server.data_dir.parent / "second disk"
+    disk.mkdir()
+    page.fill("#add-storage input[name=name]", "Second disk")
+    page.fill("#add-storage input[name=path]", str(disk))
+    page.click("#add-storage button")
+    added = page.locator("#storage-rows tr", has_text="Second disk")
+    added.locator("input.reserve").fill("100")
+    added.locator("button:has-text('Set')").click()
+    added.locator("input.enabled").uncheck()
+    page.wait_for_selector("#storage-rows tr[data-state='disabled'] >> text=Second disk")
+    with server.login() as owner:
+        second = next(s for s in owner.get("/storages").json()["storages"]
+                      if s["name"] == "Second disk")  # fmt: skip
+    assert (second["path"], second["reserve_mib"], second["enabled"]) == (str(disk), 100, False)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#storage-rows tr", has_text="Second disk").locator("button.delete").click()
+    page.wait_for_function("() => ![...document.querySelectorAll('#storage-rows tr')]"
+                           ".some(r => r.textContent.includes('Second disk'))")  # fmt: skip
+
     page.click("#show-settings-servers")
     page.wait_for_selector("#server-rows tr[data-state='online'] >> text=★")
+    page.wait_for_selector("#conflict-rows >> text=None.")  # a server alone meets no conflict
     page.fill("#failover-settings input[name=failover_after_s]", "20")
     page.click("#failover-settings button")
     with server.login() as owner:

@@ -117,7 +117,7 @@ async function showSection(/** @type {string} */ section) {
     byId(`settings-${name}`).hidden = name !== shown;
     byId(`show-settings-${name}`).classList.toggle('active', name === shown);
   }
-  if (shown === 'storages') await showStorages();
+  if (shown === 'storages') await showStorages(rights);
   else if (shown === 'servers') await showServers(rights, owner);
   else if (shown === 'users') await showUsers(rights);
   else await showSettings(rights);
@@ -129,7 +129,7 @@ byId('logout').addEventListener('click', async () => {
   hideViewer();
   windows?.closeAll();
   // Nothing of this user's stays on the page for the next one to see, even for a moment.
-  for (const id of ['camera-tree', 'camera-rows', 'storage-rows', 'server-rows', 'user-rows', 'role-rows', 'audit-rows', 'pb-grid', 'timeline']) {
+  for (const id of ['camera-tree', 'camera-rows', 'storage-rows', 'server-rows', 'user-rows', 'role-rows', 'conflict-rows', 'audit-rows', 'pb-grid', 'timeline']) {
     byId(id).replaceChildren();
   }
   for (const id of ['camera-edit', 'role-edit']) byId(id).hidden = true;

@@ -1,17 +1,23 @@
 // Settings, the storages' and the servers' parts: each storage's health and how full it is,
-// with what each camera takes of it; the system's servers (online since when, cameras,
-// load), failover settings, and hiding an offline server or detaching one (the owner).
+// with what each camera takes of it, added, enabled or not, its reserve, its index made
+// again, removed; the system's servers (online since when, cameras, load), failover
+// settings, hiding an offline server or detaching one (the owner), and the conflict log.
 
 import { call } from './api.js';
 import { attempt, byId, h } from './dom.js';
 
 const MIB = 1024 * 1024;
 
-/** Show the storages, every server's. */
-export async function showStorages() {
+/** @type {{operations: string[]}} */ let storageRights = { operations: [] };
+
+/** Show the storages, every server's, and what `rights` allow doing with them. */
+export async function showStorages(/** @type {{operations: string[]}} */ rights) {
+  storageRights = rights;
   const [{ storages, partial, missing_servers: missing }, { cameras }] = await Promise.all([
     call('GET', '/storages'), call('GET', '/cameras'),
   ]);
+  const mayEdit = rights.operations.includes('storage.edit');
+  byId('add-storage').hidden = !mayEdit;
   const names = new Map(cameras.map((/** @type {any} */ c) => [c.id, c.name]));
   byId('storage-rows').replaceChildren(
     ...storages.map((/** @type {any} */ s) => {
@@ -33,12 +39,50 @@ export async function showStorages() {
             : 'size not known yet')),
         h('td', { class: 'muted' }, perCamera.join(', ') || 'nothing recorded'),
         h('td', {}, s.write_latency_ms === null ? '' : `${s.write_latency_ms.toFixed(1)} ms`),
+        h('td', {}, mayEdit ? storageControls(s) : null),
       );
     }),
   );
   byId('storages-partial').hidden = !partial;
   byId('storages-partial').textContent = partial ? `Servers that did not answer: ${missing.join(', ')}` : '';
 }
+
+function storageControls(/** @type {any} */ storage) {
+  const change = (/** @type {Record<string, unknown>} */ body) =>
+    attempt(() => call('PATCH', `/storages/${storage.id}`, body)).then(() => showStorages(storageRights));
+  const reserve = h('input', { type: 'number', min: '0', class: 'reserve', 'aria-label': 'reserve (MiB)',
+                               placeholder: 'auto', value: storage.reserve_mib === null ? '' : String(storage.reserve_mib) });
+  const rebuilt = h('span', { class: 'muted rebuilt' });
+  return h('div', { class: 'controls' },
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', class: 'enabled', checked: storage.enabled,
+      onchange: (/** @type {Event} */ e) => change({ enabled: /** @type {HTMLInputElement} */ (e.target).checked }) }), ' enabled'),
+    h('form', { class: 'inline', onsubmit: (/** @type {Event} */ e) => {
+      e.preventDefault();
+      const mib = /** @type {HTMLInputElement} */ (reserve).value;
+      change({ reserve_mib: mib === '' ? 'auto' : Number(mib) });
+    } }, 'reserve', reserve, 'MiB', h('button', {}, 'Set')),
+    h('button', { type: 'button', title: 'Read its files again into the index', onclick: () => attempt(async () => {
+      rebuilt.textContent = ' reading its files…';
+      const done = await call('POST', `/storages/${storage.id}/rebuild`);
+      rebuilt.textContent = ` index made again: ${done.added} added, ${done.removed} removed, ${done.recovered} recovered`;
+    }) }, 'Rebuild index'), rebuilt,
+    h('button', { type: 'button', class: 'delete', onclick: async () => {
+      if (!confirm(`Remove the storage ${storage.name}? Its recordings stay on the disk; adding the folder again brings them back.`)) return;
+      if (await attempt(() => call('DELETE', `/storages/${storage.id}`))) await showStorages(storageRights);
+    } }, 'Remove'));
+}
+
+const addStorage = /** @type {HTMLFormElement} */ (byId('add-storage'));
+addStorage.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const fields = new FormData(addStorage);
+  const mib = String(fields.get('reserve_mib') ?? '');
+  const body = { name: fields.get('name'), path: fields.get('path'), ...(mib === '' ? {} : { reserve_mib: Number(mib) }) };
+  if (await attempt(() => call('POST', '/storages', body))) {
+    addStorage.reset();
+    await showStorages(storageRights);
+  }
+});
 
 /**
  * Show the servers and the failover settings, as the role allows.
@@ -66,6 +110,19 @@ export async function showServers(rights, owner) {
   form.hidden = !mayEdit;
   /** @type {HTMLInputElement} */ (form.elements.namedItem('failover_after_s')).value = String(system.failover_after_s);
   /** @type {HTMLInputElement} */ (form.elements.namedItem('failback')).checked = system.failback;
+  const { conflicts } = await call('GET', '/system/conflicts?limit=50');
+  const named = new Map(system.servers.map((/** @type {any} */ s) => [s.id, s.name]));
+  const value = (/** @type {unknown} */ v) => h('code', {}, v === null ? '(deleted)' : JSON.stringify(v));
+  byId('conflict-rows').replaceChildren(
+    ...conflicts.map((/** @type {any} */ c) => h('tr', {},
+      h('td', {}, new Date(c.at_ms).toLocaleString()),
+      h('td', {}, `${c.kind} ${c.record_id}`),
+      h('td', {}, c.field || '(the whole record)'),
+      h('td', {}, value(c.overwritten)),
+      h('td', {}, value(c.kept)),
+      h('td', {}, named.get(c.server_id) ?? c.server_id))),
+    ...(conflicts.length ? [] : [h('tr', {}, h('td', { colspan: '6', class: 'muted' }, 'None.'))]),
+  );
 }
 
 async function hide(/** @type {any} */ server, /** @type {{operations: string[]}} */ rights, /** @type {boolean} */ owner) {
