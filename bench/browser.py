@@ -2,8 +2,9 @@
 behind the newest picture it plays, and how soon a seek into the archive shows.
 
 Starts one simulated camera (`bench.cameras`: main 1080p25 4 Mbit/s, sub 360p15, sound) and a
-`vigil server` recording it, opens the web client in Debian's headless Chromium (software
-decoding) and measures, per stream:
+`vigil server` recording it (with `--sections grid`, more cameras, not recorded: what their
+tiles cost the browser is measured), opens the web client in Debian's headless Chromium
+(software decoding) and measures, per stream:
 1. time to first picture: from asking the player for the stream (its `camera` attribute) to
    the video's `playing` event, `--opens` times; p50, p95 and the worst;
 2. how far behind the newest picture received the video plays (the end of what is buffered
@@ -17,14 +18,20 @@ decoding) and measures, per stream:
    every tile's video playing (its `currentTime` past 0); then CPU of the browser's
    processes (each once) and of the server's tree for `--seconds`, and the page's
    JavaScript heap and the browser's memory at the start and after `--grid-minutes` of play.
+5. playback of `--sync` cameras in sync (`--sections sync`; those cameras recorded): the
+   client's playback view of a layout of them, from 20 s ago; every 0.5 s for `--seconds`,
+   each tile's picture is drawn at once and the clock burned into it read back: the spread
+   (latest less earliest) between the cameras' pictures, against the sub stream's frame
+   interval.
 Prints one JSON object.
 
-Run: `python -m bench.browser [--opens 20] [--seconds 10] [--sections player,grid]
-[--grid 64] [--grid-minutes 10]`.
+Run: `python -m bench.browser [--opens 20] [--seconds 10] [--sections player,grid,sync]
+[--grid 64] [--grid-minutes 10] [--sync 16]`.
 """
 
 import argparse
 import json
+import math
 import os
 import random
 import statistics
@@ -34,11 +41,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 from playwright.sync_api import Page, sync_playwright
 
-from bench.cameras import vms_cameras
+from bench.cameras import SUB_FPS, vms_cameras
 from bench.delivery import serve
 from bench.proc import TreeCpu, cpu_seconds, process_tree, rss_mib
+from tests.media.captions import clock_of, full_range_caption
 from tests.servers import ServerProcess
 from tests.waiting import wait_for
 from tests.web.browser import launch, open_player
@@ -81,6 +90,20 @@ SEEK_MS = """async (time) => {
     return [first, performance.now() - started];
 }"""
 RECORDED_S = 25
+
+# Each playback tile's caption band (its top 32 rows, the first 12 cells: the clock) as
+# full-range luma, every tile drawn in the same task: the pictures showing together.
+BANDS = """() => [...document.querySelectorAll('#pb-grid video')].map((video) => {
+    const canvas = new OffscreenCanvas(192, 32);
+    const context = canvas.getContext('2d');
+    context.drawImage(video, 0, 0, 192, 32, 0, 0, 192, 32);
+    const rgba = context.getImageData(0, 0, 192, 32).data;
+    const luma = [];
+    for (let i = 0; i < rgba.length; i += 4) {
+        luma.push(Math.round(0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2]));
+    }
+    return luma;
+})"""
 
 ALL_PLAYING_MS = """async (count) => {
     const playing = () => [...document.querySelectorAll('#grid vigil-video')]
@@ -150,14 +173,9 @@ def _used(pid: int, before: float) -> float:
 def _grid(
     page: Page, server: ServerProcess, token: str, ids: list[str], seconds: float, minutes: float
 ) -> Any:
-    with server.client(token) as owner:
-        system_id = owner.get("/server").json()["system"]["id"]
-        user_id = owner.get("/me").json()["user"]["id"]
     page.goto(f"{server.url}/#")  # logged in already (open_player): the live view
     page.wait_for_selector("#workspace:visible")
-    layout = {"size": len(ids), "cells": ids}
-    page.evaluate("([key, layout]) => localStorage.setItem(key, JSON.stringify(layout))",
-                  [f"vigil.layout.{system_id}.{user_id}.1", layout])  # fmt: skip
+    _layout(page, server, token, ids)
     page.reload()
     all_playing_ms = page.evaluate(ALL_PLAYING_MS, len(ids))
     page.wait_for_timeout(2000)  # past the first GOPs' burst
@@ -189,6 +207,49 @@ def _grid(
     }
 
 
+def _layout(page: Page, server: ServerProcess, token: str, ids: list[str]) -> None:
+    """This window's live layout made of `ids`, as the client keeps it in the browser."""
+    with server.client(token) as owner:
+        system_id = owner.get("/server").json()["system"]["id"]
+        user_id = owner.get("/me").json()["user"]["id"]
+    side = math.isqrt(len(ids) - 1) + 1
+    tiles = [{"x": n % side, "y": n // side, "width": 1, "height": 1, "camera_id": camera_id}
+             for n, camera_id in enumerate(ids)]  # fmt: skip
+    layout = {"grid": {"columns": side, "rows": side, "tiles": tiles}, "saved": None}
+    page.evaluate("([key, layout]) => localStorage.setItem(key, JSON.stringify(layout))",
+                  [f"vigil.layout.{system_id}.{user_id}.1", layout])  # fmt: skip
+
+
+def _sync(page: Page, server: ServerProcess, token: str, ids: list[str], seconds: float) -> Any:
+    page.goto(f"{server.url}/#")
+    page.wait_for_selector("#workspace:visible")
+    _layout(page, server, token, ids)
+    page.goto(f"{server.url}/#playback={int(time.time() * 1000) - 20_000}")
+    played = "() => [...document.querySelectorAll('#pb-grid video')].map(v => v.currentTime)"
+    page.wait_for_function(f"({played})().length === {len(ids)} && ({played})().every(t => t > 2)",
+                           timeout=60_000)  # fmt: skip
+    spreads, unread = [], 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        clocks = []
+        for band in page.evaluate(BANDS):
+            clock = clock_of(full_range_caption(np.array(band, dtype=np.uint8).reshape(32, 192)))
+            if clock is None:
+                unread += 1
+            else:
+                clocks.append(clock)
+        if len(clocks) == len(ids):
+            spreads.append(max(clocks) - min(clocks))
+        time.sleep(0.5)
+    return {
+        "cameras": len(ids),
+        "samples": len(spreads),
+        "pictures_unread": unread,
+        "spread_ms": _spread(spreads, 0) if spreads else None,
+        "frame_interval_ms": round(1000 / SUB_FPS),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--opens", type=int, default=20)
@@ -196,16 +257,18 @@ def main() -> None:
     parser.add_argument("--sections", default="player,grid")
     parser.add_argument("--grid", type=int, default=64, help="cameras in the grid")
     parser.add_argument("--grid-minutes", type=float, default=10.0)
+    parser.add_argument("--sync", type=int, default=16, help="cameras played back in sync")
     args = parser.parse_args()
     sections = args.sections.split(",")
-    count = args.grid if "grid" in sections else 1
+    count = max(args.grid if "grid" in sections else 1, args.sync if "sync" in sections else 1)
+    recorded = args.sync if "sync" in sections else 1  # the player's seeks: the first
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         cameras = vms_cameras(folder, count)
         try:
             with ServerProcess(folder / "server") as server, sync_playwright() as playwright:
-                token, ids = serve(server, cameras, count)
+                token, ids = serve(server, cameras, count, recorded=recorded)
                 browser = launch(playwright)
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
                 open_player(page, server.url, ids[0])
@@ -215,8 +278,10 @@ def main() -> None:
                     with server.client(token) as owner:
                         figures["playback_seek"] = _seeks(page, owner, ids[0], args.opens)
                 if "grid" in sections:
-                    figures["grid"] = _grid(page, server, token, ids, args.seconds,
+                    figures["grid"] = _grid(page, server, token, ids[: args.grid], args.seconds,
                                             args.grid_minutes)  # fmt: skip
+                if "sync" in sections:
+                    figures["sync"] = _sync(page, server, token, ids[: args.sync], args.seconds)
                 browser.close()
         finally:
             cameras.stop()

@@ -7,6 +7,7 @@ from tests.testcamera.process import TestCameraProcess
 
 MAIN = "1920x1080@25:4000k"
 SUB = "640x360@15:512k"
+SUB_FPS = 15
 
 
 def vms_cameras(folder: Path, count: int) -> TestCameraProcess:

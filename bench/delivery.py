@@ -177,16 +177,21 @@ async def _rtsp_cost(
     return await _viewers_cost(server.pid, idle, viewers, seconds)
 
 
-def serve(server: ServerProcess, cameras: TestCameraProcess, count: int) -> tuple[str, list[str]]:
-    """The server recording the cameras, all online: the owner's token and the camera ids."""
+def serve(
+    server: ServerProcess, cameras: TestCameraProcess, count: int, recorded: int | None = None
+) -> tuple[str, list[str]]:
+    """The server recording the cameras (the first `recorded` of them; None: all), all online:
+    the owner's token and the camera ids."""
     server.start()
     server.create_system()
     with server.login() as owner:
         for n in range(count):
             stream = f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}"
+            mode = "always" if recorded is None or n < recorded else "off"
             answer = owner.post("/cameras", json={"name": f"Camera {n + 1}",
                                                   "main_url": f"{stream}/main",
-                                                  "sub_url": f"{stream}/sub"})  # fmt: skip
+                                                  "sub_url": f"{stream}/sub",
+                                                  "recording": {"mode": mode}})  # fmt: skip
             answer.raise_for_status()
 
         def all_online() -> bool:

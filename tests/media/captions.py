@@ -4,6 +4,7 @@ each picture's clock (when the camera sent it) tells which moment it shows."""
 import io
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import av
 import numpy as np
@@ -26,17 +27,33 @@ def caption_clock(frame: av.VideoFrame) -> int:
 
 
 def jpeg_caption_clock(frame: av.VideoFrame) -> int:
-    """The same for a JPEG's picture (a snapshot): lossy, and in full range where the
-    caption's cells are drawn in video range, so each cell is read as the nearest character."""
-    full = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height].astype(np.float64)
-    return _clock(read_caption_nearest(np.rint(16 + full * 219 / 255).astype(np.uint8)))
+    """The same for a JPEG's picture (a snapshot)."""
+    return _clock(
+        full_range_caption(np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height])
+    )
+
+
+def full_range_caption(luma: "np.ndarray[Any, np.dtype[Any]]") -> str:
+    """The caption of a picture that went through lossy coding or a browser's drawing, as
+    full-range luma (the caption's cells are drawn in video range): each cell is read as the
+    nearest character."""
+    video_range = np.rint(16 + luma.astype(np.float64) * 219 / 255).astype(np.uint8)
+    return read_caption_nearest(video_range)
+
+
+def clock_of(caption: str) -> int | None:
+    """The clock a caption starts with, in ms of the day; None when it does not."""
+    found = re.match(r"(\d\d):(\d\d):(\d\d)\.(\d{3})", caption)
+    if found is None:
+        return None
+    hours, minutes, seconds, ms = (int(part) for part in found.groups())
+    return ((hours * 60 + minutes) * 60 + seconds) * 1000 + ms
 
 
 def _clock(caption: str) -> int:
-    found = re.match(r"(\d\d):(\d\d):(\d\d)\.(\d{3})", caption)
-    assert found is not None, caption
-    hours, minutes, seconds, ms = (int(part) for part in found.groups())
-    return ((hours * 60 + minutes) * 60 + seconds) * 1000 + ms
+    clock = clock_of(caption)
+    assert clock is not None, caption
+    return clock
 
 
 def pictures(data: bytes) -> list[Shown]:
