@@ -30,6 +30,7 @@ Run: `python -m bench.browser [--opens 20] [--seconds 10] [--sections player,gri
 """
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -44,7 +45,7 @@ import httpx
 import numpy as np
 from playwright.sync_api import Page, sync_playwright
 
-from bench.cameras import SUB_FPS, vms_cameras
+from bench.cameras import MAIN_FPS, SUB_FPS, vms_cameras
 from bench.delivery import serve
 from bench.proc import TreeCpu, cpu_seconds, process_tree, rss_mib
 from tests.media.captions import clock_of, full_range_caption
@@ -105,11 +106,36 @@ BANDS = """() => [...document.querySelectorAll('#pb-grid video')].map((video) =>
     return luma;
 })"""
 
+# When the page opened each live WebSocket, and when each one's first message came.
+WATCH_SOCKETS = """(() => {
+    const Native = window.WebSocket;
+    window.benchSockets = { asked: [], opened: [], first: [] };
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            super(...args);
+            if (!String(args[0]).includes('/live')) return;
+            window.benchSockets.asked.push(performance.now());
+            const opened = () => window.benchSockets.opened.push(performance.now());
+            const first = () => window.benchSockets.first.push(performance.now());
+            this.addEventListener('open', opened, { once: true });
+            this.addEventListener('message', first, { once: true });
+        }
+    };
+})()"""
+
+# When each tile started playing (its video's currentTime past 0), in ms since the page's
+# navigation began, once all of them have.
 ALL_PLAYING_MS = """async (count) => {
-    const playing = () => [...document.querySelectorAll('#grid vigil-video')]
-        .filter((player) => player.video.currentTime > 0).length;
-    while (playing() < count) await new Promise((resolve) => setTimeout(resolve, 20));
-    return performance.now();  // since the page's navigation began
+    const started = new Map();
+    for (;;) {
+        for (const player of document.querySelectorAll('#grid vigil-video')) {
+            if (player.video.currentTime > 0 && !started.has(player)) {
+                started.set(player, performance.now());
+            }
+        }
+        if (started.size >= count) return [...started.values()];
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
 }"""
 
 
@@ -176,8 +202,10 @@ def _grid(
     page.goto(f"{server.url}/#")  # logged in already (open_player): the live view
     page.wait_for_selector("#workspace:visible")
     _layout(page, server, token, ids)
+    page.add_init_script(WATCH_SOCKETS)
     page.reload()
-    all_playing_ms = page.evaluate(ALL_PLAYING_MS, len(ids))
+    tiles_playing_ms = page.evaluate(ALL_PLAYING_MS, len(ids))
+    sockets = page.evaluate("() => window.benchSockets")
     page.wait_for_timeout(2000)  # past the first GOPs' burst
     server_pids = [server.pid]
     browser = {pid: cpu_seconds(pid) for pid in _browser_pids(server_pids)}
@@ -194,10 +222,18 @@ def _grid(
     start = memory()
     time.sleep(max(0.0, minutes * 60 - seconds))
     end = memory()
-    still = page.evaluate(ALL_PLAYING_MS, len(ids)) > 0
+    still = len(page.evaluate(ALL_PLAYING_MS, len(ids))) == len(ids)
     return {
         "tiles": len(ids),
-        "all_playing_after_load_ms": round(all_playing_ms),
+        "all_playing_after_load_ms": round(max(tiles_playing_ms)),
+        "tile_playing_after_load_ms": _spread(tiles_playing_ms, 0),
+        # Asked for (the WebSocket made), its handshake done (`open`), its first message.
+        "live_socket_asked_after_load_ms": _spread(sockets["asked"], 0),
+        "live_socket_open_after_load_ms": _spread(sockets["opened"], 0),
+        "live_socket_open_steps_ms": _spread(
+            [b - a for a, b in itertools.pairwise(sorted(sockets["opened"]))], 0
+        ),
+        "first_message_after_load_ms": _spread(sockets["first"], 0),
         "browser_cores": round(browser_cores, 3),
         "server_cores": server_cpu["cores"],
         "server_busiest_process_cores": server_cpu["busiest_process_cores"],
@@ -225,6 +261,7 @@ def _sync(page: Page, server: ServerProcess, token: str, ids: list[str], seconds
     page.wait_for_selector("#workspace:visible")
     _layout(page, server, token, ids)
     page.goto(f"{server.url}/#playback={int(time.time() * 1000) - 20_000}")
+    page.reload()  # the page reads the layout at its start
     played = "() => [...document.querySelectorAll('#pb-grid video')].map(v => v.currentTime)"
     page.wait_for_function(f"({played})().length === {len(ids)} && ({played})().every(t => t > 2)",
                            timeout=60_000)  # fmt: skip
@@ -246,7 +283,7 @@ def _sync(page: Page, server: ServerProcess, token: str, ids: list[str], seconds
         "samples": len(spreads),
         "pictures_unread": unread,
         "spread_ms": _spread(spreads, 0) if spreads else None,
-        "frame_interval_ms": round(1000 / SUB_FPS),
+        "frame_interval_ms": round(1000 / (SUB_FPS if len(ids) > 4 else MAIN_FPS)),
     }
 
 

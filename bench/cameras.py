@@ -6,6 +6,7 @@ from pathlib import Path
 from tests.testcamera.process import TestCameraProcess
 
 MAIN = "1920x1080@25:4000k"
+MAIN_FPS = 25
 SUB = "640x360@15:512k"
 SUB_FPS = 15
 

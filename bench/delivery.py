@@ -181,9 +181,10 @@ def serve(
     server: ServerProcess, cameras: TestCameraProcess, count: int, recorded: int | None = None
 ) -> tuple[str, list[str]]:
     """The server recording the cameras (the first `recorded` of them; None: all), all online:
-    the owner's token and the camera ids."""
+    the owner's token and the camera ids, in the order the cameras were added."""
     server.start()
     server.create_system()
+    ids = []
     with server.login() as owner:
         for n in range(count):
             stream = f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n + 1}"
@@ -193,6 +194,7 @@ def serve(
                                                   "sub_url": f"{stream}/sub",
                                                   "recording": {"mode": mode}})  # fmt: skip
             answer.raise_for_status()
+            ids.append(answer.json()["id"])
 
         def all_online() -> bool:
             found = owner.get("/cameras").json()["cameras"]
@@ -201,7 +203,7 @@ def serve(
         wait_for(all_online, 120, "every stream online")
         time.sleep(WARM_UP_S)  # sound started, GOPs kept
         token = owner.headers["authorization"].removeprefix("Bearer ")
-        return token, [c["id"] for c in owner.get("/cameras").json()["cameras"]]
+        return token, ids
 
 
 def _watch_in_process(url: str, token: str, camera_ids: list[str], stop: Event) -> None:

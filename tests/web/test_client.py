@@ -284,6 +284,9 @@ def test_playback_of_the_layout_on_one_clock_a_click_on_the_timeline_and_an_expo
     page.wait_for_function(f"({played})().length === 2 && ({played})().every(t => t > 0.5)",
                            timeout=WAIT_MS)  # fmt: skip
     _shot(page, "9-playback")
+    # In sync: both videos at the same media time (a video that strays is brought back).
+    aligned = f"() => {{ const t = ({played})(); return Math.abs(t[0] - t[1]) < 0.05; }}"
+    page.wait_for_function(aligned, timeout=WAIT_MS)
 
     # A click on the first camera's timeline, 3 s into what it recorded: the clock goes there.
     bar = page.locator(f"#timeline .bar[data-camera='{ids[0]}']")

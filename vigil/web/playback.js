@@ -22,6 +22,13 @@ const THUMB_REST_MS = 120; // the pointer rests this long over the timeline: its
 const SCRUB_EVERY_MS = 300; // dragging along the timeline seeks at most this often
 const JOB_EVERY_MS = 500; // an export job's progress, asked again
 const ON_DISK_AFTER_MS = 3000; // the newest pictures are not in a file yet (no thumbnail)
+// In sync, each video element plays its own buffer: one that strays from the others (it
+// started later, or its decoder was slower) is brought back, by its rate when it is near
+// and by a jump when it is far. Within ALIGNED_S of the others it plays at 1x.
+const ALIGNED_S = 0.015;
+const JUMP_ABOVE_S = 0.5;
+const RATE_PER_S = 2; // the rate's change per second astray: 0.1 s behind plays at 1.2x
+const MAX_NUDGE = 0.25;
 
 /** @typedef {{id: string, name: string}} Camera */
 
@@ -245,6 +252,27 @@ export class PlaybackView {
     if (now !== null && (now < this.#windowFrom || now > this.#windowFrom + span)) this.#center(now);
     else this.#placeCursor(now);
     if (Date.now() - this.#drawnAt > TIMELINE_EVERY_MS) this.#drawTimeline();
+    if (this.#sync) this.#align();
+  }
+
+  /** The videos of one session show the same media time: each is brought to the median
+   * of those playing. */
+  #align() {
+    const playing = this.#tiles.map((t) => t.video).filter((v) => !v.paused && v.readyState >= 2 && v.currentTime > 0);
+    if (playing.length < 2 || this.#sources[0]?.clock?.playing === false) return;
+    const times = playing.map((v) => v.currentTime).sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)];
+    for (const video of playing) {
+      const astray = video.currentTime - median;
+      if (Math.abs(astray) > JUMP_ABOVE_S) {
+        video.currentTime = median;
+        video.playbackRate = 1;
+      } else if (Math.abs(astray) > ALIGNED_S) {
+        video.playbackRate = 1 - Math.max(-MAX_NUDGE, Math.min(MAX_NUDGE, astray * RATE_PER_S));
+      } else {
+        video.playbackRate = 1;
+      }
+    }
   }
 
   #drawnAt = 0;
