@@ -72,6 +72,15 @@ def test_a_layout_is_its_owners_until_shared_then_every_role_that_reaches_it_see
     assert sorted(actions) == sorted([("day shift", "layout.add"), ("day shift", "layout.edit"),
                                       ("night shift", "layout.edit"),
                                       ("night shift", "layout.delete")])  # fmt: skip
+    # A user's own layouts go with them.
+    assert day.post("/layouts", json={"name": "Mine", "grid": ONE_AND_FIVE}).status_code == 201
+    day_id = next(u["id"] for u in owner.get("/users").json()["users"] if u["name"] == "day shift")
+    assert owner.delete(f"/users/{day_id}").status_code == 204
+    trail = owner.get("/audit", params={"limit": 5}).json()["entries"]
+    assert [(e["user_name"], e["action"]) for e in trail][:2] == [
+        ("owner", "layout.delete"),
+        ("owner", "user.delete"),
+    ]
     for client in (day, night, guard, gatekeeper):
         client.close()
 

@@ -35,5 +35,7 @@ def router(ctx: ApiContext) -> APIRouter:
     @api.delete("/{user_id}", status_code=204)
     async def delete_user(user_id: str, caller: CallerDep) -> None:
         await ctx.accounts.delete_user(caller.user, caller.address, user_id)
+        # Their own layouts go with them: nobody else could ever see them.
+        await ctx.layouts.delete_owned_by(caller.actor, user_id)
 
     return api

@@ -91,8 +91,22 @@ class LayoutService:
         async with self._document.change():
             record = self.require(user, rights, layout_id).record
             self._records.delete(layout_id)
-        await self._audit.record(actor, "layout.delete", target=layout_id,
-                                 details={"before": record.model_dump(mode="json")})  # fmt: skip
+        await self._audit_deleted(actor, layout_id, record)
+
+    async def delete_owned_by(self, actor: Actor, user_id: str) -> None:
+        """A deleted user's own layouts."""
+        async with self._document.change():
+            owned = [(i, r) for i, r in self._records.items() if r.owner_id == user_id]
+            for layout_id, _ in owned:
+                self._records.delete(layout_id)
+        for layout_id, record in owned:
+            await self._audit_deleted(actor, layout_id, record)
+
+    async def _audit_deleted(self, actor: Actor, layout_id: str, record: LayoutRecord) -> None:
+        before = record.model_dump(mode="json")
+        await self._audit.record(
+            actor, "layout.delete", target=layout_id, details={"before": before}
+        )
 
     def _check_name_free(self, name: str, owner_id: str | None, layout_id: str | None) -> None:
         wanted = name.casefold()
