@@ -1,11 +1,14 @@
 """The web client as an operator meets it, in Chromium: a new system made from the login screen,
 its cameras in a live grid (each tile playing and marked REC; small tiles the sub stream, a
-tile shown over the grid the main one), the layout kept across a reload, logging out to the
-system's card and in again with "remember me"; a second window with its own layout, opened
-again at the next login; a viewer offered no settings, a custom role only its cameras; playback
-of the layout on one clock, a click on the timeline, an export of a marked range; the audit
-trail filtered and saved as CSV; the PTZ panel and a snapshot; storages and servers in the
-settings. A screenshot of each step is kept in build/screenshots/."""
+tile shown over the grid or a big 2x2 tile the main one), a layout saved and shared, what the
+window shows kept across a reload, logging out to the system's card and in again with
+"remember me"; 64 tiles playing; a second window with its own layout, opened again at the next
+login; a custom role made in the permission matrix that sees only its cameras, a viewer offered
+no settings but the shared layouts; playback of the layout in sync, a thumbnail and a click on
+the timeline, exports of a marked range (a download, and a job of every camera), each camera on
+its own clock; the audit trail filtered and saved as CSV; the PTZ panel and a snapshot; a
+camera edited with a weekly schedule, storages, servers and conflicts in the settings. A
+screenshot of each step is kept in build/screenshots/."""
 
 import io
 import time
@@ -166,6 +169,27 @@ def test_a_new_system_from_the_login_screen_plays_its_cameras_in_a_grid(
     assert [c["expires"] > 0 for c in session] == [True]  # not a cookie of this browsing only
     with httpx.Client(base_url=f"{server.url}/api/v1") as anonymous:
         assert anonymous.get("/me").status_code == 401  # the page's login is its own cookie
+
+
+def test_a_64_tile_layout_plays_in_every_tile(
+    page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
+) -> None:
+    server, cameras = undefined
+    server.create_system()
+    ids = _add_cameras(server, cameras)
+    page.goto(f"{server.url}/")
+    _log_in(page)
+    page.click("#layouts button[data-size='64']")
+    for n in range(64):  # each click fills the first empty tile: the cameras over and over
+        page.click(f"#camera-tree li[data-camera='{ids[n % len(ids)]}']")
+    # Every tile's video advancing: 0.2 s and more past where it stood at the first look.
+    page.wait_for_function("""() => {
+        const times = [...document.querySelectorAll('#grid vigil-video')]
+            .map((player) => player.video.currentTime);
+        window.firstLook ??= times;
+        return times.length === 64 && times.every((t, n) => t > window.firstLook[n] + 0.2);
+    }""", timeout=90_000)  # fmt: skip
+    _shot(page, "2b-sixty-four-tiles")
 
 
 def test_a_second_window_keeps_its_own_layout_and_opens_again_at_the_next_login(
