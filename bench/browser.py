@@ -206,6 +206,7 @@ def _grid(
     page.reload()
     tiles_playing_ms = page.evaluate(ALL_PLAYING_MS, len(ids))
     sockets = page.evaluate("() => window.benchSockets")
+    steps = [b - a for a, b in itertools.pairwise(sorted(sockets["opened"]))]
     page.wait_for_timeout(2000)  # past the first GOPs' burst
     server_pids = [server.pid]
     browser = {pid: cpu_seconds(pid) for pid in _browser_pids(server_pids)}
@@ -230,9 +231,8 @@ def _grid(
         # Asked for (the WebSocket made), its handshake done (`open`), its first message.
         "live_socket_asked_after_load_ms": _spread(sockets["asked"], 0),
         "live_socket_open_after_load_ms": _spread(sockets["opened"], 0),
-        "live_socket_open_steps_ms": _spread(
-            [b - a for a, b in itertools.pairwise(sorted(sockets["opened"]))], 0
-        ),
+        "live_sockets": len(sockets["asked"]),  # one: the tiles share the page's socket
+        "live_socket_open_steps_ms": _spread(steps, 0) if steps else None,
         "first_message_after_load_ms": _spread(sockets["first"], 0),
         "browser_cores": round(browser_cores, 3),
         "server_cores": server_cpu["cores"],

@@ -78,6 +78,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | None] = {
     ("DELETE", "/cameras/{camera_id}/ptz/presets/{token}"): OPERATORS,
     # WebSockets (method WS), listed by the server under the OpenAPI schema's x-websockets.
     ("WS", "/cameras/{camera_id}/live"): EVERYONE,
+    ("WS", "/live"): EVERYONE,
     ("WS", "/playback"): EVERYONE,
     # Export: the function right `export`, which viewers lack; each user sees their own jobs
     # and exports only cameras they see (tests/media/test_export).

@@ -235,6 +235,55 @@ def test_viewers_without_the_right_or_the_camera_are_refused(served: Served) -> 
     assert refusals["vp9"][0]["field"] == "codecs"
 
 
+def test_many_cameras_on_one_socket_each_in_its_slot(tmp_path: Path, served: Served) -> None:
+    """One socket, a slot per tile: each slot's init and fragments behind its byte, playable on
+    their own; a camera the role may not see refused in its slot while the others go on; a
+    slot let go sends nothing more; a bad command refused, the socket left open."""
+    server, owner, camera_id = served
+    url = f"ws://127.0.0.1:{server.port}/api/v1/live"
+    headers = {"Authorization": owner.headers["authorization"]}
+    with connect(url, additional_headers=headers, max_size=None, open_timeout=WAIT_S) as websocket:
+        assert _text(websocket) == {"type": "ready", "slots": 64}
+        for slot, camera in ((0, camera_id), (5, camera_id), (2, "no-such-camera")):
+            websocket.send(json.dumps({"command": "watch", "slot": slot, "camera_id": camera}))
+        runs: dict[int, list[bytes]] = {0: [], 5: []}
+        texts: list[dict[str, Any]] = []
+        for _ in range(500):  # both slots' first second and more, at 25 pictures a second
+            if min(len(media) for media in runs.values()) >= 30:
+                break
+            message = websocket.recv(timeout=WAIT_S)
+            if isinstance(message, bytes):
+                runs[message[0]].append(message[1:])
+            else:
+                texts.append(json.loads(message))
+        refused = [t for t in texts if t["type"] == "error"]
+        assert [(t["slot"], t["code"], t["status"]) for t in refused] == [(2, "not_found", 404)]
+        sizes = {t["slot"]: (t["width"], t["height"]) for t in texts if t["type"] == "init"}
+        assert sizes == {0: (320, 240), 5: (320, 240)}
+        for slot, media in runs.items():
+            assert len(media) >= 30, (slot, len(media))
+            path = tmp_path / f"slot-{slot}.mp4"
+            path.write_bytes(b"".join(media))
+            assert decode_errors(path) == ""
+
+        websocket.send(json.dumps({"command": "unwatch", "slot": 0}))
+        websocket.send(json.dumps({"command": "watch", "slot": 64, "camera_id": camera_id}))
+        assert _next_text(websocket, "unwatched")["slot"] == 0  # after all slot 0 sent
+        error = _next_text(websocket, "error")
+        assert (error["code"], error["field"], "slot" in error) == ("invalid_input", "slot", False)
+        later = [websocket.recv(timeout=WAIT_S) for _ in range(30)]
+        assert {m[0] for m in later if isinstance(m, bytes)} == {5}
+
+
+def _next_text(websocket: ClientConnection, kind: str) -> dict[str, Any]:
+    """The next text message of type `kind`, what comes before it skipped (at most 500)."""
+    for _ in range(500):
+        message = websocket.recv(timeout=WAIT_S)
+        if isinstance(message, str) and (decoded := json.loads(message))["type"] == kind:
+            return dict(decoded)
+    raise AssertionError(f"no {kind} message among 500")
+
+
 def test_a_viewer_that_stops_reading_is_skipped_to_a_keyframe_not_buffered(
     tmp_path: Path,
 ) -> None:

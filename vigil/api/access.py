@@ -90,6 +90,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}/go"): Rule(function=Function.PTZ),
     ("DELETE", f"{API}/cameras/{{camera_id}}/ptz/presets/{{token}}"): Rule(function=Function.PTZ),
     (WEBSOCKET, f"{API}/cameras/{{camera_id}}/live"): Rule(function=Function.LIVE_VIEW),
+    # Many cameras on one socket: each watched camera is checked as the one above.
+    (WEBSOCKET, f"{API}/live"): Rule(function=Function.LIVE_VIEW),
     # A picture now is live view; one at a recorded time is playback.
     ("GET", f"{API}/cameras/{{camera_id}}/snapshot"): Rule(function=Function.LIVE_VIEW),
     ("GET", f"{API}/cameras/{{camera_id}}/archive/snapshot"): Rule(function=Function.PLAYBACK),

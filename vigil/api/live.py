@@ -1,29 +1,50 @@
-"""Live video over a WebSocket, for Media Source Extensions (protocol: docs/api.md, Live)."""
+"""Live video over WebSockets, for Media Source Extensions (protocol: docs/api.md, Live): one
+camera per socket, or many on one socket, each in a slot.
 
+A browser opens one WebSocket to a host at a time (RFC 6455 §4.1: the others wait for its
+handshake), so a 64-tile grid of sockets of their own starts tile after tile; on one socket
+every tile starts at once."""
+
+import asyncio
 import contextlib
-from typing import Annotated, Literal
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, WebSocket
+from pydantic import TypeAdapter
 from starlette.websockets import WebSocketDisconnect
 
-from vigil.api.access import CallerDep
+from vigil.api.access import Caller, CallerDep
 from vigil.api.cameras import visible_camera
 from vigil.api.context import ApiContext
-from vigil.api.schemas.live import InitOut, StatusOut
-from vigil.api.sockets import send_until_closed
+from vigil.api.errors import error_message, status_of
+from vigil.api.schemas.live import (
+    InitOut,
+    ReadyOut,
+    SlotCommandIn,
+    StatusOut,
+    WatchIn,
+)
+from vigil.api.sockets import parse_command, send_until_closed
 from vigil.cameras.models import StreamName
-from vigil.errors import InvalidInput, NotFound
+from vigil.errors import InvalidInput, NotFound, VigilError
 from vigil.media.codecs import Codec
-from vigil.media.live import Init, LiveSession, Output, Status
+from vigil.media.live import Init, LiveSession, Output, Status, StreamNow
+from vigil.tasks import cancel_and_wait
 
 CODECS: dict[str, Codec] = {"h264": "h264", "h265": "h265"}
 NORMAL_CLOSURE = 1000
 
 
-def router(ctx: ApiContext) -> APIRouter:
-    api = APIRouter(prefix="/api/v1/cameras", tags=["live"])
+logger = logging.getLogger(__name__)
+_SLOT_COMMANDS: TypeAdapter[SlotCommandIn] = TypeAdapter(SlotCommandIn)
 
-    @api.websocket("/{camera_id}/live")
+
+def router(ctx: ApiContext) -> APIRouter:
+    api = APIRouter(prefix="/api/v1", tags=["live"])
+
+    @api.websocket("/cameras/{camera_id}/live")
     async def live(
         websocket: WebSocket,
         camera_id: str,
@@ -50,7 +71,119 @@ def router(ctx: ApiContext) -> APIRouter:
             await websocket.send_text(StatusOut(state="ended", reason=reason).model_dump_json())
             await websocket.close(NORMAL_CLOSURE, reason="ended")
 
+    @api.websocket("/live")
+    async def live_many(
+        websocket: WebSocket,
+        caller: CallerDep,
+        codecs: Annotated[str, Query(max_length=100)] = "h264",
+    ) -> None:
+        """Many cameras' live video on one socket: `watch` and `unwatch` commands per slot,
+        text messages with their `slot`, binaries behind their slot's byte."""
+        playable = playable_codecs(codecs)
+        await websocket.accept()
+        slots = _Slots(ctx, caller, websocket, playable)
+        try:
+            await slots.send_text(ReadyOut().model_dump())
+            await slots.obey()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await slots.close()
+
     return api
+
+
+class _Slots:
+    """The sessions of one socket of many cameras: one `LiveSession` per slot, their messages
+    sent one at a time."""
+
+    def __init__(
+        self, ctx: ApiContext, caller: Caller, websocket: WebSocket, playable: frozenset[Codec]
+    ) -> None:
+        self._ctx = ctx
+        self._caller = caller
+        self._websocket = websocket
+        self._playable = playable
+        self._sending = asyncio.Lock()
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    async def obey(self) -> None:
+        """Reads commands until the client leaves."""
+        while (message := await self._websocket.receive())["type"] != "websocket.disconnect":
+            text = message.get("text")
+            try:
+                command = parse_command(text if isinstance(text, str) else None, _SLOT_COMMANDS)
+            except VigilError as err:
+                await self.send_text(error_message(err))
+                continue
+            await cancel_and_wait(self._tasks.pop(command.slot, None))
+            if isinstance(command, WatchIn):
+                self._tasks[command.slot] = asyncio.create_task(self._watch(command))
+            else:  # nothing of the slot's last camera comes after this: it may be used again
+                await self.send_text({"slot": command.slot, "type": "unwatched"})
+
+    async def close(self) -> None:
+        for task in list(self._tasks.values()):
+            await cancel_and_wait(task)
+        self._tasks.clear()
+
+    async def send_text(self, message: dict[str, Any]) -> None:
+        async with self._sending:
+            await self._websocket.send_json(message)
+
+    async def _watch(self, command: WatchIn) -> None:
+        """The slot's camera until its session ends, or why it may not be shown (then the
+        slot is free again, as a socket of its own would close)."""
+        slot, camera_id, stream = command.slot, command.camera_id, command.stream
+        ctx = self._ctx
+
+        def now() -> StreamNow:
+            return ctx.media.stream_now(camera_id, stream)
+
+        try:
+            visible_camera(ctx, self._caller, camera_id)
+            gone = now().gone
+            if gone is not None:
+                raise NotFound(gone)
+            reason = await LiveSession(now, self._playable).run(self._sender(slot))
+            ended = StatusOut(state="ended", reason=reason).model_dump()
+            await self.send_text({"slot": slot, **ended})
+        except VigilError as err:
+            refused = {"slot": slot, **error_message(err), "status": status_of(err)}
+            with contextlib.suppress(WebSocketDisconnect):
+                await self.send_text(refused)
+        except WebSocketDisconnect:
+            pass
+        except Exception:  # a fault of ours: said in the log, the slot ends, the others go on
+            logger.exception("live slot failed", extra={"camera": camera_id})
+            with contextlib.suppress(WebSocketDisconnect):
+                await self.send_text(
+                    {
+                        "slot": slot,
+                        "type": "error",
+                        "code": "internal_error",
+                        "message": "the server failed; see its log",
+                        "status": 500,
+                    }
+                )
+
+    def _sender(self, slot: int) -> Callable[[Output], Awaitable[None]]:
+        prefix = bytes([slot])
+
+        async def send(out: Output) -> None:
+            async with self._sending:
+                if isinstance(out, Init):
+                    init = InitOut(mime=out.mime, width=out.width, height=out.height)
+                    await self._websocket.send_json({"slot": slot, **init.model_dump()})
+                    await self._websocket.send_bytes(prefix + out.segment)
+                elif isinstance(out, Status):
+                    state: Literal["online", "offline"] = "online" if out.online else "offline"
+                    status = StatusOut(state=state, reason=out.reason).model_dump()
+                    await self._websocket.send_json({"slot": slot, **status})
+                else:
+                    await self._websocket.send_bytes(prefix + out)
+
+        return send
 
 
 def playable_codecs(codecs: str) -> frozenset[Codec]:

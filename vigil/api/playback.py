@@ -6,7 +6,7 @@ from collections.abc import MutableMapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, WebSocket
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from starlette.websockets import WebSocketDisconnect
 
 from vigil.api.access import CallerDep
@@ -25,6 +25,7 @@ from vigil.api.schemas.playback import (
     SeekIn,
     StateOut,
 )
+from vigil.api.sockets import parse_command
 from vigil.cameras.models import StreamName
 from vigil.errors import InvalidInput, VigilError
 from vigil.media.playback import outputs
@@ -39,7 +40,6 @@ from vigil.media.playback.session import (
 )
 from vigil.tasks import cancel_and_wait
 
-MAX_COMMAND_BYTES = 1024
 _COMMANDS: TypeAdapter[CommandIn] = TypeAdapter(CommandIn)
 
 
@@ -109,15 +109,7 @@ async def _obey(
 
 
 def _command(text: str | None) -> Command:
-    if text is None or len(text) > MAX_COMMAND_BYTES:
-        raise InvalidInput("commands are JSON text messages of at most 1 KiB", field="command")
-    try:
-        parsed = _COMMANDS.validate_json(text)
-    except ValidationError as err:
-        problem = err.errors()[0]
-        names = [part for part in problem["loc"] if isinstance(part, str)]
-        field = names[-1] if len(names) > 1 else "command"
-        raise InvalidInput(f"{field}: {problem['msg']}", field=field) from err
+    parsed = parse_command(text, _COMMANDS)
     if isinstance(parsed, SeekIn):
         return Seek(parsed.time_ms)
     if isinstance(parsed, PlayIn):

@@ -1,12 +1,33 @@
-"""What the WebSocket endpoints share: sending while noticing at once that the client left."""
+"""What the WebSocket endpoints share: sending while noticing at once that the client left;
+reading a command."""
 
 import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from fastapi import WebSocket
+from pydantic import TypeAdapter, ValidationError
+
+from vigil.errors import InvalidInput
 
 T = TypeVar("T")
+C = TypeVar("C")
+
+MAX_COMMAND_BYTES = 1024
+
+
+def parse_command(text: str | None, commands: TypeAdapter[C]) -> C:
+    """A client's command: a JSON text message of at most 1 KiB that `commands` validates;
+    InvalidInput naming the field otherwise."""
+    if text is None or len(text) > MAX_COMMAND_BYTES:
+        raise InvalidInput("commands are JSON text messages of at most 1 KiB", field="command")
+    try:
+        return commands.validate_json(text)
+    except ValidationError as err:
+        problem = err.errors()[0]
+        names = [part for part in problem["loc"] if isinstance(part, str)]
+        field = names[-1] if len(names) > 1 else "command"
+        raise InvalidInput(f"{field}: {problem['msg']}", field=field) from err
 
 
 async def send_until_closed(

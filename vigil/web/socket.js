@@ -14,7 +14,8 @@ const APPLICATION_CLOSE = 4000;
  * @property {() => void} onOpen  a connection (a first or a new one) opened: a new session
  * @property {(message: any) => void} onText  a JSON message (an `error` too: for playback, a
  *   command refused while the session goes on)
- * @property {(bytes: ArrayBuffer) => void} onBinary
+ * @property {(bytes: ArrayBuffer | Uint8Array) => void} onBinary  (a channel of the shared
+ *   live socket gets a view of its part)
  * @property {(reason: string) => void} onLost  the connection was lost; it is opened again
  * @property {(refusal: Refusal) => void} onRefused  the server said no; nothing more comes
  */

@@ -1,6 +1,7 @@
 // Where a player's pictures come from: a camera live, or the archive (one clock for one
 // camera or many). Each source feeds one `Sink` per camera.
 
+import { liveChannel } from './shared_live.js';
 import { MediaSocket } from './socket.js';
 
 /**
@@ -17,9 +18,10 @@ import { MediaSocket } from './socket.js';
  * @property {(refusal: Refusal) => void} refused  the server said no: the source has stopped
  */
 
-/** A camera live (docs/api.md, Live). */
+/** A camera live (docs/api.md, Live): a channel of the page's live socket, or a socket of its
+ * own when that one's slots are all taken. */
 export class LiveSource {
-  /** @type {MediaSocket} */ #socket;
+  /** @type {{close: () => void}} */ #socket;
 
   /**
    * @param {{camera: string, stream: string, codecs: string[]}} what
@@ -29,7 +31,7 @@ export class LiveSource {
     const query = new URLSearchParams({ stream, codecs: codecs.join(',') });
     const path = `/api/v1/cameras/${encodeURIComponent(camera)}/live?${query}`;
     let flowing = false;
-    this.#socket = new MediaSocket(() => path, {
+    /** @type {import('./socket.js').SocketHandlers} */ const handlers = {
       onOpen: () => {
         sink.reset(); // a new session's times start again from 0
         sink.say('connecting', 'connecting…');
@@ -51,7 +53,8 @@ export class LiveSource {
         sink.say('connecting', `${reason}; connecting again…`);
       },
       onRefused: (refusal) => sink.refused(refusal),
-    });
+    };
+    this.#socket = liveChannel({ camera, stream, codecs }, handlers) ?? new MediaSocket(() => path, handlers);
   }
 
   close() {
