@@ -21,8 +21,8 @@ tiles cost the browser is measured), opens the web client in Debian's headless C
 5. playback of `--sync` cameras in sync (`--sections sync`; those cameras recorded): the
    client's playback view of a layout of them, from 20 s ago; every 0.5 s for `--seconds`,
    each tile's picture is drawn at once and the clock burned into it read back: the spread
-   (latest less earliest) between the cameras' pictures, against the sub stream's frame
-   interval.
+   (latest less earliest) between the cameras' pictures, against the stream's frame
+   interval, and how many samples were within one frame.
 Prints one JSON object.
 
 Run: `python -m bench.browser [--opens 20] [--seconds 10] [--sections player,grid,sync]
@@ -91,6 +91,8 @@ SEEK_MS = """async (time) => {
     return [first, performance.now() - started];
 }"""
 RECORDED_S = 25
+
+FRAME_JITTER_MS = 5  # how far a simulated camera's picture may stray from its instant
 
 # Each playback tile's caption band (its top 32 rows, the first 12 cells: the clock) as
 # full-range luma, every tile drawn in the same task: the pictures showing together.
@@ -278,12 +280,18 @@ def _sync(page: Page, server: ServerProcess, token: str, ids: list[str], seconds
         if len(clocks) == len(ids):
             spreads.append(max(clocks) - min(clocks))
         time.sleep(0.5)
+    frame_ms = 1000 / (SUB_FPS if len(ids) > 4 else MAIN_FPS)
+    # The simulated cameras send their pictures at the same instants: pictures shown together
+    # are of one instant or of neighbouring ones, a picture's interval apart (plus a few ms
+    # of the cameras' own jitter).
+    within = sum(spread <= frame_ms + FRAME_JITTER_MS for spread in spreads)
     return {
         "cameras": len(ids),
         "samples": len(spreads),
         "pictures_unread": unread,
         "spread_ms": _spread(spreads, 0) if spreads else None,
-        "frame_interval_ms": round(1000 / (SUB_FPS if len(ids) > 4 else MAIN_FPS)),
+        "frame_interval_ms": round(frame_ms),
+        "samples_within_one_frame": within,
     }
 
 
