@@ -69,6 +69,7 @@ RTSP_STATUS: dict[type[errors.VigilError], int] = {
     errors.StorageFailure: 503,
 }
 CLOSE_CODE_BASE = 4000  # WebSocket close codes 4000-4999 are the application's
+INTERNAL_ERROR = "the server failed; the error is in its log"  # what a fault of ours says
 
 
 def status_of(exc: errors.VigilError) -> int:
@@ -155,7 +156,7 @@ def install_error_handlers(app: FastAPI) -> None:
             exc_info=exc,
             extra={"method": request.method, "path": request.url.path},
         )
-        return error_response(500, "internal_error", "the server failed; the error is in its log")
+        return error_response(500, "internal_error", INTERNAL_ERROR)
 
 
 def _validation_response(problems: list[dict[str, Any]]) -> JSONResponse:

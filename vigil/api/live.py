@@ -18,7 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 from vigil.api.access import Caller, CallerDep
 from vigil.api.cameras import visible_camera
 from vigil.api.context import ApiContext
-from vigil.api.errors import error_message, status_of
+from vigil.api.errors import INTERNAL_ERROR, error_message, status_of
 from vigil.api.schemas.live import (
     InitOut,
     ReadyOut,
@@ -83,7 +83,7 @@ def router(ctx: ApiContext) -> APIRouter:
         await websocket.accept()
         slots = _Slots(ctx, caller, websocket, playable)
         try:
-            await slots.send_text(ReadyOut().model_dump())
+            await slots.send_json(ReadyOut().model_dump())
             await slots.obey()
         except WebSocketDisconnect:
             pass
@@ -114,20 +114,20 @@ class _Slots:
             try:
                 command = parse_command(text if isinstance(text, str) else None, _SLOT_COMMANDS)
             except VigilError as err:
-                await self.send_text(error_message(err))
+                await self.send_json(error_message(err))
                 continue
             await cancel_and_wait(self._tasks.pop(command.slot, None))
             if isinstance(command, WatchIn):
                 self._tasks[command.slot] = asyncio.create_task(self._watch(command))
             else:  # nothing of the slot's last camera comes after this: it may be used again
-                await self.send_text({"slot": command.slot, "type": "unwatched"})
+                await self.send_json({"slot": command.slot, "type": "unwatched"})
 
     async def close(self) -> None:
         for task in list(self._tasks.values()):
             await cancel_and_wait(task)
         self._tasks.clear()
 
-    async def send_text(self, message: dict[str, Any]) -> None:
+    async def send_json(self, message: dict[str, Any]) -> None:
         async with self._sending:
             await self._websocket.send_json(message)
 
@@ -147,41 +147,23 @@ class _Slots:
                 raise NotFound(gone)
             reason = await LiveSession(now, self._playable).run(self._sender(slot))
             ended = StatusOut(state="ended", reason=reason).model_dump()
-            await self.send_text({"slot": slot, **ended})
+            await self.send_json({"slot": slot, **ended})
+            return
         except VigilError as err:
             refused = {"slot": slot, **error_message(err), "status": status_of(err)}
-            with contextlib.suppress(WebSocketDisconnect):
-                await self.send_text(refused)
         except WebSocketDisconnect:
-            pass
+            return
         except Exception:  # a fault of ours: said in the log, the slot ends, the others go on
             logger.exception("live slot failed", extra={"camera": camera_id})
-            with contextlib.suppress(WebSocketDisconnect):
-                await self.send_text(
-                    {
-                        "slot": slot,
-                        "type": "error",
-                        "code": "internal_error",
-                        "message": "the server failed; see its log",
-                        "status": 500,
-                    }
-                )
+            refused = {"slot": slot, "type": "error", "code": "internal_error",
+                       "message": INTERNAL_ERROR, "status": 500}  # fmt: skip
+        with contextlib.suppress(WebSocketDisconnect):
+            await self.send_json(refused)
 
     def _sender(self, slot: int) -> Callable[[Output], Awaitable[None]]:
-        prefix = bytes([slot])
-
         async def send(out: Output) -> None:
-            async with self._sending:
-                if isinstance(out, Init):
-                    init = InitOut(mime=out.mime, width=out.width, height=out.height)
-                    await self._websocket.send_json({"slot": slot, **init.model_dump()})
-                    await self._websocket.send_bytes(prefix + out.segment)
-                elif isinstance(out, Status):
-                    state: Literal["online", "offline"] = "online" if out.online else "offline"
-                    status = StatusOut(state=state, reason=out.reason).model_dump()
-                    await self._websocket.send_json({"slot": slot, **status})
-                else:
-                    await self._websocket.send_bytes(prefix + out)
+            async with self._sending:  # an init and its segment go out together
+                await _send(self._websocket, out, slot)
 
         return send
 
@@ -196,13 +178,21 @@ def playable_codecs(codecs: str) -> frozenset[Codec]:
     return frozenset(CODECS[name] for name in names)
 
 
-async def _send(websocket: WebSocket, out: Output) -> None:
+async def _send(websocket: WebSocket, out: Output, slot: int | None = None) -> None:
+    """One session's output; in a `slot` (the socket of many cameras), its text messages
+    name the slot and its binaries start with the slot's byte."""
+    named = {} if slot is None else {"slot": slot}
+
+    def binary(data: bytes) -> bytes:
+        return data if slot is None else bytes([slot]) + data
+
     if isinstance(out, Init):
         init = InitOut(mime=out.mime, width=out.width, height=out.height)
-        await websocket.send_text(init.model_dump_json())
-        await websocket.send_bytes(out.segment)
+        await websocket.send_json({**named, **init.model_dump()})
+        await websocket.send_bytes(binary(out.segment))
     elif isinstance(out, Status):
         state: Literal["online", "offline"] = "online" if out.online else "offline"
-        await websocket.send_text(StatusOut(state=state, reason=out.reason).model_dump_json())
+        status = StatusOut(state=state, reason=out.reason)
+        await websocket.send_json({**named, **status.model_dump()})
     else:
-        await websocket.send_bytes(out)
+        await websocket.send_bytes(binary(out))
