@@ -73,7 +73,7 @@ def test_a_clip_starts_at_a_keyframe_closes_gaps_and_ends_at_the_range(tmp_path:
     assert read_tracks(tmp_path / "clip.mp4").video == SMALL
 
 
-def _b_frame_group(start_ms: int, lead_ms: int) -> Chunk:
+def b_frame_group(start_ms: int, lead_ms: int) -> Chunk:
     """12 pictures 40 ms apart sent as a camera with two B-frames sends them (I P B B …),
     decoding each 40 ms after the one before, the keyframe `lead_ms` before it shows: as
     Vigil's ingest times them, 80 ms once it knows the stream, 0 for a connection's first."""
@@ -90,9 +90,9 @@ def test_b_frames_after_a_closed_gap_show_after_every_picture_before_it(tmp_path
     """Closing a gap by decode times alone would show the first pictures after it among the
     last ones before (which show up to 120 ms after their group's decoding ends)."""
     clip = Clip(to_ms=20_000)
-    pieces = [clip.add(_b_frame_group(1_000, 80))]
+    pieces = [clip.add(b_frame_group(1_000, 80))]
     clip.skip(Gap(1_480, 5_000))  # the camera away, then connected again
-    pieces += [clip.add(_b_frame_group(5_000, 0)), clip.add(_b_frame_group(5_480, 80))]
+    pieces += [clip.add(b_frame_group(5_000, 0)), clip.add(b_frame_group(5_480, 80))]
     frames = _read_back(tmp_path / "clip.mp4", clip, pieces)
     shown = sorted(frame.presentation_ms for frame in frames)
     assert len(set(shown)) == 36

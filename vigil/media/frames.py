@@ -43,15 +43,27 @@ class Frame:
         return self.time_ms + self.offset_ms
 
 
-def resumed_at(first: Frame, ended_ms: int, shown_ms: int | None, interval_ms: int) -> int:
-    """Where, in decode time, the pictures after a gap start when what is played or exported
-    leaves the gap out: where the pictures before it ended (`ended_ms`), or later if `first`
-    (a keyframe) would then show less than a frame interval after the latest picture shown
-    (`shown_ms`; None: none yet): B-frames show after they decode, the last of a group well
-    after."""
-    if shown_ms is None:
-        return ended_ms
-    return max(ended_ms, shown_ms + interval_ms - first.offset_ms)
+class LatestShown:
+    """For what plays or exports the archive leaving its gaps out: where the pictures after a
+    gap start. Where the pictures before it ended, or later if the first of them (a keyframe)
+    would then show less than a frame interval after the latest picture shown: B-frames show
+    after they decode, the last of a group well after, and a connection's first group has no
+    reorder delay yet."""
+
+    def __init__(self) -> None:
+        self._shown_ms: int | None = None  # on the timeline that leaves the gaps out
+
+    def note(self, presentation_ms: int) -> None:
+        """A picture given, showing at `presentation_ms`."""
+        if self._shown_ms is None or presentation_ms > self._shown_ms:
+            self._shown_ms = presentation_ms
+
+    def resumed_at(self, first: Frame, ended_ms: int, interval_ms: int) -> int:
+        """The decode time of `first`, the first picture after a gap, the pictures before it
+        having ended at `ended_ms`."""
+        if self._shown_ms is None:
+            return ended_ms
+        return max(ended_ms, self._shown_ms + interval_ms - first.offset_ms)
 
 
 @dataclass(frozen=True)

@@ -75,11 +75,11 @@ class RtpTimeline:
         self._latest_ms = max(self._latest_ms, time_ms)
         return time_ms
 
-    def _anchor_after(self, now: int) -> int:
-        """Anchor the timeline anew: the current RTP time at `now`, or just after the latest
-        time given if that is later."""
+    def _anchor_after(self, time_ms: int) -> int:
+        """Anchor the timeline anew: the current RTP time at `time_ms`, or a frame interval
+        after the latest time given if that is later."""
         self._anchor_rtp = self._extended
-        self._anchor_ms = self._latest_ms = max(now, self._latest_ms + self._anchored_again())
+        self._anchor_ms = self._latest_ms = max(time_ms, self._latest_ms + self._anchored_again())
         return self._anchor_ms
 
     def _ms_of(self, extended: int) -> int:
@@ -115,7 +115,7 @@ class PictureTimeline(RtpTimeline):
             # A keyframe shows after every picture that came before it, open group or not:
             # one that would not comes from an encoder that started again (a camera's
             # settings changed, or it was too busy), and its pictures go after those shown.
-            presentation_ms = self._anchor_after(0)
+            presentation_ms = self._anchor_after(presentation_ms)
         decode = self._order.decode_time(self._extended, keyframe)
         decode_ms = max(self._ms_of(decode), self._last_ms + 1)
         self._last_ms = decode_ms

@@ -6,7 +6,7 @@ into a fragment; `init` gives the init segment. The clip
   range's start, so a clip starts up to a GOP early (`start_ms` says where);
 - ends at the range's end: the last picture lasts until then, or until its recording ended;
 - leaves gaps out: what follows a gap starts where what came before it ended (or as much
-  later as its first picture needs to show after the last one shown: `resumed_at`), so the
+  later as its first picture needs to show after the last one shown: `LatestShown`), so the
   clip is shorter than the range by its gaps, which it lists (`gaps`). Chunks that join are
   stitched the same way, so the few milliseconds by which files may miss each other leave no
   hole;
@@ -23,7 +23,7 @@ from dataclasses import replace
 from vigil.media import mp4
 from vigil.media.archive.cursor import Gap
 from vigil.media.archive.reader import Chunk
-from vigil.media.frames import AudioConfig, Frame, StreamConfig, resumed_at
+from vigil.media.frames import AudioConfig, Frame, LatestShown, StreamConfig
 
 
 class Clip:
@@ -38,7 +38,7 @@ class Clip:
         self.gaps: list[Gap] = []  # within the range, left out
         self.done = False  # the range's end is reached
         self._removed_ms = 0  # of gaps (and stitches) so far
-        self._shown_ms: int | None = None  # the latest presentation given, on the clip's time
+        self._shown = LatestShown()  # on the clip's time
         self._interval_ms = 1  # between pictures, as the last chunk had them
         self._sequence = 0
 
@@ -66,7 +66,7 @@ class Clip:
         end_ms = min(chunk.end_ms, self._to_ms)
         self.done = chunk.end_ms >= self._to_ms
         ended_ms = self.end_ms - self.start_ms - self._removed_ms  # on the clip's time
-        at_ms = resumed_at(frames[0], ended_ms, self._shown_ms, self._interval_ms)
+        at_ms = self._shown.resumed_at(frames[0], ended_ms, self._interval_ms)
         self._removed_ms = frames[0].time_ms - at_ms - self.start_ms
         origin_ms = self.start_ms + self._removed_ms
         if self.audio is None and not self._settled:
@@ -82,8 +82,7 @@ class Clip:
         )
         self.end_ms = fragment.end_ms
         self.duration_ms = fragment.end_ms - origin_ms
-        shown_ms = max(f.presentation_ms for f in frames) - origin_ms
-        self._shown_ms = shown_ms if self._shown_ms is None else max(self._shown_ms, shown_ms)
+        self._shown.note(max(f.presentation_ms for f in frames) - origin_ms)
         if len(frames) > 1:
             steps = sorted(b.time_ms - a.time_ms for a, b in itertools.pairwise(frames))
             self._interval_ms = max(1, steps[(len(steps) - 1) // 2])

@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, Callable
 
 from vigil.media.archive.cursor import Cursor, Gap
 from vigil.media.archive.reader import Chunk
-from vigil.media.frames import AudioFrame, Frame, resumed_at
+from vigil.media.frames import AudioFrame, Frame, LatestShown
 from vigil.media.hub import AnyFrame, FrameQueue, Hub, viewer_queue
 from vigil.media.live import CHECK_S, FIRST_FRAME_MS, StreamNow
 from vigil.media.rtsp.feed import Tracks
@@ -86,7 +86,7 @@ class ArchiveSource:
         self._origin_ms: int | None = None
         self._skipped_ms = 0  # of gaps left out of the timeline
         self._last_picture_ms: int | None = None
-        self._shown_ms: int | None = None  # the latest presentation time sent, session time
+        self._shown = LatestShown()  # on the session's time
         self._interval_ms = FIRST_FRAME_MS
         self._after_gap = False
         self._anchor: float | None = None  # the loop's time at the timeline's 0, once paced
@@ -167,25 +167,24 @@ class ArchiveSource:
     def _place(self, frame: AnyFrame) -> int | None:
         """`frame`'s time on the session's timeline; None for sound with no picture yet to
         place it by (at the start, or after a gap)."""
-        picture = type(frame) is Frame
-        if not picture and (self._origin_ms is None or self._after_gap):
-            return None
+        if not isinstance(frame, Frame):
+            if self._origin_ms is None or self._after_gap:
+                return None
+            return frame.time_ms - self._origin_ms - self._skipped_ms
         if self._origin_ms is None:
             self._origin_ms = frame.time_ms
         origin = self._origin_ms
-        if type(frame) is Frame:
-            last = self._last_picture_ms
-            if last is not None and self._after_gap:
-                self._skipped_ms = frame.time_ms - origin - self._resumed_ms(frame, last, origin)
-            elif last is not None and frame.time_ms > last:
-                self._interval_ms = frame.time_ms - last
-            self._after_gap = False
-            self._last_picture_ms = frame.time_ms
-            shown_ms = frame.presentation_ms - origin - self._skipped_ms
-            self._shown_ms = shown_ms if self._shown_ms is None else max(self._shown_ms, shown_ms)
+        last = self._last_picture_ms
+        if last is not None and self._after_gap:
+            self._skipped_ms = frame.time_ms - origin - self._resumed_ms(frame, last, origin)
+        elif last is not None and frame.time_ms > last:
+            self._interval_ms = frame.time_ms - last
+        self._after_gap = False
+        self._last_picture_ms = frame.time_ms
+        self._shown.note(frame.presentation_ms - origin - self._skipped_ms)
         return frame.time_ms - origin - self._skipped_ms
 
     def _resumed_ms(self, first: Frame, last_ms: int, origin_ms: int) -> int:
         """The session time of `first`, the first picture after a gap left out."""
         ended_ms = last_ms - origin_ms - self._skipped_ms + self._interval_ms
-        return resumed_at(first, ended_ms, self._shown_ms, self._interval_ms)
+        return self._shown.resumed_at(first, ended_ms, self._interval_ms)
