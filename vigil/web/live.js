@@ -110,7 +110,8 @@ export class LiveView {
   /** The tile over 2×2 cells, or back to cells of one. */
   toggleBig(/** @type {number} */ index) {
     const grid = toggleBig(this.layout.grid, index);
-    if (grid) this.#change(grid, this.layout.grid.tiles[index].x, this.layout.grid.tiles[index].y);
+    const { x, y } = this.layout.grid.tiles[index];
+    if (grid) this.#change(grid, x, y);
     else say('No room for a big tile there: pick a tile with room to its right and below.');
   }
 
@@ -145,20 +146,19 @@ export class LiveView {
     return this.layout.grid.tiles;
   }
 
-  /** Show another grid (the selected tile: the one at x, y, if any). */
-  #change(/** @type {import('./grid.js').Grid} */ grid, x = -1, y = -1) {
+  /** Show another grid (the selected tile: the one at x, y, if any), from `saved`. */
+  #change(/** @type {import('./grid.js').Grid} */ grid, x = -1, y = -1, saved = this.layout.saved) {
     const at = grid.tiles.findIndex((t) => t.x === x && t.y === y);
-    this.layout = { grid, saved: this.layout.saved };
-    this.selected = at >= 0 ? at : Math.min(this.selected, grid.tiles.length - 1);
+    this.layout = { grid, saved };
     this.zoomed = null;
     this.#save();
     this.#renderGrid();
+    this.#select(at >= 0 ? at : Math.min(this.selected, grid.tiles.length - 1));
   }
 
   /** A saved layout picked (null: none; the window keeps what it shows). */
   #show(/** @type {import('./layouts.js').Saved | null} */ saved) {
-    this.layout = { grid: saved ? structuredClone(saved.grid) : this.layout.grid, saved: saved?.id ?? null };
-    this.#change(this.layout.grid);
+    this.#change(saved ? structuredClone(saved.grid) : this.layout.grid, -1, -1, saved?.id ?? null);
   }
 
   #save() {
@@ -197,8 +197,6 @@ export class LiveView {
     for (const button of byId('layouts').children) {
       button.classList.toggle('active', Number(/** @type {HTMLElement} */ (button).dataset.size) === size);
     }
-    const selected = this.#tiles()[this.selected];
-    byId('tile-big').classList.toggle('active', Boolean(selected && selected.width > 1));
   }
 
   #renderTile(/** @type {number} */ index) {
