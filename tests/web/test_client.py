@@ -79,6 +79,19 @@ def _tiles_playing(page: Page) -> list[str]:
     return sorted(camera for camera, time in later.items() if time > first.get(camera, time))
 
 
+def _owner_with_cameras(
+    page: Page, undefined: tuple[ServerProcess, TestCameraProcess], path: str = "/"
+) -> tuple[ServerProcess, list[str]]:
+    """The undefined server made a system of the simulated cameras, and its owner logged in
+    to the page at `path`: the server and the cameras' ids."""
+    server, cameras = undefined
+    server.create_system()
+    ids = _add_cameras(server, cameras)
+    page.goto(f"{server.url}{path}")
+    _log_in(page)
+    return server, ids
+
+
 def _wait_playing(page: Page, cameras: list[str]) -> None:
     for _ in range(60):
         if _tiles_playing(page) == sorted(cameras):
@@ -174,11 +187,7 @@ def test_a_new_system_from_the_login_screen_plays_its_cameras_in_a_grid(
 def test_a_64_tile_layout_plays_in_every_tile(
     page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
 ) -> None:
-    server, cameras = undefined
-    server.create_system()
-    ids = _add_cameras(server, cameras)
-    page.goto(f"{server.url}/")
-    _log_in(page)
+    _, ids = _owner_with_cameras(page, undefined)
     page.click("#layouts button[data-size='64']")
     for n in range(64):  # each click fills the first empty tile: the cameras over and over
         page.click(f"#camera-tree li[data-camera='{ids[n % len(ids)]}']")
@@ -195,11 +204,7 @@ def test_a_64_tile_layout_plays_in_every_tile(
 def test_a_second_window_keeps_its_own_layout_and_opens_again_at_the_next_login(
     page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
 ) -> None:
-    server, cameras = undefined
-    server.create_system()
-    first, second = _add_cameras(server, cameras)[:2]
-    page.goto(f"{server.url}/")
-    _log_in(page)
+    _, (first, second, *_) = _owner_with_cameras(page, undefined)
     page.click("#layouts button[data-size='4']")
     page.click(f"#camera-tree li[data-camera='{first}']")
     with page.context.expect_page() as opened:
@@ -228,12 +233,8 @@ def test_a_second_window_keeps_its_own_layout_and_opens_again_at_the_next_login(
 def test_a_custom_role_made_in_the_matrix_sees_only_its_cameras_and_a_viewer_no_settings(
     page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
 ) -> None:
-    server, cameras = undefined
-    server.create_system()
-    ids = _add_cameras(server, cameras)
     # The owner makes a role in the permission matrix (live view of one camera), and a user.
-    page.goto(f"{server.url}/#settings=users")
-    _log_in(page)
+    server, ids = _owner_with_cameras(page, undefined, "/#settings=users")
     page.click("#new-role")
     page.fill("#role-form input[name=name]", "Gate keeper")
     page.check("#role-matrix input[data-kind=functions][value=live_view]")
@@ -290,15 +291,12 @@ def test_a_custom_role_made_in_the_matrix_sees_only_its_cameras_and_a_viewer_no_
 def test_playback_of_the_layout_on_one_clock_a_click_on_the_timeline_and_an_export(
     page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
 ) -> None:
-    server, cameras = undefined
-    server.create_system()
-    ids = _add_cameras(server, cameras)[:2]
     started_ms = int(time.time() * 1000)
+    server, ids = _owner_with_cameras(page, undefined)
+    ids = ids[:2]
     with server.login() as owner:
         for camera_id in ids:
             wait_recorded(owner, camera_id, started_ms, 8)
-    page.goto(f"{server.url}/")
-    _log_in(page)
     page.click("#layouts button[data-size='4']")
     for camera_id in ids:
         page.click(f"#camera-tree li[data-camera='{camera_id}']")
@@ -446,13 +444,10 @@ def test_the_ptz_panel_moves_the_selected_camera_and_keeps_presets(
 def test_a_camera_edited_storages_and_servers_in_the_settings(
     page: Page, undefined: tuple[ServerProcess, TestCameraProcess]
 ) -> None:
-    server, cameras = undefined
-    server.create_system()
-    camera_id = _add_cameras(server, cameras)[0]
+    started_ms = int(time.time() * 1000)
+    server, (camera_id, *_) = _owner_with_cameras(page, undefined)
     with server.login() as owner:
-        wait_recorded(owner, camera_id, int(time.time() * 1000), 2)
-    page.goto(f"{server.url}/")
-    _log_in(page)
+        wait_recorded(owner, camera_id, started_ms, 2)
     page.click(f"#camera-tree li[data-camera='{camera_id}']")
     page.wait_for_selector(f"#grid .tile[data-camera='{camera_id}'] .rec:visible")  # REC
 

@@ -4,7 +4,7 @@
 // stays as it was (answers never carry it).
 
 import { call } from './api.js';
-import { attempt, byId, h } from './dom.js';
+import { attempt, byId, field, h } from './dom.js';
 
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const HOURS = 24;
@@ -17,27 +17,30 @@ const HOURS = 24;
 /** @type {string | null} */ let editing = null;
 /** @type {() => Promise<void>} */ let saved = async () => {};
 
+/** The editor's field `name`. */
+function input(/** @type {string} */ name) {
+  return field('camera-form', name);
+}
+
 /** Open the editor on `camera`; `onSaved` runs after a save (the list shows the change). */
 export function editCamera(/** @type {any} */ camera, /** @type {() => Promise<void>} */ onSaved) {
   editing = camera.id;
   saved = onSaved;
-  const form = /** @type {HTMLFormElement} */ (byId('camera-form'));
-  const field = (/** @type {string} */ name) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name));
   byId('camera-edit-name').textContent = camera.name;
-  field('name').value = camera.name;
-  field('main_url').value = camera.streams.main?.url ?? '';
-  field('sub_url').value = camera.streams.sub?.url ?? '';
-  field('username').value = '';
-  field('password').value = '';
-  field('password').placeholder = camera.has_credentials ? 'unchanged' : 'password';
-  field('transport').value = camera.transport;
-  field('enabled').checked = camera.enabled;
-  field('retention_days').value = camera.retention_days ?? '';
+  input('name').value = camera.name;
+  input('main_url').value = camera.streams.main?.url ?? '';
+  input('sub_url').value = camera.streams.sub?.url ?? '';
+  input('username').value = '';
+  input('password').value = '';
+  input('password').placeholder = camera.has_credentials ? 'unchanged' : 'password';
+  input('transport').value = camera.transport;
+  input('enabled').checked = camera.enabled;
+  input('retention_days').value = camera.retention_days ?? '';
   const recording = camera.recording;
-  field('mode').value = recording.mode;
-  field('streams').value = recording.streams;
-  field('pre_event_s').value = String(recording.pre_event_s);
-  field('post_event_s').value = String(recording.post_event_s);
+  input('mode').value = recording.mode;
+  input('streams').value = recording.streams;
+  input('pre_event_s').value = String(recording.pre_event_s);
+  input('post_event_s').value = String(recording.post_event_s);
   drawSchedule(cellsOf(recording.schedule ?? []));
   showSchedule();
   showStreams(camera);
@@ -147,21 +150,19 @@ function scheduleCells() {
 }
 
 function showSchedule() {
-  const form = /** @type {HTMLFormElement} */ (byId('camera-form'));
-  byId('schedule').hidden = /** @type {HTMLSelectElement} */ (form.elements.namedItem('mode')).value !== 'schedule';
+  byId('schedule').hidden = input('mode').value !== 'schedule';
 }
 
 async function save() {
   if (!editing) return;
-  const form = /** @type {HTMLFormElement} */ (byId('camera-form'));
-  const value = (/** @type {string} */ name) => /** @type {HTMLInputElement} */ (form.elements.namedItem(name)).value;
+  const value = (/** @type {string} */ name) => input(name).value;
   const mode = value('mode');
   /** @type {Record<string, unknown>} */ const body = {
     name: value('name'),
     main_url: value('main_url'),
     sub_url: value('sub_url'),
     transport: value('transport'),
-    enabled: /** @type {HTMLInputElement} */ (form.elements.namedItem('enabled')).checked,
+    enabled: input('enabled').checked,
     retention_days: value('retention_days') === '' ? 0 : Number(value('retention_days')),
     recording: {
       mode,
@@ -185,7 +186,7 @@ form.addEventListener('submit', (event) => {
   event.preventDefault();
   attempt(save);
 });
-/** @type {HTMLSelectElement} */ (form.elements.namedItem('mode')).addEventListener('change', showSchedule);
+input('mode').addEventListener('change', showSchedule);
 byId('camera-edit-close').addEventListener('click', () => {
   editing = null;
   byId('camera-edit').hidden = true;

@@ -28,6 +28,13 @@ export function byId(/** @type {string} */ id) {
   return element;
 }
 
+/** The form's field `name` (an input, a select or a button: what the form says it is). */
+export function field(/** @type {string} */ formId, /** @type {string} */ name) {
+  const found = /** @type {HTMLFormElement} */ (byId(formId)).elements.namedItem(name);
+  if (!found) throw new Error(`the form #${formId} has no field ${name}`);
+  return /** @type {HTMLInputElement} */ (found);
+}
+
 /** Show a problem (an empty text hides it). */
 export function say(/** @type {string} */ text) {
   const problem = byId('problem');

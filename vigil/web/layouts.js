@@ -4,7 +4,7 @@
 // `layout.add`, `layout.edit` and `layout.delete` operations.
 
 import { call } from './api.js';
-import { attempt, byId, h } from './dom.js';
+import { attempt, byId, field, h } from './dom.js';
 
 /**
  * @typedef {import('./grid.js').Grid} Grid
@@ -34,7 +34,7 @@ export class SavedLayouts {
     form.onsubmit = (event) => {
       event.preventDefault();
       const asNew = /** @type {SubmitEvent} */ (event).submitter?.getAttribute('name') === 'new';
-      attempt(() => this.#save(form, asNew));
+      attempt(() => this.#save(asNew));
     };
     byId('layout-delete').onclick = () => attempt(() => this.#delete());
     /** @type {HTMLSelectElement} */ (byId('saved-layouts')).onchange = (event) => {
@@ -61,19 +61,18 @@ export class SavedLayouts {
   #showControls() {
     const { saved } = this.#current();
     const layout = this.layouts.find((l) => l.id === saved);
-    const form = /** @type {HTMLFormElement} */ (byId('layout-save'));
-    /** @type {HTMLInputElement} */ (form.elements.namedItem('name')).value = layout?.name ?? '';
-    /** @type {HTMLInputElement} */ (form.elements.namedItem('shared')).checked = layout?.shared ?? false;
-    /** @type {HTMLButtonElement} */ (form.elements.namedItem('save')).hidden = !layout || !this.#may('edit');
-    /** @type {HTMLButtonElement} */ (form.elements.namedItem('new')).hidden = !this.#may('add');
+    field('layout-save', 'name').value = layout?.name ?? '';
+    field('layout-save', 'shared').checked = layout?.shared ?? false;
+    field('layout-save', 'save').hidden = !layout || !this.#may('edit');
+    field('layout-save', 'new').hidden = !this.#may('add');
     byId('layout-delete').hidden = !layout || !this.#may('delete');
   }
 
-  async #save(/** @type {HTMLFormElement} */ form, /** @type {boolean} */ asNew) {
+  async #save(/** @type {boolean} */ asNew) {
     const { grid, saved } = this.#current();
     const body = {
-      name: /** @type {HTMLInputElement} */ (form.elements.namedItem('name')).value,
-      shared: /** @type {HTMLInputElement} */ (form.elements.namedItem('shared')).checked,
+      name: field('layout-save', 'name').value,
+      shared: field('layout-save', 'shared').checked,
       grid,
     };
     const kept = asNew || !saved ? await call('POST', '/layouts', body)

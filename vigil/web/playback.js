@@ -6,8 +6,8 @@
 // and export of a marked range: the selected camera's as a download, or every camera's as
 // a job with its progress.
 
-import { call } from './api.js';
-import { byId, h, say } from './dom.js';
+import { ApiError, call } from './api.js';
+import { attempt, byId, h, say } from './dom.js';
 import { playableCodecs } from './mse.js';
 import { videoSink } from './player.js';
 import { PlaybackSource } from './sources.js';
@@ -206,20 +206,16 @@ export class PlaybackView {
     const download = /** @type {HTMLAnchorElement} */ (shown.querySelector('a.download'));
     clearInterval(this.#jobTimer);
     download.hidden = true;
-    let job;
-    try {
-      job = await call('POST', '/exports', body);
-    } catch (error) {
-      say(/** @type {Error} */ (error).message);
-      return;
-    }
+    /** @type {any} */ let job = null;
+    if (!(await attempt(async () => { job = await call('POST', '/exports', body); }))) return;
     shown.hidden = false;
     const follow = async () => {
       try {
         job = await call('GET', `/exports/${job.id}`);
       } catch (error) {
-        clearInterval(this.#jobTimer);
-        state.textContent = /** @type {Error} */ (error).message;
+        if (!(error instanceof ApiError)) throw error;
+        clearInterval(this.#jobTimer); // the job is gone (expired, the server restarted)
+        state.textContent = error.message;
         return;
       }
       bar.value = job.percent;

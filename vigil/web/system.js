@@ -4,7 +4,7 @@
 // settings, hiding an offline server or detaching one (the owner), and the conflict log.
 
 import { call } from './api.js';
-import { attempt, byId, h } from './dom.js';
+import { attempt, byId, field, h } from './dom.js';
 
 const MIB = 1024 * 1024;
 
@@ -108,8 +108,8 @@ export async function showServers(rights, owner) {
   );
   const form = /** @type {HTMLFormElement} */ (byId('failover-settings'));
   form.hidden = !mayEdit;
-  /** @type {HTMLInputElement} */ (form.elements.namedItem('failover_after_s')).value = String(system.failover_after_s);
-  /** @type {HTMLInputElement} */ (form.elements.namedItem('failback')).checked = system.failback;
+  field('failover-settings', 'failover_after_s').value = String(system.failover_after_s);
+  field('failover-settings', 'failback').checked = system.failback;
   const { conflicts } = await call('GET', '/system/conflicts?limit=50');
   const named = new Map(system.servers.map((/** @type {any} */ s) => [s.id, s.name]));
   const value = (/** @type {unknown} */ v) => h('code', {}, v === null ? '(deleted)' : JSON.stringify(v));

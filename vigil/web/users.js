@@ -5,7 +5,7 @@
 // offered (the server refuses it anyway).
 
 import { call } from './api.js';
-import { attempt, byId, h } from './dom.js';
+import { attempt, byId, field, h } from './dom.js';
 
 /** @typedef {{functions: string[], operations: string[]}} Rights */
 
@@ -24,7 +24,7 @@ export async function showUsers(/** @type {Rights} */ rights) {
   roles = listed.roles;
   const may = (/** @type {string} */ op) => mine.operations.includes(op);
   byId('user-rows').replaceChildren(...users.map((/** @type {any} */ user) => userRow(user, may)));
-  const roleChoice = /** @type {HTMLSelectElement} */ (/** @type {HTMLFormElement} */ (byId('add-user')).elements.namedItem('role_id'));
+  const roleChoice = field('add-user', 'role_id');
   roleChoice.replaceChildren(...assignable().map((role) => h('option', { value: role.id }, role.name)));
   byId('add-user').hidden = !may('user.add');
   byId('role-rows').replaceChildren(...roles.map((role) => roleRow(role, may)));
@@ -122,9 +122,8 @@ async function editRole(/** @type {any} */ role) {
   };
   const shared = layouts.filter((/** @type {any} */ l) => l.shared);
   byId('role-matrix').replaceChildren(functions, operations, reached('cameras', cameras), reached('layouts', shared));
-  const form = /** @type {HTMLFormElement} */ (byId('role-form'));
-  /** @type {HTMLInputElement} */ (form.elements.namedItem('name')).value = role?.name ?? '';
-  /** @type {HTMLInputElement} */ (form.elements.namedItem('description')).value = role?.description ?? '';
+  field('role-form', 'name').value = role?.name ?? '';
+  field('role-form', 'description').value = role?.description ?? '';
   byId('role-delete').hidden = !role || !mine.operations.includes('role.delete');
   byId('role-edit-name').textContent = role ? role.name : '(new)';
   byId('role-edit').hidden = false;
@@ -138,8 +137,8 @@ function edited() {
     .map((input) => /** @type {HTMLInputElement} */ (input).value);
   const reach = (/** @type {string} */ kind) => (ticked(kind).includes('all') ? 'all' : ticked(kind));
   return {
-    name: /** @type {HTMLInputElement} */ (form.elements.namedItem('name')).value,
-    description: /** @type {HTMLInputElement} */ (form.elements.namedItem('description')).value,
+    name: field('role-form', 'name').value,
+    description: field('role-form', 'description').value,
     functions: ticked('functions'),
     operations: ticked('operations'),
     resources: { cameras: reach('cameras'), layouts: reach('layouts') },
