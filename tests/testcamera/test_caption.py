@@ -14,11 +14,26 @@ from onvif import ONVIFCamera
 
 from tests.testcamera.ffmpeg import decode_errors, record
 from tests.testcamera.process import TestCameraProcess
+from vigil.testcamera.video.band import BAND_HEIGHT, tint_of
 from vigil.testcamera.video.caption import read_caption
 
 CAPTION = re.compile(
     r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) #(\d{6}) P([+-]\d\.\d) T([+-]\d\.\d) Z(\d\.\d) (.+)$"
 )
+
+
+def _band_colours(clip: Path) -> list[tuple[float, float]]:
+    """The mean (Cb, Cr) of each picture's band."""
+    with av.open(str(clip)) as container:
+        colours = []
+        for frame in container.decode(video=0):
+            planes = np.asarray(frame.to_ndarray(format="yuv420p"))
+            height, width = frame.height, frame.width
+            cb = planes[height : height + BAND_HEIGHT // 8].reshape(-1)[: width * BAND_HEIGHT // 4]
+            cr_start = height + height // 4
+            cr = planes[cr_start : cr_start + BAND_HEIGHT // 8].reshape(-1)
+            colours.append((float(cb.mean()), float(cr[: width * BAND_HEIGHT // 4].mean())))
+        return colours
 
 
 def _captions(clip: Path) -> list[str]:
@@ -30,7 +45,7 @@ def _captions(clip: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("codec", ["h264", "h265"])
-def test_pictures_carry_the_wall_clock_frame_counter_ptz_and_name(
+def test_pictures_carry_the_wall_clock_frame_counter_ptz_name_and_the_camera_s_colour(
     tmp_path: Path, codec: str
 ) -> None:
     arguments = ("--main", "960x544@25:800k", "--codec", codec)
@@ -49,9 +64,13 @@ def test_pictures_carry_the_wall_clock_frame_counter_ptz_and_name(
     frames = [int(m[5]) for m in parsed]
     assert frames == list(range(frames[0], frames[0] + len(frames)))
     clock_ms = [((int(m[1]) * 60 + int(m[2])) * 60 + int(m[3])) * 1000 + int(m[4]) for m in parsed]
-    assert all(b > a for a, b in itertools.pairwise(clock_ms))
+    assert all(b > a for a, b in itertools.pairwise(clock_ms)), [m[0] for m in parsed]
     day_ms = int(started * 1000) % 86_400_000
     assert abs(clock_ms[0] - day_ms) < 30_000  # UTC wall clock of when it was sent
+    # The band is the second camera's colour, whatever its text.
+    cb, cr = tint_of(1)
+    colours = _band_colours(clip)
+    assert all(abs(b - cb) < 3 and abs(r - cr) < 3 for b, r in colours), (cb, cr, colours[:3])
 
 
 def test_a_plate_read_shows_the_plate_in_the_caption(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from tests.media.test_recording import wait_recorded
 from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
+from vigil.testcamera.video.band import tint_of
 
 pytestmark = pytest.mark.usefixtures("no_console_errors")
 
@@ -97,6 +98,34 @@ def _wait_playing(page: Page, cameras: list[str]) -> None:
         if _tiles_playing(page) == sorted(cameras):
             return
     raise AssertionError(f"waited for tiles of {cameras} to play; playing: {_tiles_playing(page)}")
+
+
+# Each tile's camera and the mean colour of its caption band's background (the dark pixels of
+# the top 32 rows of the picture, the characters left out).
+BAND_COLOURS = """() => [...document.querySelectorAll('#grid vigil-video')].map((player) => {
+    const { video } = player;
+    const canvas = new OffscreenCanvas(video.videoWidth, 32);
+    const context = canvas.getContext('2d');
+    context.drawImage(video, 0, 0, video.videoWidth, 32, 0, 0, video.videoWidth, 32);
+    const rgba = context.getImageData(0, 0, video.videoWidth, 32).data;
+    const sum = [0, 0, 0];
+    let count = 0;
+    for (let i = 0; i < rgba.length; i += 4) {
+        if (rgba[i] + rgba[i + 1] + rgba[i + 2] < 300) {
+            sum[0] += rgba[i]; sum[1] += rgba[i + 1]; sum[2] += rgba[i + 2];
+            count += 1;
+        }
+    }
+    return [player.getAttribute('camera'), sum.map((value) => value / Math.max(count, 1))];
+})"""
+
+
+def _nearest(tints: list[tuple[int, int]], rgb: list[float]) -> int:
+    """Which of `tints` (Cb, Cr) a full-range RGB colour is nearest to (BT.601)."""
+    red, green, blue = rgb
+    cb = 128 + (-37.797 * red - 74.203 * green + 112.0 * blue) / 256
+    cr = 128 + (112.0 * red - 93.786 * green - 18.214 * blue) / 256
+    return min(range(len(tints)), key=lambda n: (tints[n][0] - cb) ** 2 + (tints[n][1] - cr) ** 2)
 
 
 def _sizes(page: Page) -> list[int]:
@@ -199,6 +228,13 @@ def test_a_64_tile_layout_plays_in_every_tile(
         return times.length === 64 && times.every((t, n) => t > window.firstLook[n] + 0.2);
     }""", timeout=90_000)  # fmt: skip
     _shot(page, "2b-sixty-four-tiles")
+    # Each tile shows its own camera: the simulated cameras' caption bands are each their own
+    # colour (the names are cut in so small a picture).
+    tiles = page.evaluate(BAND_COLOURS)
+    assert len(tiles) == 64
+    tints = [tint_of(n) for n in range(len(ids))]
+    shown = [(camera, _nearest(tints, rgb)) for camera, rgb in tiles]
+    assert shown == [(ids[n % len(ids)], n % len(ids)) for n in range(64)]
 
 
 def test_a_second_window_keeps_its_own_layout_and_opens_again_at_the_next_login(

@@ -27,6 +27,7 @@ from vigil.testcamera.rtsp.audio_stream import LiveAudio
 from vigil.testcamera.rtsp.auth import Authenticator
 from vigil.testcamera.rtsp.mounts import Mount, Mounts
 from vigil.testcamera.rtsp.stream import Encoded, LiveStream, Pacer
+from vigil.testcamera.video.band import tint_of
 from vigil.testcamera.video.bitstream import ParameterSets
 from vigil.testcamera.video.caption import captioned
 from vigil.testcamera.video.encode import load_or_encode
@@ -140,6 +141,8 @@ class StreamingService:
                 stream.on_watched = self._pacer.watch
                 if self._caption:
                     stream.caption_text = caption_text(camera)
+                    stream.caption_tint = tint_of(camera.identity.index)
+                    await asyncio.to_thread(encoded.caption.prepare, stream.caption_tint)
                 self._streams[(camera.identity.index, name)] = stream
                 audio = None
                 if camera.audio and sound is not None:
@@ -191,7 +194,8 @@ class StreamingService:
         key = live.loop_position()
         while not encoded.frames[key].keyframe:
             key -= 1
-        unit = encoded.caption.access_unit(key, live.caption_text(live.frame_number()))
+        text = live.caption_text(live.frame_number())
+        unit = encoded.caption.access_unit(key, text, live.caption_tint)
         return await asyncio.to_thread(snapshot.jpeg, encoded.profile.codec, [(unit, 0)])
 
     def _profile_changer(

@@ -31,6 +31,7 @@ from vigil.media.rtsp.server import JoinPoint, Track
 from vigil.media.rtsp.transports import Subscriber
 from vigil.tasks import cancel_and_wait
 from vigil.testcamera.profiles import StreamProfile
+from vigil.testcamera.video.band import NEUTRAL, Tint
 from vigil.testcamera.video.bitstream import ParameterSets
 from vigil.testcamera.video.caption import Caption
 
@@ -131,6 +132,7 @@ class LiveStream(Broadcast):
         # The caption of timeline frame n; set by whoever knows the camera. A loop made for a
         # caption always gets a band (blank without one): its pictures are a band taller.
         self.caption_text: Callable[[int], str] = _no_caption
+        self.caption_tint: Tint = NEUTRAL  # the band's colour, the camera's own
         self._caption_shown: str | None = None  # the band of the last frame sent
 
     @property
@@ -226,7 +228,7 @@ class LiveStream(Broadcast):
         payloads = frame.payloads
         text = self.caption_text(self._next)
         band = self.encoded.caption.band(
-            index, text, None if frame.keyframe else self._caption_shown
+            index, text, None if frame.keyframe else self._caption_shown, self.caption_tint
         )
         self._caption_shown = text
         start = frame.slice_start

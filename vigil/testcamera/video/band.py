@@ -18,11 +18,26 @@ BACKGROUND = 40  # luma of the band and of the body's flat top rows
 INK = 235
 CHARSET = "".join(chr(c) for c in range(32, 127))
 
+# A band's colour (Cb, Cr): each camera's own, so a tile showing the wrong camera is seen at
+# once, even where the picture is too narrow for the camera's name. Luma is never tinted, so
+# captions read the same in every colour.
+Tint = tuple[int, int]
+NEUTRAL: Tint = (128, 128)
+TINTS: tuple[Tint, ...] = (
+    (176, 80), (80, 176), (176, 176), (80, 80), (128, 200), (200, 128), (128, 56), (56, 128)
+)  # fmt: skip
+
+
+def tint_of(camera_index: int) -> Tint:
+    """The band colour of camera `camera_index` (0-based) of a run; eight, then again."""
+    return TINTS[camera_index % len(TINTS)]
+
+
 Header = TypeVar("Header")
 
 
 @cache
-def cell(char: str) -> tuple[bytes, bytes]:
+def cell(char: str, tint: Tint = NEUTRAL) -> tuple[bytes, bytes]:
     """The samples of a character's two 16x16 blocks (top, bottom): Y 16x16, Cb 8x8, Cr 8x8."""
     image = Image.new("L", (CELL_WIDTH, BAND_HEIGHT), BACKGROUND)
     if char.strip():
@@ -30,7 +45,7 @@ def cell(char: str) -> tuple[bytes, bytes]:
         draw = ImageDraw.Draw(image)
         draw.text((CELL_WIDTH / 2, BAND_HEIGHT / 2), char, fill=INK, font=font, anchor="mm")
     luma = np.asarray(image, dtype=np.uint8)
-    chroma = bytes([128]) * 128
+    chroma = bytes([tint[0]]) * 64 + bytes([tint[1]]) * 64
     return luma[:16].tobytes() + chroma, luma[16:].tobytes() + chroma
 
 
@@ -90,13 +105,18 @@ class BandedLoop(ABC, Generic[Header]):
     def _moved_slice(self, nal: bytes) -> tuple[bytes, Header]:
         """The slice moved below the band, and its parsed header."""
 
-    @abstractmethod
-    def band(self, index: int, text: str, previous: str | None) -> list[bytes]:
-        """The band's NAL units for loop frame `index` showing `text`; `previous` is what the
-        frame before showed (None in key frames and whenever every cell must be written)."""
+    def prepare(self, tint: Tint) -> None:
+        """Makes ready beforehand what bands of colour `tint` need (blocking, so off the
+        event loop: a band is written for every frame sent)."""
 
-    def access_unit(self, index: int, text: str) -> bytes:
+    @abstractmethod
+    def band(self, index: int, text: str, previous: str | None, tint: Tint) -> list[bytes]:
+        """The band's NAL units for loop frame `index` showing `text` in colour `tint`;
+        `previous` is what the frame before showed (None in key frames and whenever every cell
+        must be written)."""
+
+    def access_unit(self, index: int, text: str, tint: Tint) -> bytes:
         """Loop frame `index` whole, Annex-B, its band written in full (for snapshots)."""
         frame = self.frames[index]
-        nals = [*frame.prefix, *self.band(index, text, None), frame.body]
+        nals = [*frame.prefix, *self.band(index, text, None, tint), frame.body]
         return b"".join(b"\x00\x00\x00\x01" + nal for nal in nals)

@@ -11,7 +11,15 @@ import av
 import numpy as np
 
 from vigil.media.codecs import Codec
-from vigil.testcamera.video.band import BAND_HEIGHT, CELL_WIDTH, CHARSET, BandedLoop, cell
+from vigil.testcamera.video.band import (
+    BAND_HEIGHT,
+    CELL_WIDTH,
+    CHARSET,
+    NEUTRAL,
+    TINTS,
+    BandedLoop,
+    cell,
+)
 from vigil.testcamera.video.caption_h264 import H264Caption
 from vigil.testcamera.video.caption_h265 import H265Caption, glyphs
 
@@ -27,21 +35,27 @@ def captioned(codec: Codec, access_units: list[bytes]) -> Caption:
 @cache
 def _cell_lookup() -> dict[bytes, str]:
     """Every character's cell as it decodes: raw samples in H.264; in H.265, the blocks x265
-    made, decoded (the band decodes to exactly these)."""
+    made, decoded, in every band colour (x265 weighs chroma in its choices, so a colour's
+    blocks decode to slightly other luma)."""
     lookup = {cell(c)[0][:256] + cell(c)[1][:256]: c for c in CHARSET}
+    for tint in (NEUTRAL, *TINTS):
+        lumas = _decoded_lumas(glyphs(tint).access_units)
+        for n, char in enumerate(CHARSET):
+            lookup.setdefault(lumas[2 * n] + lumas[2 * n + 1], char)
+    return lookup
+
+
+def _decoded_lumas(access_units: tuple[bytes, ...]) -> list[bytes]:
     decoder = av.CodecContext.create("hevc", "r")
     blocks = []
-    for unit in glyphs().access_units:
+    for unit in access_units:
         for packet in decoder.parse(unit):
             blocks.extend(decoder.decode(packet))
     for packet in decoder.parse(None):
         blocks.extend(decoder.decode(packet))
     blocks.extend(decoder.decode(None))
     # The luma plane as decoded ("gray" would rescale it to full range).
-    lumas = [b.to_ndarray(format="yuv420p")[:CELL_WIDTH].tobytes() for b in blocks]
-    for n, char in enumerate(CHARSET):
-        lookup.setdefault(lumas[2 * n] + lumas[2 * n + 1], char)
-    return lookup
+    return [b.to_ndarray(format="yuv420p")[:CELL_WIDTH].tobytes() for b in blocks]
 
 
 def read_caption(luma: "np.ndarray[tuple[int, int], np.dtype[np.uint8]]") -> str:

@@ -10,7 +10,7 @@ frame's band costs a string compare and a few hundred bytes. See docs/design/tes
 from dataclasses import replace
 
 from vigil.media.bits import BitWriter, rbsp_to_nal
-from vigil.testcamera.video.band import BAND_HEIGHT, BandedLoop, cell, changed_columns
+from vigil.testcamera.video.band import BAND_HEIGHT, BandedLoop, Tint, cell, changed_columns
 from vigil.testcamera.video.h264 import (
     NAL_AUD,
     NAL_IDR,
@@ -69,8 +69,8 @@ class H264Caption(BandedLoop[SliceHeader]):
         header = parse_slice(nal, sps, pps)
         return moved_slice(nal, header, sps, pps, sps.width_mbs * BAND_MB_ROWS), header
 
-    def band(self, index: int, text: str, previous: str | None) -> list[bytes]:
-        """The band slice (one NAL unit) of loop frame `index` showing `text`.
+    def band(self, index: int, text: str, previous: str | None, tint: Tint) -> list[bytes]:
+        """The band slice (one NAL unit) of loop frame `index` showing `text` in `tint`.
 
         `previous` is what the band of the frame before showed; None in IDR pictures and
         whenever every cell must be written.
@@ -83,7 +83,7 @@ class H264Caption(BandedLoop[SliceHeader]):
         w = BitWriter()
         w.bits(*self._band_header(index))
         if intra:
-            _intra_cells(w, text)
+            _intra_cells(w, text, tint)
         else:
             changed = changed_columns(text, previous or "")
             last = -1
@@ -93,7 +93,7 @@ class H264Caption(BandedLoop[SliceHeader]):
                     w.ue(address - last - 1)  # mb_skip_run
                     w.ue(_I_PCM_IN_P)
                     w.align_with_zeros()
-                    w.raw_bytes(cell(text[column])[row])
+                    w.raw_bytes(cell(text[column], tint)[row])
                     last = address
             if last < BAND_MB_ROWS * self.columns - 1:
                 w.ue(BAND_MB_ROWS * self.columns - 1 - last)
@@ -118,8 +118,9 @@ class H264Caption(BandedLoop[SliceHeader]):
         return cached
 
 
-def _intra_cells(w: BitWriter, text: str) -> None:
-    """Every cell of an I slice: characters as raw samples, blank stretches predicted."""
+def _intra_cells(w: BitWriter, text: str, tint: Tint) -> None:
+    """Every cell of an I slice: characters as raw samples, blank stretches predicted (from
+    their neighbours, so in the band's colour)."""
     raw: list[list[bool]] = []  # per cell: sent as raw samples (for CAVLC's nC)
     for row in range(BAND_MB_ROWS):
         raw.append([])
@@ -130,7 +131,7 @@ def _intra_cells(w: BitWriter, text: str) -> None:
                 continue
             w.ue(_I_PCM_IN_I)
             w.align_with_zeros()
-            w.raw_bytes(cell(char)[row])
+            w.raw_bytes(cell(char, tint)[row])
             raw[row].append(True)
 
 

@@ -23,7 +23,9 @@ from vigil.testcamera.video.band import (
     BAND_HEIGHT,
     CELL_WIDTH,
     CHARSET,
+    NEUTRAL,
     BandedLoop,
+    Tint,
     cell,
     changed_columns,
 )
@@ -70,16 +72,16 @@ _BLANK_RUNS = tuple(2**k for k in range(1, 8))
 
 
 @cache
-def glyphs() -> Glyphs:
-    """Encoded once per process (about 0.2 s); shared by every H.265 loop."""
-    blocks = [half for char in CHARSET for half in cell(char)]
+def glyphs(tint: Tint = NEUTRAL) -> Glyphs:
+    """Encoded once per process and colour (about 0.2 s); shared by every H.265 loop."""
+    blocks = [half for char in CHARSET for half in cell(char, tint)]
     units = encode_h265_strips(CELL_WIDTH, blocks, GLYPH_QP)
     sps, pps, slices = _slices(units)
     encoded = [(s.data, s.qp) for s in slices]
     data = {c: (encoded[2 * n], encoded[2 * n + 1]) for n, c in enumerate(CHARSET)}
     blank_runs = {}
     for length in _BLANK_RUNS:
-        blank = cell(" ")[0]
+        blank = cell(" ", tint)[0]
         strip = _side_by_side(blank, length)
         run_sps, run_pps, (run,) = _slices(
             encode_h265_strips(CELL_WIDTH * length, [strip], GLYPH_QP)
@@ -165,8 +167,12 @@ class H265Caption(BandedLoop[SliceHeader]):
         header = parse_slice(nal, sps, pps)
         return moved_slice(nal, header, sps, pps, sps.width_ctbs * BAND_ROWS), header
 
-    def band(self, index: int, text: str, previous: str | None) -> list[bytes]:
+    def prepare(self, tint: Tint) -> None:
+        glyphs(tint)
+
+    def band(self, index: int, text: str, previous: str | None, tint: Tint) -> list[bytes]:
         frame = self.frames[index]
+        tinted = glyphs(tint)
         text = text[: self.columns].ljust(self.columns)
         if previous is None or frame.header.slice_type == SLICE_I:
             pieces = self._intra_pieces(text)
@@ -182,9 +188,7 @@ class H265Caption(BandedLoop[SliceHeader]):
                     header = self._header(index, SLICE_P, skip_qp, address == 0)
                     nals.append(header.nal(address, skipped_run(length, skip_qp)))
                     continue
-                data, qp = (
-                    self._glyph(char, row) if length == 1 else self._glyphs.blank_runs[length]
-                )
+                data, qp = _glyph(tinted, char, row) if length == 1 else tinted.blank_runs[length]
                 header = self._header(index, SLICE_I, qp, address == 0)
                 nals.append(header.nal(address, data))
         return nals
@@ -212,10 +216,6 @@ class H265Caption(BandedLoop[SliceHeader]):
             column = next_changed + 1
         return pieces
 
-    def _glyph(self, char: str, row: int) -> tuple[bytes, int]:
-        data = self._glyphs.data
-        return (data.get(char) or data["?"])[row]
-
     def _header(self, index: int, slice_type: int, qp: int, first: bool) -> BandSliceHeader:
         """A band slice's header for loop frame `index` (made once)."""
         key = (index, slice_type, qp, first)
@@ -225,3 +225,7 @@ class H265Caption(BandedLoop[SliceHeader]):
             cached = band_header(body, *self._parameters(), slice_type, qp, first)
             self._headers[key] = cached
         return cached
+
+
+def _glyph(tinted: Glyphs, char: str, row: int) -> tuple[bytes, int]:
+    return (tinted.data.get(char) or tinted.data["?"])[row]
