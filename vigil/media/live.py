@@ -1,12 +1,13 @@
 """A live viewer: one stream's frames, from its hub, as fMP4 for Media Source Extensions.
 
 The session subscribes a bounded `FrameQueue` to the stream's hub, which first hands it the
-last GOP: the viewer's first picture is the hub's last keyframe, at once. Each picture then
-goes out as its own fragment (with the sound heard since the one before), as soon as it is
-taken from the queue: nothing waits for the next frame, so a fragment lasts as long as the
-interval before it (within a burst, such as the GOP at the start, the exact interval to the
-next picture is known and used). Times are the server clock's, counted from the session's
-first picture.
+last GOP: the viewer's first picture is the hub's last keyframe, at once. What is taken from
+the queue at once goes out at once, as one fragment (with the sound heard since the one
+before): the GOP at the start is one append for the player rather than one per picture (64
+tiles starting together are 64 appends, not 1,600), and a picture that comes alone is its own
+fragment, so nothing waits for the next frame. The last picture of a fragment lasts as long as
+the interval before it; within a batch each lasts until the next. Times are the server
+clock's, counted from the session's first picture.
 
 What goes out, in order (`Output`): an `Init` (MIME type and init segment) before the first
 fragment and again whenever the tracks change at a keyframe (another resolution or codec, or
@@ -23,7 +24,6 @@ and by the sender, which does not take from the queue while the transport pushes
 """
 
 import asyncio
-import itertools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -97,6 +97,7 @@ class LiveSession:
         self._last_picture_ms: int | None = None
         self._interval_ms = FIRST_FRAME_MS
         self._sound: list[AudioFrame] = []  # for the next fragment
+        self._run: list[Frame] = []  # pictures of the batch for the next fragment
         self._last_sound: AudioFrame | None = None
         self._silent_ms = 0  # of pictures passed on since the last sound
         self._said_online = True
@@ -152,17 +153,18 @@ class LiveSession:
                 return
 
     async def _send_all(self, frames: list[AnyFrame], send: Send) -> None:
-        pictures = [n for n, frame in enumerate(frames) if type(frame) is Frame]
+        """A batch: its pictures that go out together as one fragment (a GOP handed over at
+        once is one append for the player, not one per picture), split where something else
+        goes out between them or the chain of pictures breaks."""
         sounds = [frame for frame in frames if type(frame) is AudioFrame]
         ahead = sounds[-1] if sounds else None
-        after = dict(itertools.pairwise(pictures))
-        for n, frame in enumerate(frames):
+        for frame in frames:
             if type(frame) is AudioFrame:
                 self._hear(frame)
             elif type(frame) is Frame:
-                following = after.get(n)
-                next_ms = frames[following].time_ms if following is not None else None
-                await self._send_picture(frame, next_ms, ahead, send)
+                await self._take_picture(frame, ahead, send)
+        if self._run:
+            await self._flush(self._run[-1].time_ms + self._interval_ms, send)
 
     def _hear(self, frame: AudioFrame) -> None:
         self._last_sound = frame
@@ -172,31 +174,42 @@ class LiveSession:
             self._sound.append(frame)
             del self._sound[:-MAX_SOUND_FRAMES]
 
-    async def _send_picture(
-        self, frame: Frame, next_ms: int | None, ahead: AudioFrame | None, send: Send
-    ) -> None:
+    async def _take_picture(self, frame: Frame, ahead: AudioFrame | None, send: Send) -> None:
+        """Adds the picture to the fragment being made, or sends that fragment first (ending
+        where this picture starts) when the picture cannot follow it."""
         self._note_interval(frame.time_ms)
         tracks = self._tracks
         if self._need_key and not frame.keyframe:
+            await self._flush(frame.time_ms, send)
             self._sound.clear()  # the sound of a picture not shown goes with it
             return
         if frame.keyframe:
             wanted = _Tracks(frame.config, self._sound_config(ahead))
             if wanted != tracks:
+                await self._flush(frame.time_ms, send)
                 await self._start_tracks(wanted, send)
             self._need_key = False
         elif tracks is None or frame.config != tracks.video:
             self._need_key = True  # new parameter sets take effect at a keyframe
+            await self._flush(frame.time_ms, send)
             return
         if not self._said_online:
             self._said_online = True
+            await self._flush(frame.time_ms, send)
             await send(Status(True, ""))
         if self._origin_ms is None:
             self._origin_ms = frame.time_ms
-        end_ms = next_ms if next_ms is not None else frame.time_ms + self._interval_ms
+        self._run.append(frame)
+
+    async def _flush(self, end_ms: int, send: Send) -> None:
+        """Sends the pictures taken since the last fragment, the last lasting until `end_ms`,
+        with the sound heard meanwhile."""
+        run, self._run = self._run, []
+        if not run or self._origin_ms is None:
+            return
         sound, self._sound = self._sound, []
         self._sequence += 1
-        fragment = mp4.fragment(self._sequence, [frame], max(end_ms, frame.time_ms + 1),
+        fragment = mp4.fragment(self._sequence, run, max(end_ms, run[-1].time_ms + 1),
                                 self._origin_ms, sound)  # fmt: skip
         await send(fragment.data)
 
