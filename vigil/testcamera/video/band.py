@@ -20,11 +20,13 @@ CHARSET = "".join(chr(c) for c in range(32, 127))
 
 # A band's colour (Cb, Cr): each camera's own, so a tile showing the wrong camera is seen at
 # once, even where the picture is too narrow for the camera's name. Luma is never tinted, so
-# captions read the same in every colour.
+# captions read the same in every colour; the colours are pale, so that the band's dark
+# background and white characters stay within RGB's range when a browser shows them (luma
+# read back from RGB, as a browser test reads the clock, would be off where they do not).
 Tint = tuple[int, int]
 NEUTRAL: Tint = (128, 128)
 TINTS: tuple[Tint, ...] = (
-    (176, 80), (80, 176), (176, 176), (80, 80), (128, 200), (200, 128), (128, 56), (56, 128)
+    (144, 112), (112, 144), (144, 144), (112, 112), (128, 150), (150, 128), (128, 106), (106, 128)
 )  # fmt: skip
 
 
