@@ -7,6 +7,10 @@ tests can move time forward instead of sleeping.
 import time
 from typing import Protocol
 
+# The latest time taken anywhere (API, RTSP out): beyond it clients' numbers (JavaScript's)
+# are no longer exact, and far beyond it SQLite's integers overflow.
+MAX_TIME_MS = 2**53
+
 
 class Clock(Protocol):
     def now_ms(self) -> int:

@@ -288,6 +288,44 @@ def test_play_with_a_range_starts_that_far_into_the_archive(
     assert 0 <= before_ms <= 1_200
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?start=9223372036854775808",  # past SQLite's integers
+        "?start=" + "9" * 4301,  # past Python's conversion of digits
+        "?start=" + "%D9%A3" * 3,  # Arabic-Indic digits: digits to Python, not a time here
+        "?start=1969-12-31T23:00:00%2B00:00",  # before 1970
+        "?start=2026-12-05T10:00:00",  # no time zone: another instant on each server
+    ],
+)
+def test_an_archive_start_that_is_no_time_is_a_bad_request(
+    serving: tuple[ServerProcess, httpx.Client, str], query: str
+) -> None:
+    server, _, camera_id = serving
+    url = _url(server, camera_id, user="", query=query)
+    assert _answer(server, url, OWNER, OWNER_PASSWORD).startswith("RTSP/1.0 400 Bad Request")
+    assert _streams(_url(server, camera_id))  # and it goes on serving
+
+
+@pytest.mark.parametrize("range_", ["clock=20261205T100000Z-", "npt=soon-", "npt=5"])
+def test_a_range_that_is_not_a_play_time_is_a_bad_request(
+    serving: tuple[ServerProcess, httpx.Client, str], range_: str
+) -> None:
+    server, _, camera_id = serving
+    url = _url(server, camera_id, user="", query=f"?start={int(time.time() * 1000) - 60_000}")
+    with closing(Conversation(server.rtsp_port, OWNER, OWNER_PASSWORD)) as rtsp:
+        rtsp.ask_ok(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n")
+        setup = rtsp.ask_ok(f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 2\r\n"
+                            "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n")  # fmt: skip
+        session = session_of(setup)
+        bad = rtsp.ask(f"PLAY {url} RTSP/1.0\r\nCSeq: 3\r\nSession: {session}\r\n"
+                       f"Range: {range_}\r\n")  # fmt: skip
+        assert bad.startswith("RTSP/1.0 400 Bad Request\r\nCSeq: 3\r\n"), bad
+        # The session is still there, and plays with a good one.
+        rtsp.ask_ok(f"PLAY {url} RTSP/1.0\r\nCSeq: 4\r\nSession: {session}\r\n"
+                    "Range: npt=0-\r\n")  # fmt: skip
+
+
 def test_deleting_the_camera_ends_its_rtsp_sessions(
     serving: tuple[ServerProcess, httpx.Client, str],
 ) -> None:

@@ -172,7 +172,22 @@ def _exchange(port: int, request: bytes) -> str:
             "Transport: RTP/AVP;multicast;destination=239.1.1.1\r\n\r\n",
             "461",
         ),
+        (
+            "SETUP rtsp://h/cam1/main/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n{auth}"
+            "Transport: RTP/AVP/TCP;unicast;interleaved=a-b\r\n\r\n",
+            "461",
+        ),
+        (
+            "SETUP rtsp://h/cam1/main/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n{auth}"
+            "Transport: RTP/AVP;unicast;client_port=70000-70001\r\n\r\n",
+            "461",
+        ),
         ("PLAY rtsp://h/cam1/main RTSP/1.0\r\nCSeq: 1\r\n{auth}Session: nope\r\n\r\n", "454"),
+        # RFC 2326 §12.17: every request has a CSeq, a number; nothing else is echoed.
+        ("OPTIONS * RTSP/1.0\r\n\r\n", "400"),
+        ("OPTIONS * RTSP/1.0\r\nCSeq: one\r\n\r\n", "400"),
+        ("OPTIONS * RTSP/1.0\r\nCSeq: 1\rX-Injected: yes\r\n\r\n", "400"),
+        ("DESCRIBE rtsp://h/cam1/main\x01 RTSP/1.0\r\nCSeq: 1\r\n{auth}\r\n", "400"),
         ("FLY rtsp://h/cam1/main RTSP/1.0\r\nCSeq: 1\r\n\r\n", "501"),
         ("OPTIONS * RTSP/2.0\r\nCSeq: 1\r\n\r\n", "505"),
     ],
@@ -184,6 +199,9 @@ def test_malformed_requests_get_rtsp_errors_and_the_server_goes_on(
     text = request_text.replace("{auth}", f"Authorization: Basic {basic}\r\n")
     answer = _exchange(h264.rtsp_port, text.encode())
     assert answer.startswith(f"RTSP/1.0 {status} "), answer
+    assert "X-Injected" not in answer
+    if status == "400":
+        assert "CSeq" not in answer  # the request's was not known to be good
     assert _probe(_url(h264, "/cam1/main"))["codec_name"] == "h264"
 
 

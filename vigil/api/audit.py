@@ -8,8 +8,8 @@ from vigil.api import fanout
 from vigil.api.access import CallerDep
 from vigil.api.context import ApiContext
 from vigil.api.schemas.audit import AuditEntry, AuditPage
-from vigil.api.schemas.common import MAX_TIME_MS
 from vigil.auth.store import AuditFilter
+from vigil.clock import MAX_TIME_MS
 
 _CURSOR = r"^[0-9]{1,16}\.[0-9a-f]{1,64}\.[0-9]{1,18}$"  # time_ms.server_id.id
 _LAST_ID = 2**62  # beyond any row id: "every entry of that millisecond"

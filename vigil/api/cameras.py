@@ -24,10 +24,11 @@ from vigil.api.schemas.cameras import (
     discovered_out,
     recording_file_out,
 )
-from vigil.api.schemas.common import MAX_TIME_MS, changes_of
+from vigil.api.schemas.common import changes_of
 from vigil.cameras.discovery import DiscoveredDevice
 from vigil.cameras.models import Camera, StreamName
 from vigil.cameras.onvif import OnvifDevice
+from vigil.clock import MAX_TIME_MS
 from vigil.errors import InvalidInput, NotFound
 from vigil.media.service import STREAMS
 

@@ -14,7 +14,6 @@ from vigil.api.cameras import CameraIds, camera_ids, visible_camera
 from vigil.api.context import ApiContext
 from vigil.api.errors import error_message
 from vigil.api.live import playable_codecs
-from vigil.api.schemas.common import MAX_TIME_MS
 from vigil.api.schemas.playback import (
     CommandIn,
     EndOut,
@@ -27,6 +26,7 @@ from vigil.api.schemas.playback import (
 )
 from vigil.api.sockets import parse_command
 from vigil.cameras.models import StreamName
+from vigil.clock import MAX_TIME_MS
 from vigil.errors import InvalidInput, VigilError
 from vigil.media.playback import outputs
 from vigil.media.playback.session import (

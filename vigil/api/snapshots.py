@@ -13,8 +13,8 @@ from vigil.api import fanout
 from vigil.api.access import CallerDep
 from vigil.api.cameras import visible_camera
 from vigil.api.context import ApiContext
-from vigil.api.schemas.common import MAX_TIME_MS
 from vigil.cameras.models import StreamName
+from vigil.clock import MAX_TIME_MS
 from vigil.errors import InvalidInput
 
 # At most 8K wide; a picture is scaled down to `width`, never up.

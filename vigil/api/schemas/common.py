@@ -7,9 +7,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from vigil.auth.users import validate_password
+from vigil.clock import MAX_TIME_MS
 from vigil.errors import InvalidInput
 
-MAX_TIME_MS = 2**53  # beyond what clients' numbers (JavaScript's) hold exactly
 EpochMs = Annotated[int, Field(ge=0, le=MAX_TIME_MS)]  # a time: milliseconds since 1970, UTC
 
 # Control, format (e.g. bidirectional overrides), private-use and surrogate code points: the
@@ -49,8 +49,6 @@ def _email(value: str) -> str:
         raise ValueError("must be an e-mail address such as name@example.com")
     return value
 
-
-MAX_TIME_MS = 2**53  # times beyond what clients' numbers (JavaScript's) hold exactly
 
 Name = Annotated[str, _text(64, required=True)]
 Description = Annotated[str, _text(256, required=False)]

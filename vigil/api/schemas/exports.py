@@ -4,9 +4,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictInt
 
-from vigil.api.schemas.common import MAX_TIME_MS, Request
+from vigil.api.schemas.common import Request
 from vigil.auth.rights import ResourceId
 from vigil.cameras.models import StreamName
+from vigil.clock import MAX_TIME_MS
 from vigil.media.export.models import ExportJob
 
 MAX_CAMERAS = 64

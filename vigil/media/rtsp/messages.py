@@ -30,6 +30,12 @@ REASONS = {
 
 
 _METHOD = re.compile(r"^[A-Za-z_-]{1,32}$")
+# What is echoed into answers is checked first: a URL of visible ASCII (it goes into
+# Content-Base and RTP-Info), a CSeq of digits (RFC 2326 §12.17), no header value with a
+# control character (a CR or LF echoed would let a client write headers of its own).
+_URL = re.compile(r"^[!-~]{1,4096}$")
+_CSEQ = re.compile(r"^[0-9]{1,10}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class BadRequest(Exception):
@@ -46,7 +52,7 @@ class Request:
 
     @property
     def cseq(self) -> str:
-        return self.headers.get("cseq", "0")
+        return self.headers["cseq"]  # there and checked (`parse_head`)
 
     @property
     def path(self) -> str:
@@ -90,8 +96,11 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
 
-    def encode(self, cseq: str) -> bytes:
-        lines = [f"RTSP/1.0 {self.status} {REASONS.get(self.status, 'Error')}", f"CSeq: {cseq}"]
+    def encode(self, cseq: str | None) -> bytes:
+        """The answer; `cseq` is the request's (None for a request whose CSeq is not known
+        to be good: the answer has none rather than an unchecked one)."""
+        lines = [f"RTSP/1.0 {self.status} {REASONS.get(self.status, 'Error')}"]
+        lines += [f"CSeq: {cseq}"] if cseq is not None else []
         lines += [f"{name}: {value}" for name, value in self.headers]
         if self.body:
             lines.append(f"Content-Length: {len(self.body)}")
@@ -107,12 +116,18 @@ def parse_head(head: bytes) -> Request:
     parts = lines[0].split(" ")
     if len(parts) != 3 or not _METHOD.match(parts[0]) or not parts[2].startswith("RTSP/"):
         raise BadRequest(f"malformed request line {lines[0][:80]!r}")
+    if not _URL.match(parts[1]):
+        raise BadRequest("the URL is not visible ASCII")
     headers: dict[str, str] = {}
     for line in lines[1:]:
         name, colon, value = line.partition(":")
         if not colon or not name.strip():
             raise BadRequest(f"malformed header line {line[:80]!r}")
+        if _CONTROL.search(value):
+            raise BadRequest(f"a control character in the {name.strip()[:40]!r} header")
         headers[name.strip().lower()] = value.strip()
+    if not _CSEQ.match(headers.get("cseq", "")):
+        raise BadRequest("no CSeq, or not a number")
     return Request(parts[0].upper(), parts[1], parts[2], headers)
 
 

@@ -259,7 +259,7 @@ class RtspServer:
                 await writer.drain()
         except BadRequest as err:
             logger.info("bad rtsp request", extra={"peer": str(peer), "reason": str(err)})
-            writer.write(Response(400).encode("0"))
+            writer.write(Response(400).encode(None))
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
             pass
         finally:
@@ -370,7 +370,10 @@ class RtspServer:
             return Response(454)
         if session.playing:  # already playing: nothing changes, no new starting point
             return Response(200, [("Session", session.id), ("Range", "npt=0.000-")])
-        asked = _npt_start(request.headers.get("range", ""))
+        try:
+            asked = _npt_start(request.headers.get("range", ""))
+        except _BadRange:
+            return Response(400)
         start_s = await session.mount.seek(asked) if asked is not None else None
         session.joins = {index: track.join_point() for index, track, _ in session.on_air()}
         stream_url = request.stream_url
@@ -443,13 +446,31 @@ class RtspServer:
                         session.connection.writer.close()
 
 
-_NPT_START = re.compile(r"npt\s*=\s*(\d{1,9}(?:\.\d{1,9})?)\s*-")
+# RFC 2326 §3.6: "npt=" then a start, "-", and an end that is left out or ignored here; a
+# time is "now", seconds, or h:mm:ss, each with a fraction. Parameters after ";" are ignored.
+_NPT_TIME = r"(?:now|\d{1,9}(?:\.\d{0,9})?|\d{1,6}:[0-5]\d:[0-5]\d(?:\.\d{0,9})?)"
+_NPT_RANGE = re.compile(rf"^npt\s*=\s*({_NPT_TIME})?\s*-\s*(?:{_NPT_TIME})?\s*(?:;.*)?$")
+
+
+class _BadRange(ValueError):
+    pass
 
 
 def _npt_start(header: str) -> float | None:
-    """The start of a `Range: npt=S-[E]` header in seconds (None: none, or `now-`)."""
-    match = _NPT_START.match(header.strip())
-    return float(match[1]) if match else None
+    """The start of a `Range: npt=S-[E]` header in seconds (None: no header, `now-` or no
+    start); _BadRange for anything else (another unit is not served here)."""
+    if not header.strip():
+        return None
+    match = _NPT_RANGE.match(header.strip())
+    if match is None:
+        raise _BadRange(header)
+    start = match[1]
+    if start is None or start == "now":
+        return None
+    seconds = 0.0
+    for part in start.split(":"):
+        seconds = seconds * 60 + float(part)
+    return seconds
 
 
 _SESSION_METHODS: dict[str, Callable[[RtspServer, Request], Response]] = {

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from vigil.cameras.models import StreamName
+from vigil.clock import MAX_TIME_MS
 from vigil.media.rtsp.feed import Feed, Source
 from vigil.media.rtsp.messages import Request, Response
 from vigil.media.rtsp.server import Connection, RtspServer
@@ -140,13 +141,15 @@ def _target(request: Request) -> Target | Response:
 
 
 def _time_ms(text: str) -> int | None:
-    """Milliseconds since the epoch, or an ISO 8601 time with its time zone."""
-    if text.isdigit():
-        return int(text)
+    """Milliseconds since the epoch, or an ISO 8601 time with its time zone, from 1970 to
+    `MAX_TIME_MS` as the API takes them; None for anything else."""
+    if text.isascii() and text.isdigit():
+        return int(text) if len(text) <= 16 and int(text) <= MAX_TIME_MS else None
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
         return None
     if when.tzinfo is None:
         return None  # a time without a zone means a different instant on every server
-    return int(when.timestamp() * 1000)
+    time_ms = int(when.timestamp() * 1000)
+    return time_ms if 0 <= time_ms <= MAX_TIME_MS else None

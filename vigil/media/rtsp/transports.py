@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-_INTERLEAVED = re.compile(r"interleaved=(\d{1,3})(?:-(\d{1,3}))?")
-_CLIENT_PORT = re.compile(r"client_port=(\d{1,5})(?:-(\d{1,5}))?")
+# A parameter's value: one number, or a pair "a-b" (RFC 2326 §12.39).
+_PAIR = re.compile(r"^(\d{1,5})(?:-(\d{1,5}))?$")
 
 
 class Subscriber(Protocol):
@@ -30,29 +30,34 @@ class TransportRequest:
 
     @classmethod
     def choose(cls, header: str) -> "TransportRequest | None":
+        """The first transport of the list that is well-formed and taken here; None when
+        there is none (the answer is 461)."""
         for spec in header.split(","):
             fields = [f.strip() for f in spec.split(";")]
             protocol = fields[0].upper()
-            if "multicast" in (f.lower() for f in fields):
+            options = dict(f.partition("=")[::2] for f in fields[1:])
+            options = {name.lower(): value for name, value in options.items()}
+            if "multicast" in options:
                 continue
-            options = ";".join(fields[1:])
             if protocol == "RTP/AVP/TCP":
-                match = _INTERLEAVED.search(options)
-                rtp = int(match[1]) if match else 0
-                rtcp = int(match[2]) if match and match[2] else rtp + 1
-                if rtp > 255 or rtcp > 255:
-                    continue
-                return cls(tcp=True, channels=(rtp, rtcp))
-            if protocol in ("RTP/AVP", "RTP/AVP/UDP"):
-                match = _CLIENT_PORT.search(options)
-                if not match:
-                    continue
-                rtp = int(match[1])
-                rtcp = int(match[2]) if match[2] else rtp + 1
-                if not (0 < rtp < 65536 and 0 < rtcp < 65536):
-                    continue
-                return cls(tcp=False, client_ports=(rtp, rtcp))
+                rtp, rtcp = _pair(options.get("interleaved", "0"), limit=255)
+                if rtp is not None and rtcp is not None:
+                    return cls(tcp=True, channels=(rtp, rtcp))
+            elif protocol in ("RTP/AVP", "RTP/AVP/UDP") and "client_port" in options:
+                rtp, rtcp = _pair(options["client_port"], limit=65535)
+                if rtp and rtcp:  # port 0 is no port
+                    return cls(tcp=False, client_ports=(rtp, rtcp))
         return None
+
+
+def _pair(text: str, limit: int) -> tuple[int, int] | tuple[None, None]:
+    """A parameter's "a" or "a-b" (b defaults to a + 1), each at most `limit`."""
+    match = _PAIR.match(text)
+    if match is None:
+        return None, None
+    first = int(match[1])
+    second = int(match[2]) if match[2] else first + 1
+    return (first, second) if first <= limit and second <= limit else (None, None)
 
 
 class InterleavedSubscriber:
