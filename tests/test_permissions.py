@@ -14,8 +14,8 @@ from fastapi import FastAPI, WebSocket
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.servers import ServerProcess, add_user
-from vigil.api.access import RULES, check_every_route_has_a_rule
+from tests.servers import OWNER, OWNER_PASSWORD, ServerProcess, add_user
+from vigil.api.access import RULES, SESSION_COOKIE, check_every_route_has_a_rule
 
 EVERYONE = frozenset({"owner", "administrator", "operator", "viewer"})
 ADMINS = frozenset({"owner", "administrator"})
@@ -135,12 +135,17 @@ def _call(client: httpx.Client, method: str, path: str) -> httpx.Response:
     return client.request(method, client.base_url.copy_with(path=concrete), json=body)
 
 
-def _open_websocket(client: httpx.Client, path: str) -> httpx.Response:
-    """A WebSocket's answer as a status: 4000 less its close code and its error message."""
+def _open_websocket(client: httpx.Client, path: str, origin: str | None = None) -> httpx.Response:
+    """A WebSocket's answer as a status: 4000 less its close code and its error message;
+    opened with the client's token or its cookies (a browser's way), and `origin`."""
     url = str(client.base_url.copy_with(scheme="ws", path=path))
     headers = {"Authorization": client.headers["authorization"]} if client.headers.get(
         "authorization"
     ) else {}  # fmt: skip
+    if client.cookies:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    if origin is not None:
+        headers["Origin"] = origin
     with connect(url, additional_headers=headers, open_timeout=20) as websocket:
         message = websocket.recv(timeout=20)
         if json.loads(message)["type"] != "error":
@@ -185,6 +190,27 @@ def test_every_endpoint_needs_a_login_unless_public(system_server: ServerProcess
                 assert answer.status_code not in (401, 403), (method, path)
             else:
                 assert answer.status_code == 401, (method, path, answer.text)
+
+
+def test_websockets_opened_by_another_origin_s_page_are_refused(
+    system_server: ServerProcess,
+) -> None:
+    """A page of another port or site has the browser's cookie sent with its WebSocket, but
+    not this server's origin: 4403. The server's own page is let in."""
+    sockets = [path for method, path in _routes(system_server) if method == "WS"]
+    own = system_server.url
+    with httpx.Client(base_url=f"{own}/api/v1", timeout=20) as browser:
+        logged_in = browser.post("/login", json={"name": OWNER, "password": OWNER_PASSWORD})
+        assert logged_in.status_code == 200, logged_in.text
+        assert browser.cookies.get(SESSION_COOKIE)
+        for path in sockets:
+            concrete = re.sub(r"\{[^}]+\}", "no-such-id", path)
+            for stranger in ("http://127.0.0.1:1", "http://evil.example", "null",
+                             own.replace("http:", "https:")):  # fmt: skip
+                answer = _open_websocket(browser, concrete, origin=stranger)
+                assert answer.status_code == 403, (path, stranger, answer.text)
+                assert "origin" in answer.json()["message"]
+            assert _open_websocket(browser, concrete, origin=own).status_code != 403, path
 
 
 def test_an_app_with_an_endpoint_outside_the_table_is_refused() -> None:

@@ -7,6 +7,7 @@ does not name. tests/test_permissions.py walks every route for every built-in ro
 
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
@@ -163,6 +164,25 @@ def token_of(connection: HTTPConnection) -> str | None:
     return connection.cookies.get(SESSION_COOKIE)
 
 
+def _check_origin(connection: HTTPConnection) -> None:
+    """A WebSocket opened by a page must be opened by one of this server's own pages.
+
+    Browsers send the session cookie with any page's WebSocket to this host (another port,
+    another site's page, a subdomain: same-site cookies do not tell ports apart), and a
+    WebSocket is not held back by CORS; the `Origin` header they always send is what tells.
+    Clients that send none (API clients, with a bearer token) are not pages.
+    """
+    origin = connection.headers.get("origin")
+    if origin is None:
+        return
+    page = urlsplit(origin)
+    scheme = "https" if connection.url.scheme == "wss" else "http"
+    if page.scheme != scheme or page.netloc.lower() != connection.headers.get("host", "").lower():
+        raise Forbidden(
+            "this WebSocket was opened by a page of another origin than this server's own"
+        )
+
+
 def _endpoint_of(connection: HTTPConnection) -> tuple[str, str]:
     """(method, path template) as the table names it; a WebSocket's method is `WS`. The
     template is OpenAPI's, without converters (`/app/{path}` for `/app/{path:path}`)."""
@@ -189,6 +209,8 @@ class Access:
 
     async def authorize(self, connection: HTTPConnection) -> None:
         """For every request and every WebSocket's opening handshake."""
+        if connection.scope["type"] == "websocket":
+            _check_origin(connection)
         rule = self.rule(_endpoint_of(connection))
         if rule.needs_system and self._system.state() == "undefined":
             raise ServerUndefined(
