@@ -32,6 +32,7 @@ from vigil.api import timeline as timeline_api
 from vigil.api import users as users_api
 from vigil.api import web as web_api
 from vigil.api.access import RULES, Access, check_every_route_has_a_rule
+from vigil.api.body_limit import BodyLimit
 from vigil.api.context import ApiContext
 from vigil.api.endpoints import VigilApi
 from vigil.api.errors import install_error_handlers
@@ -363,6 +364,8 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         dependencies=[Depends(access.authorize)],
     )
     install_error_handlers(app)
+    open_endpoints = [endpoint for endpoint, rule in RULES.items() if not rule.login]
+    app.add_middleware(BodyLimit, open_endpoints=open_endpoints)
     areas = (
         server_api,
         session_api,

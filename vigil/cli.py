@@ -13,6 +13,8 @@ from typing import TypeVar
 import uvicorn
 
 from vigil import __version__
+from vigil.api.connections import BoundedHttp
+from vigil.api.sockets import MAX_COMMAND_BYTES
 from vigil.app import DataFolderInUse, VigilServer
 from vigil.clock import SystemClock
 from vigil.config import ServerConfig
@@ -197,6 +199,9 @@ async def serve(config: ServerConfig) -> None:
                 # Video is compressed already: deflating each fragment for a browser that
                 # offers it spent CPU for nothing (docs/design/live.md).
                 ws_per_message_deflate=False,
+                http=BoundedHttp,
+                # A client's WebSocket messages are commands of at most 1 KiB (api/sockets.py).
+                ws_max_size=MAX_COMMAND_BYTES * 4,
             )
         )
         logger.info("listening", extra={"url": f"http://{config.host}:{config.port}"})

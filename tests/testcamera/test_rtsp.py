@@ -15,6 +15,7 @@ import pytest
 from tests.testcamera.ffmpeg import decode_errors, record
 from tests.testcamera.process import TestCameraProcess
 from tests.testcamera.rtsp_client import RtpReader
+from vigil.media.rtsp.server import MAX_CONNECTIONS_PER_CLIENT
 
 USER = "viewer"
 PASSWORD = "rtsp password"
@@ -202,6 +203,20 @@ def test_malformed_requests_get_rtsp_errors_and_the_server_goes_on(
     assert "X-Injected" not in answer
     if status == "400":
         assert "CSeq" not in answer  # the request's was not known to be good
+    assert _probe(_url(h264, "/cam1/main"))["codec_name"] == "h264"
+
+
+def test_one_address_holds_a_bounded_number_of_connections(h264: TestCameraProcess) -> None:
+    held = [socket.create_connection(("127.0.0.1", h264.rtsp_port), timeout=10)
+            for _ in range(MAX_CONNECTIONS_PER_CLIENT)]  # fmt: skip
+    try:
+        with socket.create_connection(("127.0.0.1", h264.rtsp_port), timeout=10) as one_more:
+            assert one_more.recv(1) == b""  # closed at once
+        held[0].sendall(b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+        assert held[0].recv(4096).startswith(b"RTSP/1.0 200 OK")
+    finally:
+        for sock in held:
+            sock.close()
     assert _probe(_url(h264, "/cam1/main"))["codec_name"] == "h264"
 
 

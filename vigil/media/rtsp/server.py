@@ -44,6 +44,9 @@ REQUEST_TIMEOUT_S = 30
 # Bounds against clients that open sessions without end: a real camera serves a handful.
 MAX_SESSIONS_PER_CONNECTION = 8
 MAX_SESSIONS = 4096
+# Connections one address may hold: players open one per stream, a recorder of a whole site
+# a few hundred; past this they are closed at once.
+MAX_CONNECTIONS_PER_CLIENT = 512
 STOP_WAIT_S = 5.0
 METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 
@@ -230,6 +233,11 @@ class RtspServer:
         peer = writer.get_extra_info("peername")
         address = str(peer[0]) if peer else "unknown"
         connection = Connection(writer, address, asyncio.current_task())
+        if sum(c.address == address for c in self._connections) >= MAX_CONNECTIONS_PER_CLIENT:
+            logger.info("rtsp connection refused: too many from one address",
+                        extra={"peer": address})  # fmt: skip
+            writer.close()
+            return
         self._connections.add(connection)
         try:
             while True:
