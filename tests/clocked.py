@@ -25,8 +25,8 @@ class ManualClock:
     def now_ms(self) -> int:
         return self._ms
 
-    def advance(self, *, minutes: float = 0, hours: float = 0) -> None:
-        self._ms += int((minutes * 60 + hours * 3600) * 1000)
+    def advance(self, *, seconds: float = 0, minutes: float = 0, hours: float = 0) -> None:
+        self._ms += int((seconds + minutes * 60 + hours * 3600) * 1000)
 
 
 class ClockedServer:

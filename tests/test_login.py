@@ -183,10 +183,28 @@ def test_lock_is_visible_to_administrators_and_they_can_lift_it(
                 client.post("/login", json={"name": "ola", "password": "wrong password"})
         ola = next(u for u in owner.get("/users").json()["users"] if u["name"] == "ola")
         assert ola["locked_until_ms"] == clocked.clock.now_ms() + 30 * 60 * 1000
+        assert ola["locked_from"] == ["127.0.0.1"]
         assert owner.patch(f"/users/{ola['id']}", json={"locked": False}).status_code == 200
     with clocked.client() as client:
         answer = client.post("/login", json={"name": "ola", "password": "user password 1"})
     assert answer.status_code == 200
+
+
+def test_an_address_that_keeps_failing_waits_and_is_told_how_long(
+    clocked: ClockedServer,
+) -> None:
+    with clocked.client() as client:
+        for n in range(10):
+            answer = client.post("/login", json={"name": f"guess {n}", "password": "x" * 8})
+            assert answer.status_code == 401
+        slowed = client.post("/login", json={"name": OWNER, "password": OWNER_PASSWORD})
+        assert slowed.status_code == 429
+        assert slowed.headers["Retry-After"] == "1"
+        assert slowed.json()["error"]["code"] == "too_many_attempts"
+        assert slowed.json()["error"]["retry_after_s"] == 1
+        clocked.clock.advance(seconds=1)
+        answer = client.post("/login", json={"name": OWNER, "password": OWNER_PASSWORD})
+        assert answer.status_code == 200
 
 
 def test_idle_session_expires(clocked: ClockedServer) -> None:

@@ -39,6 +39,7 @@ def _client() -> Connection:
     [
         (errors.Unauthenticated("wrong user name or password"), 401),
         (errors.AccountLocked("locked"), 403),
+        (errors.TooManyAttempts("wait", retry_after_s=1), 503),
         (errors.Forbidden("disabled"), 403),
         (errors.NotFound("no camera"), 404),
         (errors.InvalidInput("bad"), 400),

@@ -45,6 +45,7 @@ from vigil.auth.login import LoginService
 from vigil.auth.passwords import Passwords
 from vigil.auth.roles import RoleRecord, RoleService
 from vigil.auth.sessions import Sessions
+from vigil.auth.throttle import LoginThrottle
 from vigil.auth.users import UserRecord, UserService
 from vigil.cameras.discovery import Discovery
 from vigil.cameras.events import CameraEvents
@@ -170,6 +171,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         users=users,
         passwords=passwords,
         lockout=lockout,
+        throttle=LoginThrottle(clock),
         sessions=sessions,
         audit=audit,
     )

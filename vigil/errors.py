@@ -46,6 +46,12 @@ class AccountLocked(VigilError):
     code = "account_locked"
 
 
+class TooManyAttempts(VigilError):
+    """Logins from the caller's address keep failing: it must wait (`retry_after_s`)."""
+
+    code = "too_many_attempts"
+
+
 class ServerUndefined(VigilError):
     """The server has no system yet, so system APIs have nothing to act on."""
 

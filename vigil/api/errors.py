@@ -37,6 +37,7 @@ STATUS: dict[type[errors.VigilError], int] = {
     errors.Unauthenticated: 401,
     errors.Forbidden: 403,
     errors.AccountLocked: 423,
+    errors.TooManyAttempts: 429,
     errors.ServerUndefined: 409,
     errors.StorageFailure: 503,
     errors.PeerUnreachable: 502,
@@ -63,6 +64,7 @@ RTSP_STATUS: dict[type[errors.VigilError], int] = {
     errors.Unauthenticated: 401,
     # Not 401: a player would ask for the password again, and no password gets in.
     errors.AccountLocked: 403,
+    errors.TooManyAttempts: 503,  # RTSP has no 429; 503 is "try again later"
     errors.Forbidden: 403,
     errors.NotFound: 404,
     errors.LimitReached: 453,
@@ -124,8 +126,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(connection, WebSocket):
             await close_with_error(connection, status_of(exc), exc.code, exc.message, **extra)
             return None
-        unauthenticated = isinstance(exc, errors.Unauthenticated)
-        headers = {"WWW-Authenticate": "Bearer"} if unauthenticated else None
+        headers = None
+        if isinstance(exc, errors.Unauthenticated):
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif isinstance(exc, errors.TooManyAttempts):
+            headers = {"Retry-After": str(exc.extra["retry_after_s"])}
         return error_response(status_of(exc), exc.code, exc.message, headers, **extra)
 
     @app.exception_handler(RequestValidationError)

@@ -3,14 +3,15 @@
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from vigil.auth.audit import Actor, AuditTrail
 from vigil.auth.lockout import Lockout
 from vigil.auth.passwords import Passwords
 from vigil.auth.sessions import ActiveSession, Sessions
+from vigil.auth.throttle import LoginThrottle
 from vigil.auth.users import User, UserService
-from vigil.errors import AccountLocked, Forbidden, Unauthenticated
+from vigil.errors import AccountLocked, Forbidden, TooManyAttempts, Unauthenticated
 from vigil.state import SystemDocument
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class LoginService:
         users: UserService,
         passwords: Passwords,
         lockout: Lockout,
+        throttle: LoginThrottle,
         sessions: Sessions,
         audit: AuditTrail,
     ) -> None:
@@ -42,6 +44,7 @@ class LoginService:
         self._users = users
         self._passwords = passwords
         self._lockout = lockout
+        self._throttle = throttle
         self._sessions = sessions
         self._audit = audit
 
@@ -60,40 +63,68 @@ class LoginService:
         return token, session
 
     async def check(self, name: str, password: str, address: str, *, via: str | None) -> User:
-        """The user whose credentials these are, counted against the lock-out like a login
-        (a failure is in the audit trail); for a login, or to approve what needs them."""
+        """The user whose credentials these are, counted against the throttle and lock-out
+        like a login (a failure is in the audit trail); for a login, or to approve what needs
+        them. A name that is no user's goes the same way, to the same answers."""
+        wait_ms = self._throttle.wait_ms(address)
+        if wait_ms:  # nothing is checked, so an attacker learns nothing and costs no hash
+            retry_after_s = -(-wait_ms // 1000)
+            raise TooManyAttempts(
+                f"too many wrong passwords from your address: try again in {retry_after_s} s",
+                retry_after_s=retry_after_s,
+            )
         record = self._recorder(via)
         user = self._users.find_by_name(name)
         if user is None:
-            await self._passwords.verify(None, password)
-            await record(Actor(None, name, address), "login.failed", {"reason": "unknown user"})
-            raise Unauthenticated(WRONG_CREDENTIALS)
+            await self._unknown(name, password, address, record)
         actor = Actor(user.id, user.record.name, address)
-        locked_until = self._lockout.locked_until_ms(user)
+        locked_until = self._lockout.locked_until_ms(user, address)
         if locked_until is not None:
             await record(actor, "login.failed", {"reason": "locked"})
             raise _locked(locked_until)
         matches = await self._passwords.verify(user.record.password_hash, password)
         # Look again after the wait: guesses sent together all reach this point, and once one
         # of them locked the account, none may get in, the right password included.
-        locked_until = self._lockout.locked_until_ms(self._users.get(user.id) or user)
+        locked_until = self._lockout.locked_until_ms(self._users.get(user.id) or user, address)
         if locked_until is not None:
             await record(actor, "login.failed", {"reason": "locked"})
             raise _locked(locked_until)
         if not matches:
-            locked_until = await self._lockout.failed(user)
+            self._throttle.failed(address)
+            locked_until = await self._lockout.failed(user, address)
             await record(actor, "login.failed", {"reason": "wrong password"})
             if locked_until is not None:
-                await self._audit.record(
-                    actor, "user.lock", target=user.id, details={"locked_until_ms": locked_until}
-                )
+                details = {"locked_until_ms": locked_until, "address": address}
+                await self._audit.record(actor, "user.lock", target=user.id, details=details)
                 raise _locked(locked_until)
             raise Unauthenticated(WRONG_CREDENTIALS)
         if not user.record.enabled:
             await record(actor, "login.failed", {"reason": "disabled"})
             raise Forbidden("this account is disabled; ask an administrator")
-        await self._lockout.forget_failures(user)
+        await self._lockout.forget_failures(user, address)
+        self._throttle.succeeded(address)
         return user
+
+    async def _unknown(
+        self,
+        name: str,
+        password: str,
+        address: str,
+        record: Callable[[Actor, str, dict[str, Any]], Awaitable[None]],
+    ) -> NoReturn:
+        """A name that is no user's: the steps and answers of a wrong password."""
+        actor = Actor(None, name, address)
+        locked_until = await self._lockout.name_locked_until_ms(name, address)
+        if locked_until is not None:
+            await record(actor, "login.failed", {"reason": "locked"})
+            raise _locked(locked_until)
+        await self._passwords.verify(None, password)
+        self._throttle.failed(address)
+        locked_until = await self._lockout.failed_name(name, address)
+        await record(actor, "login.failed", {"reason": "unknown user"})
+        if locked_until is not None:
+            raise _locked(locked_until)
+        raise Unauthenticated(WRONG_CREDENTIALS)
 
     async def logout(self, session: ActiveSession, address: str, *, via: str | None = None) -> None:
         await self._sessions.end(session.id)

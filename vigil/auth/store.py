@@ -45,6 +45,20 @@ MIGRATIONS = [
         CREATE INDEX audit_by_action ON audit (action, time_ms);
         """,
     ),
+    Migration(
+        "failed logins counted per account and address; locks of names that are no account",
+        """
+        DROP TABLE login_failures;
+        CREATE TABLE login_failures (
+            account TEXT NOT NULL,          -- a user's id, or `name:` and a name no user has
+            address TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            last_ms INTEGER NOT NULL,
+            locked_until_ms INTEGER NOT NULL DEFAULT 0,  -- for names only (users: document)
+            PRIMARY KEY (account, address)
+        );
+        """,
+    ),
 ]
 
 
@@ -81,25 +95,51 @@ def delete_sessions(conn: sqlite3.Connection, session_ids: list[str]) -> None:
     conn.executemany("DELETE FROM sessions WHERE id = ?", [(i,) for i in session_ids])
 
 
-def count_failure(conn: sqlite3.Connection, user_id: str, now_ms: int, window_ms: int) -> int:
-    """Count one more failed login; failures older than the window are forgotten first."""
+def count_failure(
+    conn: sqlite3.Connection, account: str, address: str, now_ms: int, window_ms: int
+) -> int:
+    """Count one more failed login of `account` from `address`; failures older than the
+    window are forgotten first (the row of a lock still running is kept)."""
     conn.execute(
-        "DELETE FROM login_failures WHERE user_id = ? AND last_ms < ?",
-        (user_id, now_ms - window_ms),
+        "DELETE FROM login_failures WHERE last_ms < ? AND locked_until_ms <= ?",
+        (now_ms - window_ms, now_ms),
     )
     conn.execute(
-        "INSERT INTO login_failures (user_id, count, last_ms) VALUES (?, 1, ?)"
-        " ON CONFLICT (user_id) DO UPDATE SET count = count + 1, last_ms = excluded.last_ms",
-        (user_id, now_ms),
+        "INSERT INTO login_failures (account, address, count, last_ms) VALUES (?, ?, 1, ?)"
+        " ON CONFLICT (account, address) DO UPDATE SET count = count + 1,"
+        " last_ms = excluded.last_ms",
+        (account, address, now_ms),
     )
     count: int = conn.execute(
-        "SELECT count FROM login_failures WHERE user_id = ?", (user_id,)
+        "SELECT count FROM login_failures WHERE account = ? AND address = ?", (account, address)
     ).fetchone()[0]
     return count
 
 
-def clear_failures(conn: sqlite3.Connection, user_id: str) -> None:
-    conn.execute("DELETE FROM login_failures WHERE user_id = ?", (user_id,))
+def clear_failures(conn: sqlite3.Connection, account: str, address: str | None = None) -> None:
+    """Forget the failures (and a name's lock) of `account`, from `address` or from all."""
+    if address is None:
+        conn.execute("DELETE FROM login_failures WHERE account = ?", (account,))
+    else:
+        conn.execute(
+            "DELETE FROM login_failures WHERE account = ? AND address = ?", (account, address)
+        )
+
+
+def lock_name(conn: sqlite3.Connection, account: str, address: str, until_ms: int) -> None:
+    conn.execute(
+        "UPDATE login_failures SET count = 0, locked_until_ms = ?"
+        " WHERE account = ? AND address = ?",
+        (until_ms, account, address),
+    )
+
+
+def name_locked_until(conn: sqlite3.Connection, account: str, address: str) -> int:
+    row = conn.execute(
+        "SELECT locked_until_ms FROM login_failures WHERE account = ? AND address = ?",
+        (account, address),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 @dataclass(frozen=True)

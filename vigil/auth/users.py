@@ -13,6 +13,7 @@ from vigil.errors import Conflict, Forbidden, LimitReached, NotFound
 from vigil.state import Collection
 
 MAX_USERS = 100
+MAX_LOCKS = 64  # addresses an account is locked from at once
 
 
 class UserRecord(BaseModel):
@@ -29,7 +30,8 @@ class UserRecord(BaseModel):
     # Bumped whenever the user's existing sessions must end (password changed, disabled):
     # a session is valid only while its epoch equals the user's, on every server.
     session_epoch: int = 0
-    locked_until_ms: int = 0
+    # Locks after wrong passwords, each of the account from one address: address → until (ms).
+    locks: dict[str, int] = {}
     created_ms: int
 
 
@@ -138,8 +140,16 @@ class UserService:
         self._records.delete(target_id)
         return target
 
-    def set_lock(self, user_id: str, locked_until_ms: int) -> None:
-        self._records.update(user_id, {"locked_until_ms": locked_until_ms})
+    def set_lock(self, user_id: str, address: str, until_ms: int, now_ms: int) -> None:
+        """Lock the account from `address` until `until_ms`; locks that ended are dropped, and
+        past `MAX_LOCKS` the ones ending first (the document holds no address without end)."""
+        locks = {a: u for a, u in self.require(user_id).record.locks.items() if u > now_ms}
+        locks[address] = until_ms
+        kept = sorted(locks.items(), key=lambda lock: lock[1])[-MAX_LOCKS:]
+        self._records.update(user_id, {"locks": dict(kept)})
+
+    def clear_locks(self, user_id: str) -> None:
+        self._records.update(user_id, {"locks": {}})
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
         """Replace a hash by one with the current parameters; sessions stay valid."""

@@ -13,12 +13,16 @@ class UserOut(BaseModel):
     email: str
     role_id: str
     enabled: bool
+    # Locked after wrong passwords, each lock of the account from one address: until when the
+    # last ends (None: no lock now), and from which addresses.
     locked_until_ms: int | None
+    locked_from: list[str]
     created_ms: int
 
     @classmethod
     def of(cls, user: User, now_ms: int) -> "UserOut":
         r = user.record
+        locks = {address: until for address, until in r.locks.items() if until > now_ms}
         return cls(
             id=user.id,
             name=r.name,
@@ -26,7 +30,8 @@ class UserOut(BaseModel):
             email=r.email,
             role_id=r.role_id,
             enabled=r.enabled,
-            locked_until_ms=r.locked_until_ms if r.locked_until_ms > now_ms else None,
+            locked_until_ms=max(locks.values(), default=None),
+            locked_from=sorted(locks),
             created_ms=r.created_ms,
         )
 

@@ -113,12 +113,23 @@ class PlaybackSession:
             else:
                 self._restart(round(clock.archive_now()), speed, playing=True)
         elif isinstance(command, Pause):
-            clock.pause()
+            self._pause()
         elif command.forward:
             self._step_forward()
         else:
             self._step_back()
         await self._put_state()
+
+    def _pause(self) -> None:
+        """Paused on the picture showing, exactly: the state's times are whole milliseconds,
+        and a moment between two pictures, rounded, could name the next one (which a step
+        forward would then step to again)."""
+        clock = self._clock
+        clock.pause()
+        if self._tracks and clock.speed == 1.0:
+            showing = self._tracks[0].showing_on_line(clock.archive_now())
+            if showing is not None:
+                clock.step_to(showing)
 
     def _step_forward(self) -> None:
         clock = self._clock

@@ -117,12 +117,21 @@ class PlaybackTrack:
     def sent_before(self, time_ms: float) -> tuple[int | None, int | None]:
         """The picture showing at `time_ms` and, if the client holds it on the clock's line,
         the one sent before it."""
-        earlier = sorted((t, on_line) for t, on_line in self._sent if t <= time_ms)
+        earlier = self._sent_until(time_ms)
         if not earlier:
             return None, None
         showing = earlier[-1][0]
         before = earlier[-2] if len(earlier) > 1 else None
         return showing, before[0] if before is not None and before[1] else None
+
+    def showing_on_line(self, time_ms: float) -> int | None:
+        """The picture showing at `time_ms` if it shows on the clock's line (those before the
+        time sought are squeezed in ahead of it)."""
+        earlier = self._sent_until(time_ms)
+        return earlier[-1][0] if earlier and earlier[-1][1] else None
+
+    def _sent_until(self, time_ms: float) -> list[tuple[int, bool]]:
+        return sorted((t, on_line) for t, on_line in self._sent if t <= time_ms)
 
     async def _items(self, fast: bool) -> AsyncIterator[Chunk | Gap]:
         while True:
