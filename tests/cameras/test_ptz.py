@@ -104,6 +104,8 @@ def test_presets_are_set_listed_visited_removed_and_audited(
     assert token not in [p["token"] for p in owner.get(presets).json()["presets"]]
     assert _error(owner.post(f"{presets}/{token}/go")) == (404, "not_found", "token")
     assert _error(owner.delete(f"{presets}/{token}")) == (404, "not_found", "token")
+    # Refused before the camera is asked: no control character reaches it.
+    assert _error(owner.post(f"{presets}/a%0Db/go")) == (422, "invalid_input", "token")
 
     trail = owner.get("/audit", params={"action": "ptz.preset.set"}).json()["entries"]
     assert [(e["target"], e["details"]) for e in trail] == [

@@ -89,6 +89,10 @@ def test_wrong_password_and_unreachable_cameras_say_why(
     [
         ({"name": "X", "main_url": "http://cam/stream"}, "main_url"),
         ({"name": "X", "main_url": "rtsp://"}, "main_url"),
+        ({"name": "X", "main_url": "rtsp://10.0.0.1/a b"}, "main_url"),
+        ({"name": "X", "main_url": "rtsp://cam\x01era/a"}, "main_url"),
+        ({"onvif_address": "camera one"}, "onvif_address"),
+        ({"onvif_address": "10.0.0.1\r\nHost: x"}, "onvif_address"),
         ({"name": "", "main_url": "rtsp://10.0.0.1/a"}, "name"),
         (
             {"name": "X", "main_url": "rtsp://10.0.0.1/a", "transport": "carrier-pigeon"},

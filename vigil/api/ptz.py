@@ -23,7 +23,8 @@ from vigil.cameras.ptz import PtzPreset, PtzVector
 from vigil.errors import NotFound
 
 # ONVIF's ReferenceToken is at most 64 characters.
-PresetToken = Annotated[str, Path(min_length=1, max_length=64)]
+# An ONVIF ReferenceToken: up to 64 characters; no control character reaches the camera.
+PresetToken = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 def router(ctx: ApiContext) -> APIRouter:
