@@ -3,6 +3,7 @@ WebSocket messages are bounded, and refused in JSON where there is an answer to 
 
 import json
 import socket
+import stat
 import time
 from collections.abc import Iterator
 
@@ -11,7 +12,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.servers import ServerProcess
+from tests.servers import ServerProcess, add_user
 from vigil.api.connections import HEAD_TIMEOUT_S, MAX_CONNECTIONS_PER_CLIENT
 
 WAIT_S = 20.0
@@ -140,3 +141,15 @@ def test_a_websocket_message_over_the_command_size_closes_the_socket(
             ws.recv(timeout=WAIT_S)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1009  # message too big
+
+
+def test_the_data_folder_and_what_the_server_writes_are_its_account_s_alone(
+    system_server: ServerProcess, owner: httpx.Client
+) -> None:
+    add_user(owner, "writer", "viewer")  # something written
+    assert stat.S_IMODE(system_server.data_dir.stat().st_mode) == 0o700
+    written = [path for path in system_server.data_dir.rglob("*") if path.is_file()]
+    assert any(path.name.endswith("-wal") for path in written)  # the database's, mid-use
+    assert {str(path): oct(stat.S_IMODE(path.stat().st_mode) & 0o077) for path in written} == {
+        str(path): "0o0" for path in written
+    }

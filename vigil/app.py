@@ -85,6 +85,17 @@ class DataFolderInUse(Exception):
     """Another server runs on this data folder; two would corrupt each other's state."""
 
 
+def _keep_private(data_dir: Path) -> None:
+    """The data folder (the database: password hashes, camera credentials, session digests)
+    is the server's account's alone: 0700, and the files in it 0600, those made by an older
+    version or another umask too. Files made from now on are so by the process's umask
+    (`vigil server` sets 077)."""
+    data_dir.chmod(0o700)
+    for path in data_dir.iterdir():
+        if path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
+
+
 def _lock_data_folder(data_dir: Path) -> TextIO:
     lock = (data_dir / ".lock").open("w")
     try:
@@ -126,6 +137,7 @@ class VigilServer:
         """Everything opened is closed again in reverse order: by `close`, or at once when
         a later part fails to start (a taken port leaves no camera connected)."""
         config.data_dir.mkdir(parents=True, exist_ok=True)
+        _keep_private(config.data_dir)
         opened = AsyncExitStack()
         try:
             opened.callback(_lock_data_folder(config.data_dir).close)

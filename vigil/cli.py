@@ -5,6 +5,7 @@ import asyncio
 import gc
 import ipaddress
 import logging
+import os
 import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -173,6 +174,8 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
 
 
 async def serve(config: ServerConfig) -> None:
+    # What the server writes (database, recordings, exports) is its account's alone.
+    os.umask(0o077)
     # Both ports before the data folder is opened: a port that is taken stops the server
     # before it starts any camera.
     http_socket = listen(config.host, config.port, "--port")
