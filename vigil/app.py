@@ -37,6 +37,7 @@ from vigil.api.context import ApiContext
 from vigil.api.endpoints import VigilApi
 from vigil.api.errors import install_error_handlers
 from vigil.api.rtsp import RtspAccess
+from vigil.api.security_headers import SecurityHeaders
 from vigil.auth import store as auth_store
 from vigil.auth.accounts import Accounts
 from vigil.auth.audit import AuditTrail
@@ -380,6 +381,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     install_error_handlers(app)
     open_endpoints = [endpoint for endpoint, rule in RULES.items() if not rule.login]
     app.add_middleware(BodyLimit, open_endpoints=open_endpoints)
+    app.add_middleware(SecurityHeaders)
     areas = (
         server_api,
         session_api,

@@ -339,8 +339,10 @@ def test_playback_of_the_layout_on_one_clock_a_click_on_the_timeline_and_an_expo
     page.click("#show-playback")
     page.wait_for_selector("#playback-view:visible")
     played = "() => [...document.querySelectorAll('#pb-grid video')].map(v => v.currentTime)"
-    page.wait_for_function(f"({played})().length === 2 && ({played})().every(t => t > 0.5)",
-                           timeout=WAIT_MS)  # fmt: skip
+    both_played = (
+        f"() => {{ const t = ({played})(); return t.length === 2 && t.every(s => s > 0.5); }}"
+    )
+    page.wait_for_function(both_played, timeout=WAIT_MS)
     _shot(page, "9-playback")
     # In sync: both videos at the same media time (a video that strays is brought back).
     aligned = f"() => {{ const t = ({played})(); return Math.abs(t[0] - t[1]) < 0.05; }}"
@@ -395,8 +397,7 @@ def test_playback_of_the_layout_on_one_clock_a_click_on_the_timeline_and_an_expo
 
     # Each camera on its own clock: pausing the selected one leaves the other playing.
     page.uncheck("#pb-sync")
-    page.wait_for_function(f"({played})().length === 2 && ({played})().every(t => t > 0.5)",
-                           timeout=WAIT_MS)  # fmt: skip
+    page.wait_for_function(both_played, timeout=WAIT_MS)
     page.click("#pb-grid .tile:nth-child(2)")
     page.click("#pb-pause")
     before = page.evaluate(played)

@@ -33,3 +33,24 @@ def test_missing_files_and_paths_out_of_the_folder_are_not_found(
     for path, answer in answers.items():
         assert answer.status_code == 404, path
         assert answer.json()["error"]["code"] == "not_found", path
+
+
+def test_browsers_are_told_to_frame_sniff_and_load_from_elsewhere_nothing(
+    undefined_server: ServerProcess,
+) -> None:
+    with httpx.Client(base_url=undefined_server.url, timeout=20.0) as browser:
+        page = browser.get("/")
+        api = browser.get("/api/v1/server")
+        missing = browser.get("/api/v1/nothing")
+    for answer in (page, api, missing):
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in page.headers["content-security-policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"
+    assert policy["connect-src"] == "'self'"
