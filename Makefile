@@ -8,6 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7001
 RTSP_PORT ?= 7554
 PEER_PORT ?= 7002
+HTTPS_PORT ?= 7443
 DATA ?= ./data
 
 .PHONY: install run test lint typecheck pytest bench clean
@@ -25,13 +26,13 @@ CAMERA_RTSP_PORT ?= 8554
 CAMERA_HTTP_PORT ?= 8000
 
 # The server, and beside it CAMERAS simulated cameras; Ctrl-C stops both. Every port can be
-# moved: make run PORT=7101 RTSP_PORT=7654 PEER_PORT=7102 CAMERA_RTSP_PORT=8654 CAMERA_HTTP_PORT=8100
+# moved: make run PORT=7101 HTTPS_PORT=7543 RTSP_PORT=7654 PEER_PORT=7102 CAMERA_RTSP_PORT=8654 CAMERA_HTTP_PORT=8100
 run: install
 	@echo "Starting $(CAMERAS) simulated cameras: RTSP rtsp://127.0.0.1:$(CAMERA_RTSP_PORT)/cam1/main ..., ONVIF http://127.0.0.1:$(CAMERA_HTTP_PORT)-..."
-	@echo "Starting the Vigil server at http://$(HOST):$(PORT), RTSP rtsp://$(HOST):$(RTSP_PORT) (data in $(DATA))"
+	@echo "Starting the Vigil server at http://$(HOST):$(PORT) and https://$(HOST):$(HTTPS_PORT), RTSP rtsp://$(HOST):$(RTSP_PORT) (data in $(DATA))"
 	@$(BIN)/vigil testcamera --count $(CAMERAS) --rtsp-port $(CAMERA_RTSP_PORT) --http-port $(CAMERA_HTTP_PORT) & cameras=$$!; \
 	trap 'kill $$cameras 2>/dev/null; wait $$cameras' EXIT INT TERM; \
-	$(BIN)/vigil server --data $(DATA) --host $(HOST) --port $(PORT) --rtsp-port $(RTSP_PORT) --peer-port $(PEER_PORT)
+	$(BIN)/vigil server --data $(DATA) --host $(HOST) --port $(PORT) --https-port $(HTTPS_PORT) --rtsp-port $(RTSP_PORT) --peer-port $(PEER_PORT)
 
 lint: install
 	$(BIN)/ruff check vigil tests bench .ci

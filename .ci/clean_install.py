@@ -106,7 +106,7 @@ def check(folder: Path) -> None:
             [
                 *(str(vigil), "server", "--data", str(folder / "data")),
                 *("--port", str(port), "--rtsp-port", str(rtsp_port)),
-                *("--peer-port", str(free_port())),
+                *("--peer-port", str(free_port()), "--https-port", str(free_port())),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -33,6 +33,7 @@ class ServerProcess(VigilProcess):
         rtsp_port: int | None = None,
         options: Sequence[str] = (),
         peer_port: int | None = None,
+        https_port: int | None = None,
     ) -> None:
         super().__init__(data_dir.parent / f"{data_dir.name}.log")
         self.data_dir = data_dir
@@ -40,7 +41,9 @@ class ServerProcess(VigilProcess):
         self.port = port or free_port()
         self.rtsp_port = rtsp_port or free_port()
         self.peer_port = peer_port or free_port()
+        self.https_port = https_port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.https_url = f"https://127.0.0.1:{self.https_port}"
 
     def arguments(self) -> list[str]:
         return [
@@ -55,6 +58,8 @@ class ServerProcess(VigilProcess):
             str(self.rtsp_port),
             "--peer-port",
             str(self.peer_port),
+            "--https-port",
+            str(self.https_port),
             # Camera discovery stays on this machine, as everything a test sends does.
             "--discovery-address",
             "127.0.0.1",
@@ -62,11 +67,19 @@ class ServerProcess(VigilProcess):
         ]
 
     def ready(self) -> bool:
-        try:
-            httpx.get(f"{self.url}/api/v1/server", timeout=1.0)
-        except httpx.TransportError:
-            return False
-        return True
+        """Answering on either port (a server may be told not to listen on HTTP)."""
+        for url in (self.url, self.https_url):
+            try:
+                httpx.get(f"{url}/api/v1/server", timeout=1.0, verify=False)  # noqa: S501
+            except httpx.TransportError:
+                continue
+            return True
+        return False
+
+    @property
+    def certificate(self) -> Path:
+        """The certificate the server made for itself (HTTPS)."""
+        return self.data_dir / "https" / "cert.pem"
 
     def client(self, token: str | None = None) -> httpx.Client:
         return api_client(self.url, token)

@@ -43,7 +43,7 @@ def _server(data: Path, port: int, rtsp_port: int) -> subprocess.CompletedProces
         [
             *(sys.executable, "-m", "vigil", "server", "--data", str(data)),
             *("--port", str(port), "--rtsp-port", str(rtsp_port)),
-            *("--peer-port", str(free_port())),
+            *("--peer-port", str(free_port()), "--https-port", str(free_port())),
         ],
         capture_output=True,
         text=True,

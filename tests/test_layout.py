@@ -29,6 +29,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "ports": set(),
     "logs": set(),
     "config": set(),
+    "http_connections": set(),
+    "https": set(),
+    "listeners": {"config", "http_connections", "https", "ports"},
     "state": {"errors", "clock"},
     "notifications": {"clock"},
     "auth": {"state", *_BASE},
@@ -38,7 +41,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "media": {"cameras", "auth", "state", "notifications", "logs", *_BASE},
     "api": {"system", "auth", "cameras", "layouts", "media", "notifications", *_BASE},
     "app": {"api", *_SERVER},
-    "cli": {"app", "config", "logs", "ports", "media", "testcamera", *_BASE},
+    "cli": {"app", "config", "https", "listeners", "logs", "ports", "media", "testcamera", *_BASE},
     "__main__": {"cli"},
     "testcamera": {"media", "ports", *_BASE},
 }

@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.servers import ServerProcess, add_user
-from vigil.api.connections import HEAD_TIMEOUT_S, MAX_CONNECTIONS_PER_CLIENT
+from vigil.http_connections import HEAD_TIMEOUT_S, MAX_CONNECTIONS_PER_CLIENT
 
 WAIT_S = 20.0
 

@@ -11,17 +11,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-import uvicorn
-
-from vigil import __version__
-from vigil.api.connections import BoundedHttp
-from vigil.api.sockets import MAX_COMMAND_BYTES
+from vigil import __version__, listeners
 from vigil.app import DataFolderInUse, VigilServer
 from vigil.clock import SystemClock
 from vigil.config import ServerConfig
+from vigil.https import (
+    CertificateFiles,
+    UnusableCertificate,
+    given_certificate,
+    own_certificate,
+)
 from vigil.logs import configure_logging
 from vigil.media.rtsp.service import RtspUnavailable
-from vigil.ports import PortUnavailable, check_free, listen
+from vigil.ports import PortUnavailable, check_free
 from vigil.testcamera.config import TestCameraConfig
 from vigil.testcamera.errors import SimulatorError
 
@@ -44,6 +46,25 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--data", type=Path, default=Path("data"), help="data folder")
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=_port, default=7001, help="HTTP port (default: 7001)")
+    server.add_argument(
+        "--http",
+        choices=["serve", "redirect", "off"],
+        default=ServerConfig.http,
+        help="what the HTTP port does: serve as HTTPS does, redirect to HTTPS, or nothing "
+        f"(default: {ServerConfig.http})",
+    )
+    server.add_argument(
+        "--https-port",
+        type=_port,
+        default=ServerConfig.https_port,
+        help=f"HTTPS port (default: {ServerConfig.https_port}; 0: none)",
+    )
+    server.add_argument(
+        "--tls-cert",
+        type=Path,
+        help="the HTTPS certificate (PEM, with its chain); default: one the server makes",
+    )
+    server.add_argument("--tls-key", type=Path, help="the key of --tls-cert (PEM)")
     server.add_argument(
         "--address",
         help="host name or IP address other servers of the system reach this one at "
@@ -176,47 +197,40 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
 async def serve(config: ServerConfig) -> None:
     # What the server writes (database, recordings, exports) is its account's alone.
     os.umask(0o077)
-    # Both ports before the data folder is opened: a port that is taken stops the server
+    # Every port before the data folder is opened: a port that is taken stops the server
     # before it starts any camera.
-    http_socket = listen(config.host, config.port, "--port")
+    ports = listeners.bind(config)
     try:
         check_free(config.host, config.rtsp_port, "--rtsp-port")
         check_free(config.host, config.peer_port, "--peer-port")
+        tls = _certificate(config) if config.https_port else None
         server = await VigilServer.open(config, SystemClock())
     except BaseException:
-        http_socket.close()
+        ports.close()
         raise
     # What was made to start (modules, the app, the document: some 10^5 objects) lives as
     # long as the process; left to the collector, each full collection walks it again and
     # holds the loop up to 60 ms, which live viewers see as a late picture (workers.md).
     gc.freeze()
     try:
-        http = uvicorn.Server(
-            uvicorn.Config(
-                server.app,
-                host=config.host,
-                port=config.port,
-                log_config=None,
-                lifespan="off",
-                server_header=False,
-                # Video is compressed already: deflating each fragment for a browser that
-                # offers it spent CPU for nothing (docs/design/live.md).
-                ws_per_message_deflate=False,
-                http=BoundedHttp,
-                # A client's WebSocket messages are commands of at most 1 KiB (api/sockets.py).
-                ws_max_size=MAX_COMMAND_BYTES * 4,
-            )
-        )
-        logger.info("listening", extra={"url": f"http://{config.host}:{config.port}"})
+        logger.info("listening", extra={"urls": listeners.urls(config)})
         # uvicorn handles SIGTERM/SIGINT while serving and raises them again when it is done;
         # by then the shutdown is under way, so they must not kill the process before the
         # server is closed (recordings finished, database closed).
         for stop_signal in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop_signal, lambda _signal, _frame: None)
-        await http.serve(sockets=[http_socket])
+        await listeners.serve(server.app, config, ports, tls)
     finally:
         await server.close()
         logger.info("stopped")
+
+
+def _certificate(config: ServerConfig) -> CertificateFiles:
+    if config.tls_cert is not None and config.tls_key is not None:
+        return given_certificate(config.tls_cert, config.tls_key)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    addresses = [config.host, *([config.address] if config.address else [])]
+    return own_certificate(config.data_dir, addresses)
 
 
 def _testcamera_config(args: argparse.Namespace) -> TestCameraConfig:
@@ -268,26 +282,37 @@ def testcamera(config: TestCameraConfig) -> int:
     return 0
 
 
+def _server_config(args: argparse.Namespace) -> ServerConfig:
+    return ServerConfig(
+        data_dir=args.data,
+        host=args.host,
+        address=args.address,
+        port=args.port,
+        http=args.http,
+        https_port=args.https_port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        rtsp_port=args.rtsp_port,
+        peer_port=args.peer_port,
+        discovery_addresses=tuple(args.discovery_address),
+        sync_every_s=args.sync_every,
+        media_workers=args.media_workers,
+        log_level=args.log_level,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
     if args.command == "server":
         try:
-            server = ServerConfig(
-                data_dir=args.data,
-                host=args.host,
-                address=args.address,
-                port=args.port,
-                rtsp_port=args.rtsp_port,
-                peer_port=args.peer_port,
-                discovery_addresses=tuple(args.discovery_address),
-                sync_every_s=args.sync_every,
-                media_workers=args.media_workers,
-                log_level=args.log_level,
-            )
+            server = _server_config(args)
+        except ValueError as err:
+            parser.error(str(err))
+        try:
             asyncio.run(serve(server))
-        except (DataFolderInUse, RtspUnavailable, PortUnavailable) as err:
+        except (DataFolderInUse, RtspUnavailable, PortUnavailable, UnusableCertificate) as err:
             logger.error("cannot start", extra={"reason": str(err)})
             return 1
     elif args.command == "testcamera":

@@ -90,7 +90,7 @@ def _peer(folder: Path) -> dict[str, Any]:
         )  # fmt: skip
         server = subprocess.Popen(
             [sys.executable, "-m", "vigil", "server", "--data", str(folder / "data"),
-             "--port", str(http_port), "--rtsp-port", "0", "--peer-port", "0",
+             "--port", str(http_port), "--rtsp-port", "0", "--peer-port", "0", "--https-port", "0",
              "--discovery-address", "127.0.0.1"],
             stdout=server_log, stderr=subprocess.STDOUT,
         )  # fmt: skip

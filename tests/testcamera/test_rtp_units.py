@@ -150,12 +150,17 @@ def test_transport_choice(header: str, expected: TransportRequest | None) -> Non
 def test_request_heads_parse_and_bad_ones_are_refused() -> None:
     request = parse_head(b"GET_PARAMETER rtsp://h:1/cam1/main/ RTSP/1.0\r\nCSeq: 7\r\n\r\n")
     assert (request.method, request.cseq, request.path) == ("GET_PARAMETER", "7", "/cam1/main")
-    assert parse_head(b"SETUP rtsp://h/cam2/sub/trackID=0 RTSP/1.0\r\n\r\n").path == "/cam2/sub"
+    setup = b"SETUP rtsp://h/cam2/sub/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n\r\n"
+    assert parse_head(setup).path == "/cam2/sub"
     for head in (
         b"\xff\xfe\r\n\r\n",
         b"DESCRIBE\r\n\r\n",
-        b"DESCRIBE x RTSP/1.0\r\nNoColon\r\n\r\n",
-        b"DE$CRIBE x RTSP/1.0\r\n\r\n",
+        b"DESCRIBE x RTSP/1.0\r\nCSeq: 1\r\nNoColon\r\n\r\n",
+        b"DE$CRIBE x RTSP/1.0\r\nCSeq: 1\r\n\r\n",
+        b"DESCRIBE x RTSP/1.0\r\n\r\n",  # no CSeq
+        b"DESCRIBE x RTSP/1.0\r\nCSeq: 1a\r\n\r\n",
+        b"DESCRIBE x RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: a\x07b\r\n\r\n",
+        b"DESCRIBE x\x7f RTSP/1.0\r\nCSeq: 1\r\n\r\n",
     ):
         with pytest.raises(BadRequest):
             parse_head(head)

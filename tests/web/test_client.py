@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from tests.media.captions import of_day, pictures
 from tests.media.test_recording import wait_recorded
@@ -556,3 +556,28 @@ def test_a_camera_edited_storages_and_servers_in_the_settings(
         wait_for(lambda: owner.get("/system").json()["failover_after_s"] == 20, 10,
                  "the failover time saved")  # fmt: skip
     _shot(page, "13-servers")
+
+
+def test_the_client_over_https_logs_in_with_a_secure_cookie_and_plays(
+    browser: Browser, undefined: tuple[ServerProcess, TestCameraProcess]
+) -> None:
+    server, cameras = undefined
+    server.create_system()
+    ids = _add_cameras(server, cameras)
+    # The server's own certificate, trusted as an operator does once (nobody signed it).
+    context = browser.new_context(ignore_https_errors=True)
+    page = context.new_page()
+    said: list[str] = []
+    page.on("console", lambda m: said.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(f"{server.https_url}/")
+        _log_in(page)
+        assert [c["secure"] for c in context.cookies() if c["name"] == "vigil_session"] == [True]
+        page.click("#layouts button[data-size='4']")
+        for camera_id in ids[:2]:
+            page.click(f"#camera-tree li[data-camera='{camera_id}']")
+        _wait_playing(page, ids[:2])  # the live WebSocket, over wss
+        _shot(page, "11-over-https")
+    finally:
+        context.close()
+    assert said == []

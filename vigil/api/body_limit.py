@@ -7,8 +7,14 @@ request's body is capped by who may send it: the endpoints anyone may call witho
 naming thousands of cameras is some 100 KiB of JSON). A `Content-Length` over the cap is
 answered at once, unread; a body sent without one (chunked) is counted as it comes and
 refused once past the cap.
+
+Before a refusal the body is read on (and dropped) for a moment, up to `DRAIN_BYTES`: a
+connection closed with data unread is reset, and a client still sending would see the reset
+rather than the 413.
 """
 
+import asyncio
+import contextlib
 from collections.abc import Iterable
 
 from starlette.exceptions import HTTPException
@@ -18,6 +24,8 @@ from vigil.api.errors import error_response
 
 OPEN_BODY_BYTES = 8 * 1024
 BODY_BYTES = 1024 * 1024
+DRAIN_BYTES = 4 * 1024 * 1024
+DRAIN_S = 2.0
 
 
 class BodyLimit:
@@ -33,6 +41,7 @@ class BodyLimit:
         cap = OPEN_BODY_BYTES if (scope["method"], scope["path"]) in self._open else BODY_BYTES
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and not (declared.isdigit() and int(declared) <= cap):
+            await _drain(receive)
             await _refusal(cap)(scope, receive, send)
             return
         received = 0
@@ -49,6 +58,18 @@ class BodyLimit:
             return message
 
         await self._app(scope, counted, send)
+
+
+async def _drain(receive: Receive) -> None:
+    """Reads and drops what comes of the body, within `DRAIN_BYTES` and `DRAIN_S`."""
+    drained = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DRAIN_S):
+            while drained < DRAIN_BYTES:
+                message = await receive()
+                drained += len(message.get("body", b""))
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    return
 
 
 def _refusal(cap: int) -> ASGIApp:

@@ -31,8 +31,11 @@ def router(ctx: ApiContext) -> APIRouter:
         """Start a session: a cookie for browsers and a bearer token for API clients."""
         token, session = await ctx.login.login(body.name, body.password, client_address(request))
         kept_s = MAX_AGE_MS // 1000 if body.remember else None
+        # Over HTTPS the cookie is never sent over plain HTTP (a redirect from the HTTP port,
+        # a link someone typed without the s).
+        secure = request.url.scheme == "https"
         response.set_cookie(SESSION_COOKIE, token, max_age=kept_s, httponly=True,
-                            samesite="strict", path="/")  # fmt: skip
+                            samesite="strict", path="/", secure=secure)  # fmt: skip
         return LoginOut(token=token, **dict(me(session.user, ctx.users.role_of(session.user))))
 
     @api.post("/logout", status_code=204)
