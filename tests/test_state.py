@@ -215,3 +215,55 @@ async def test_a_failing_migration_leaves_the_schema_as_it_was(tmp_path: Path) -
     )
     assert tables == []
     await db.close()
+
+
+def _everything_in(folder: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(folder.iterdir()))
+
+
+class Lock(BaseModel):
+    name: str
+    secret: str = ""
+
+
+async def test_secrets_are_sealed_in_the_document_and_open_with_the_system_key(
+    tmp_path: Path,
+) -> None:
+    db, document = await _open(tmp_path / "s.db")
+    # Stored by a version before sealing: in clear, and no key yet.
+    async with document.change():
+        Collection(document, "locks", Lock).insert("gate", Lock(name="Gate", secret="open sesame"))
+    locks = Collection(document, "locks", Lock, sealed=frozenset({"secret"}))
+    assert locks.get("gate") == Lock(name="Gate", secret="open sesame")  # read as it is
+    assert locks.plain_secrets() == [("gate", "secret")]
+    await document.make_key()
+    async with document.change():
+        locks.seal_plain()
+        locks.insert("door", Lock(name="Door", secret="swordfish"))
+        locks.update("gate", {"name": "Main gate"})
+    await document.forget_history()
+    await db.close()
+    stored_bytes = _everything_in(tmp_path)
+    assert b"open sesame" not in stored_bytes  # nor in the log it was first written to
+    assert b"swordfish" not in stored_bytes
+
+    db, document = await _open(tmp_path / "s.db")
+    locks = Collection(document, "locks", Lock, sealed=frozenset({"secret"}))
+    assert locks.plain_secrets() == []
+    assert {r.name: r.secret for r in locks.all()} == {"Main gate": "open sesame",
+                                                        "Door": "swordfish"}  # fmt: skip
+    stored = document.root("locks").to_py() or {}
+    assert all(v["secret"].startswith("sealed:v1:") for v in stored.values())
+    # A sealed value moved to another record does not open there; another key opens none.
+    async with document.change():
+        document.root("locks")["door"]["secret"] = stored["gate"]["secret"]
+    assert Collection(document, "locks", Lock, sealed=frozenset({"secret"})).get("door") == Lock(
+        name="Door", secret=""
+    )
+    await db.close()
+    with sqlite3.connect(tmp_path / "s.db") as raw:
+        raw.execute("UPDATE document_key SET key = ?", (bytes(32),))
+    db, document = await _open(tmp_path / "s.db")
+    locks = Collection(document, "locks", Lock, sealed=frozenset({"secret"}))
+    assert {r.secret for r in locks.all()} == {""}
+    await db.close()

@@ -228,7 +228,13 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         login=login,
         audit=audit,
     )
-    camera_records = Collection(document, "cameras", CameraRecord)
+    camera_records = Collection(document, "cameras", CameraRecord, sealed=frozenset({"password"}))
+    if system.state() == "member":  # its secrets sealed (state/sealing.py)
+        await document.make_key()
+        if camera_records.plain_secrets():  # stored by a version before sealing
+            async with document.change():
+                camera_records.seal_plain()
+            await document.forget_history()
     cameras = CameraService(
         document,
         camera_records,

@@ -1,8 +1,10 @@
 """Servers leaving a system: detached (their cameras removed or given to the others) or,
 while offline, deleted (hidden until they come back)."""
 
+import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,25 @@ def _add_camera(owner: Any, name: str, url: str, parent: str, **more: str) -> st
     return camera_id
 
 
+CAMERA_PASSWORD = "camera secret 4711"
+
+
+def _holds_in_clear(server: ServerProcess, secret: str) -> list[str]:
+    """The files of the server's data folder (its database, not the recordings) holding
+    `secret` as it is."""
+    return [
+        path.name
+        for path in server.data_dir.glob("vigil.db*")
+        if secret.encode() in path.read_bytes()
+    ]
+
+
+def _system_key(server: ServerProcess) -> bytes | None:
+    with closing(sqlite3.connect(f"file:{server.data_dir / 'vigil.db'}?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT key FROM document_key").fetchone()
+    return None if row is None else bytes(row[0])
+
+
 def test_detaching_a_server_keeping_its_cameras_moves_them_and_they_record_again(
     tmp_path: Path, start_server: Callable[..., ServerProcess]
 ) -> None:
@@ -40,12 +61,14 @@ def test_detaching_a_server_keeping_its_cameras_moves_them_and_they_record_again
     assert third.join(first, "C").status_code == 201
     wait_for(lambda: len(_names(first)) == 3, 10, "three servers")
     wait_for(lambda: _sees(first, "C", online=True), 10, "C online")
-    with TestCameraProcess(tmp_path, count=2) as cameras:
+    credentials = ("--user", "cam", "--password", CAMERA_PASSWORD)
+    with TestCameraProcess(tmp_path, count=2, extra_args=credentials) as cameras:
         cameras.start(timeout_s=120)
+        # The password, sealed by the first server, is opened by the second, which records.
         with first.login() as owner:
             ids = [
                 _add_camera(owner, f"Camera {n}", f"rtsp://127.0.0.1:{cameras.rtsp_port}/cam{n}/main",
-                            _server_id(second))
+                            _server_id(second), username="cam", password=CAMERA_PASSWORD)
                 for n in (1, 2)
             ]  # fmt: skip
         started_ms = int(time.time() * 1000)
@@ -67,7 +90,11 @@ def test_detaching_a_server_keeping_its_cameras_moves_them_and_they_record_again
                 mine = [c for c, parent in parents.items() if parent == _server_id(server)]
                 wait_recorded(owner, mine[0], detached_ms, 2)
 
+    for server in (first, second, third):  # every copy of the document holds it sealed
+        assert _holds_in_clear(server, CAMERA_PASSWORD) == []
+    assert _system_key(first) == _system_key(third) is not None
     wait_for(lambda: _state(second) == "undefined", 10, "the detached server to forget")
+    assert _system_key(second) is None  # the key goes with the document
     assert sorted(_names(first)) == ["A", "C"]
     assert sorted(_names(third)) == ["A", "C"]
     assert list((second.data_dir / "archive").rglob("*.mp4")), "its recordings stay on its disk"

@@ -164,10 +164,25 @@ async def conflicts_here(ctx: ApiContext, body: dict[str, Any]) -> dict[str, Any
                 "kind": c.root,
                 "record_id": c.record,
                 "field": c.field,
-                "overwritten": c.overwritten,
-                "kept": c.kept,
+                "overwritten": _hidden(c.root, c.field, c.overwritten),
+                "kept": _hidden(c.root, c.field, c.kept),
                 "server_id": c.peer,
             }
             for c in found
         ]
     }
+
+
+# Fields no answer shows, whatever it is about: password hashes, camera passwords (sealed).
+_SECRETS = {"users": {"password_hash"}, "cameras": {"password"}}
+HIDDEN = "(hidden)"
+
+
+def _hidden(kind: str, field: str, value: Any) -> Any:
+    """A conflict's value with its secrets hidden (a field, or fields of a whole record)."""
+    secrets = _SECRETS.get(kind, set())
+    if field in secrets:
+        return HIDDEN if value else value
+    if field == "" and isinstance(value, dict):
+        return {k: HIDDEN if k in secrets and v else v for k, v in value.items()}
+    return value

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from pycrdt import Map
 from pydantic import BaseModel
 
+from vigil.state import sealing
 from vigil.state.document import SystemDocument
 
 M = TypeVar("M", bound=BaseModel)
@@ -43,20 +44,64 @@ class _View(Generic[M]):
 
 
 class Collection(_View[M]):
-    def __init__(self, document: SystemDocument, name: str, model: type[M]) -> None:
+    def __init__(
+        self,
+        document: SystemDocument,
+        name: str,
+        model: type[M],
+        *,
+        sealed: frozenset[str] = frozenset(),
+    ) -> None:
+        """`sealed`: the fields stored sealed with the system key (sealing.py); the models
+        hold them in clear, the document never does."""
         super().__init__(document, name, model)
+        self._sealed = sealed
         self._records: dict[str, M] = {}
 
     def _decoded(self) -> dict[str, M]:
         if not self._is_fresh():
             with self._document.transaction():
                 self._records = {
-                    record_id: self._model.model_validate(record.to_py())
+                    record_id: self._model.model_validate(
+                        self._opened(record_id, record.to_py() or {})
+                    )
                     for record_id, record in self._root().items()
                     if isinstance(record, Map)
                 }
             self._mark_fresh()
         return self._records
+
+    def _context(self, record_id: str, field: str) -> str:
+        return f"{self._name}/{record_id}/{field}"
+
+    def _opened(self, record_id: str, stored: dict[str, Any]) -> dict[str, Any]:
+        for field in self._sealed & stored.keys():
+            stored[field] = self._document.unseal(stored[field], self._context(record_id, field))
+        return stored
+
+    def _sealing(self, record_id: str, dumped: dict[str, Any]) -> dict[str, Any]:
+        for field in self._sealed & dumped.keys():
+            dumped[field] = self._document.seal(dumped[field], self._context(record_id, field))
+        return dumped
+
+    def plain_secrets(self) -> list[tuple[str, str]]:
+        """(record id, field) of the secrets stored before sealing existed."""
+        return [
+            (record_id, field)
+            for record_id, record in self._root().items()
+            if isinstance(record, Map)
+            for field in self._sealed
+            if isinstance(value := record.get(field), str)
+            and value
+            and not sealing.is_sealed(value)
+        ]
+
+    def seal_plain(self) -> None:
+        """Seal the secrets stored before sealing existed (at start, inside a change)."""
+        for record_id, field in self.plain_secrets():
+            record = self._root()[record_id]
+            record[field] = self._document.seal(record[field], self._context(record_id, field))
+        self._invalidate()
 
     def get(self, record_id: str) -> M | None:
         return self._decoded().get(record_id)
@@ -74,13 +119,15 @@ class Collection(_View[M]):
         return record_id in self._decoded()
 
     def insert(self, record_id: str, record: M) -> None:
-        self._root()[record_id] = Map(record.model_dump(mode="json"))
+        self._root()[record_id] = Map(self._sealing(record_id, record.model_dump(mode="json")))
         self._invalidate()
 
     def update(self, record_id: str, fields: Mapping[str, Any]) -> None:
         """Set only the given fields, leaving concurrent edits of the others intact."""
         record = self._root()[record_id]
-        dumped = self._model.model_validate({**record.to_py(), **fields}).model_dump(mode="json")
+        current = self._opened(record_id, record.to_py() or {})
+        dumped = self._model.model_validate({**current, **fields}).model_dump(mode="json")
+        dumped = self._sealing(record_id, {key: dumped[key] for key in fields})
         with self._document.transaction():
             for key in fields:
                 record[key] = dumped[key]

@@ -19,7 +19,7 @@ from pycrdt import Doc, Map, MapEvent, Subscription, TransactionEvent
 
 from vigil.clock import Clock
 from vigil.errors import StorageFailure
-from vigil.state import conflicts
+from vigil.state import conflicts, sealing
 from vigil.state.conflicts import Overwrite, Touched
 from vigil.state.database import Database, Migration
 
@@ -32,7 +32,21 @@ MIGRATIONS = [
         " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
         " data BLOB NOT NULL)",
     ),
+    Migration(
+        "the system key, which seals the document's secrets (sealing.py)",
+        "CREATE TABLE document_key (key BLOB NOT NULL, singleton INTEGER PRIMARY KEY CHECK"
+        " (singleton = 1))",
+    ),
 ]
+
+
+def _load_key(conn: sqlite3.Connection) -> bytes | None:
+    row = conn.execute("SELECT key FROM document_key").fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def _save_key(conn: sqlite3.Connection, key: bytes) -> None:
+    conn.execute("INSERT OR REPLACE INTO document_key (key, singleton) VALUES (?, 1)", (key,))
 
 
 def _load_updates(conn: sqlite3.Connection) -> list[bytes]:
@@ -54,6 +68,27 @@ def _replace_log(conn: sqlite3.Connection, whole_state: bytes, now_ms: int) -> N
     conflicts.forget_old(conn, now_ms)
 
 
+def _rewrite_securely(conn: sqlite3.Connection, whole_state: bytes, now_ms: int) -> None:
+    conn.execute("PRAGMA secure_delete = ON")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _replace_log(conn, whole_state, now_ms)
+            conn.execute("DELETE FROM document_writes")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA secure_delete = OFF")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _become(conn: sqlite3.Connection, whole_state: bytes, key: bytes, now_ms: int) -> None:
+    _save_key(conn, key)
+    _replace_log(conn, whole_state, now_ms)
+
+
 def read_root(whole_state: bytes, name: str) -> dict[str, Any]:
     """A top-level map of a document that is not this server's (one offered to it), as plain
     values; raises ValueError if the bytes are not a document."""
@@ -70,7 +105,7 @@ def _erase(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA secure_delete = ON")
     try:
         conn.execute("BEGIN IMMEDIATE")
-        for table in ("document_updates", "document_writes", "document_conflicts"):
+        for table in ("document_updates", "document_writes", "document_conflicts", "document_key"):
             conn.execute(f"DELETE FROM {table}")  # noqa: S608  (our own table names)
         conn.execute("COMMIT")
     except BaseException:
@@ -89,6 +124,7 @@ class SystemDocument:
         self._compact_after = compact_after
         self._doc: Doc[Any] = Doc()
         self._pending: list[bytes] = []
+        self._key: bytes | None = None
         self._changing = asyncio.Lock()
         # Change counters per top-level map, so typed views can cache what they decoded. The
         # subscriptions are kept: pycrdt stops calling an observer whose subscription is lost.
@@ -114,6 +150,35 @@ class SystemDocument:
         await self._db.migrate("document", MIGRATIONS)
         await self._db.migrate("document_conflicts", conflicts.MIGRATIONS)
         self._replace_doc(await self._db.run(_load_updates))
+        self._key = await self._db.run(_load_key)
+
+    @property
+    def key(self) -> bytes | None:
+        """The system key (None on an undefined server); to hand to a joining server."""
+        return self._key
+
+    async def make_key(self) -> None:
+        """A system key for a new system (or one made before sealing), unless there is one."""
+        if self._key is None:
+            key = sealing.new_key()
+            await self._db.run(lambda conn: _save_key(conn, key))
+            self._key = key
+
+    def seal(self, plain: str, context: str) -> str:
+        if self._key is None:
+            raise RuntimeError("a secret written without a system key")
+        return sealing.seal(self._key, plain, context)
+
+    def unseal(self, stored: str, context: str) -> str:
+        """The secret; "" (and a warning) for one that cannot be opened here, so a camera asks
+        for its password again rather than the server failing."""
+        try:
+            return sealing.unseal(self._key, stored, context)
+        except sealing.Unopenable as err:
+            logger.warning(
+                "a secret cannot be opened", extra={"where": context, "reason": str(err)}
+            )
+            return ""
 
     def root(self, name: str) -> Map[Any]:
         """A top-level map of the document (one per kind of record)."""
@@ -200,16 +265,18 @@ class SystemDocument:
         emptied, so no secret of the system is left in the data folder."""
         async with self._changing:
             await self._db.run(_erase)
+            self._key = None
             await self._reload()
         for listener in self._listeners:
             listener()
 
-    async def replace(self, whole_state: bytes) -> None:
-        """Become a copy of another server's document (joining its system): the log on disk is
-        replaced by `whole_state` in one transaction, then read back."""
+    async def replace(self, whole_state: bytes, key: bytes) -> None:
+        """Become a copy of another server's document (joining its system), sealed with its
+        `key`: the log on disk and the key are replaced in one transaction, then read back."""
         async with self._changing:
             now = self._clock.now_ms()
-            await self._db.transaction(lambda conn: _replace_log(conn, whole_state, now))
+            await self._db.transaction(lambda conn: _become(conn, whole_state, key, now))
+            self._key = key
             await self._reload()
         for listener in self._listeners:
             listener()
@@ -250,6 +317,14 @@ class SystemDocument:
 
     async def _reload(self) -> None:
         self._replace_doc(await self._db.run(_load_updates))
+
+    async def forget_history(self) -> None:
+        """Compact the log into the state as it is now and overwrite the pages the old log
+        was on (secrets that were stored in clear, sealed since, leave no trace)."""
+        async with self._changing:
+            whole_state = self._doc.get_update()
+            now = self._clock.now_ms()
+            await self._db.run(lambda conn: _rewrite_securely(conn, whole_state, now))
 
     async def _compact(self) -> None:
         whole_state = self._doc.get_update()

@@ -82,7 +82,7 @@ class Joining:
                 signature=signature,
             )
 
-        document, member_id, member_key = await request_join(host, peer_port, request)
+        document, system_key, member_id, member_key = await request_join(host, peer_port, request)
         try:
             servers = read_root(document, "servers")
             system = SystemRecord.model_validate(read_root(document, "system"))
@@ -96,7 +96,7 @@ class Joining:
         write_defaults = await self._system.prepare_defaults()
         if self._system.system() is not None:  # another join or create got here first
             raise Conflict("this server belongs to a system already: detach it first")
-        await self._document.replace(document)
+        await self._document.replace(document, system_key)
         async with self._document.change():
             write_defaults()
         owner = self._users.find_by_name(owner_name)
@@ -109,9 +109,10 @@ class Joining:
         logger.info("joined a system", extra={"system_id": system.id, "system": system.name})
         return system
 
-    async def admit(self, request: JoinRequest, address: str) -> bytes:
+    async def admit(self, request: JoinRequest, address: str) -> tuple[bytes, bytes]:
         """Add the server asking to join, if the owner's credentials are right; the whole
-        document for it. Wrong ones count against the owner's lock-out, here as at login."""
+        document and the system key for it. Wrong ones count against the owner's lock-out,
+        here as at login."""
         system = self._system.require_system()
         user = await self._login.check(
             request.owner_name, request.owner_password, address, via="join"
@@ -137,7 +138,10 @@ class Joining:
             details={"after": {"name": record.name, "addresses": record.addresses}},
         )
         logger.info("a server joined", extra={"server": request.server_id, "system": system.id})
-        return self._document.updates_since(None)
+        key = self._document.key
+        if key is None:  # a member always has one (made with the system, or at start)
+            raise RuntimeError("a member without a system key")
+        return self._document.updates_since(None), key
 
     def _check_new_server(self, server_id: str, record: ServerRecord) -> None:
         for other_id, other in self._servers.items():

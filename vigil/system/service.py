@@ -164,6 +164,7 @@ class SystemService:
         if self._system.get() is not None:
             raise Conflict("this server belongs to a system already")
         password_hash = await self._passwords.hash(owner_password)
+        await self._document.make_key()  # the new system's, before any secret is written
         record = SystemRecord(
             id=uuid.uuid4().hex, name=system_name, created_ms=self._clock.now_ms()
         )

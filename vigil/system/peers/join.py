@@ -13,6 +13,7 @@ from collections.abc import Callable
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from vigil import errors
+from vigil.state import sealing
 from vigil.system.peers import handshake
 from vigil.system.peers.failures import error_of
 from vigil.system.peers.messages import Challenge, Failure, Joined, JoinRequest, Refused
@@ -20,8 +21,9 @@ from vigil.system.peers.messages import Challenge, Failure, Joined, JoinRequest,
 
 async def request_join(
     host: str, port: int, request: Callable[[Challenge], JoinRequest]
-) -> tuple[bytes, str, bytes]:
-    """The whole document, the id of the server that answered and its TLS key.
+) -> tuple[bytes, bytes, str, bytes]:
+    """The whole document, the system key, the id of the server that answered and its TLS
+    key.
 
     Raises the member's refusal as the error it was, or PeerUnreachable."""
     try:
@@ -44,6 +46,9 @@ async def request_join(
         raise errors.PeerUnreachable("the server did not answer the join", field="address")
     try:
         document = base64.b64decode(answer.document, validate=True)
+        system_key = base64.b64decode(answer.system_key, validate=True)
     except binascii.Error as err:
         raise errors.PeerUnreachable("the server sent a broken document", field="address") from err
-    return document, challenge.server_id, key
+    if len(system_key) != sealing.KEY_BYTES:
+        raise errors.PeerUnreachable("the server sent a broken system key", field="address")
+    return document, system_key, challenge.server_id, key

@@ -72,7 +72,8 @@ class Presence:
     status: Status | None
 
 
-JoinHandler = Callable[[JoinRequest, str], Awaitable[bytes]]
+# The whole document and the system key for an admitted server (`Joining.admit`).
+JoinHandler = Callable[[JoinRequest, str], Awaitable[tuple[bytes, bytes]]]
 # Answers a peer's request: (the peer's id, the request's body) → the answer's body.
 Answers = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -358,11 +359,13 @@ class PeerMesh:
             request.server_id, nonce,
         )  # fmt: skip
         try:
-            document = await self._on_join(request, address)
+            document, key = await self._on_join(request, address)
         except VigilError as err:
             await _refuse(connection, err.code, err.message, err.field, err.extra)
             return
-        joined = Joined(document=base64.b64encode(document).decode())
+        joined = Joined(
+            document=base64.b64encode(document).decode(), system_key=base64.b64encode(key).decode()
+        )
         await connection.send(joined.model_dump_json())
         await connection.close()
 

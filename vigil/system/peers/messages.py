@@ -51,10 +51,12 @@ class Welcome(_Message):
 
 
 class Joined(_Message):
-    """The whole system document (base64), for the joining server to become a copy of."""
+    """The whole system document and the system key that seals its secrets (base64), for the
+    joining server to become a copy of."""
 
     type: Literal["joined"] = "joined"
     document: str
+    system_key: str
 
 
 class Refused(_Message):
