@@ -35,6 +35,9 @@ def test_unknown_routes_and_methods_answer_in_json(owner: httpx.Client) -> None:
     wrong_method = owner.delete("/me")
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+    # Every method the path takes (GET and POST /cameras are two routes).
+    assert owner.put("/cameras").headers["Allow"] == "GET, POST"
+    assert owner.post("/cameras/any-id").headers["Allow"] == "DELETE, GET, PATCH"
 
 
 def test_openapi_schema_is_served(system_server: ServerProcess) -> None:

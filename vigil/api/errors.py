@@ -16,8 +16,10 @@ from typing import Any
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
+from starlette.routing import compile_path
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from vigil import errors
@@ -145,13 +147,13 @@ def install_error_handlers(app: FastAPI) -> None:
         await close_with_error(websocket, 422, "invalid_input", **problem)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         return error_response(
-            exc.status_code,
-            codes.get(exc.status_code, "http_error"),
-            str(exc.detail),
-            dict(exc.headers) if exc.headers else None,
+            exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail), headers
         )
 
     @app.exception_handler(Exception)
@@ -162,6 +164,16 @@ def install_error_handlers(app: FastAPI) -> None:
             extra={"method": request.method, "path": request.url.path},
         )
         return error_response(500, "internal_error", INTERNAL_ERROR)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the path takes: Starlette's 405 names only the first route that matched
+    the path, and a path may have a route per method."""
+    allowed: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        if context.methods and compile_path(context.path)[0].match(request.url.path):
+            allowed |= set(context.methods)
+    return sorted(allowed - {"HEAD"})
 
 
 def _validation_response(problems: list[dict[str, Any]]) -> JSONResponse:
