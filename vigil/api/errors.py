@@ -171,7 +171,8 @@ def _allowed_methods(request: Request) -> list[str]:
     the path, and a path may have a route per method."""
     allowed: set[str] = set()
     for context in iter_route_contexts(request.app.routes):
-        if context.methods and compile_path(context.path)[0].match(request.url.path):
+        path = context.path
+        if context.methods and path and compile_path(path)[0].match(request.url.path):
             allowed |= set(context.methods)
     return sorted(allowed - {"HEAD"})
 
