@@ -45,6 +45,18 @@ def test_openapi_schema_is_served(system_server: ServerProcess) -> None:
         schema = client.get("/openapi.json").json()
     assert schema["info"]["title"] == "Vigil"
     assert "/api/v1/users" in schema["paths"]
+    # The errors each operation can answer, in the one error schema.
+    paths = schema["paths"]
+    login = paths["/api/v1/login"]["post"]["responses"]
+    assert {"400", "401", "413", "422", "423", "429"} <= set(login)
+    assert login["429"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    camera = paths["/api/v1/cameras/{camera_id}"]
+    assert {"401", "403", "404"} <= set(camera["get"]["responses"])
+    assert {"409", "503"} <= set(camera["delete"]["responses"])
+    assert "401" not in paths["/api/v1/server"]["get"]["responses"]  # no login needed
+    assert "text/html" in paths["/"]["get"]["responses"]["200"]["content"]
 
 
 def test_garbage_to_every_endpoint_never_fails_the_server(

@@ -383,6 +383,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
         docs_url=None,
         redoc_url=None,
         dependencies=[Depends(access.authorize)],
+        login_needed={endpoint: rule.login for endpoint, rule in RULES.items()},
     )
     install_error_handlers(app)
     open_endpoints = [endpoint for endpoint, rule in RULES.items() if not rule.login]

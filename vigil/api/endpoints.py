@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 
+from vigil.api import openapi_errors
+
 WEBSOCKET = "WS"  # the method of a WebSocket endpoint in the permission table
 
 
@@ -31,7 +33,14 @@ def endpoints(app: FastAPI) -> list[tuple[str, str]]:
 
 
 class VigilApi(FastAPI):
+    def __init__(self, *, login_needed: dict[tuple[str, str], bool], **settings: Any) -> None:
+        """`login_needed`: whether each (method, path) needs a session (the permission
+        table's), for the error responses the description lists."""
+        super().__init__(**settings)
+        self._login_needed = login_needed
+
     def openapi(self) -> dict[str, Any]:
         schema = super().openapi()
         schema["x-websockets"] = websocket_paths(self)
+        openapi_errors.describe(schema, self._login_needed)
         return schema

@@ -8,10 +8,12 @@ endpoint, they pass through the permission table, which names them as open.
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+# What the client's files are served as (what the API's description lists for them).
+FILE_TYPES = ("text/javascript", "text/css", "text/html", "image/svg+xml")
 # The page loads and connects to nothing but this server ("nothing loaded from outside"); its
 # videos play Media Source Extensions' blob: URLs; no inline script, no framing. Inline styles
 # are let in: the modules place tiles and bars by style attributes (dom.js), and a style
@@ -37,14 +39,14 @@ def router() -> APIRouter:
         response.headers["Cache-Control"] = "no-cache"
         return response
 
-    @api.get("/")
+    @api.get("/", response_class=HTMLResponse)
     async def page(request: Request) -> Response:
         """The web client's page."""
         response = await serve("index.html", request)
         response.headers["Content-Security-Policy"] = PAGE_POLICY
         return response
 
-    @api.get("/app/{path:path}")
+    @api.get("/app/{path:path}", responses={200: {"content": {kind: {} for kind in FILE_TYPES}}})
     async def module(path: str, request: Request) -> Response:
         """The web client's modules and other files."""
         return await serve(path, request)

@@ -2,7 +2,7 @@
 
 import unicodedata
 from pathlib import PurePosixPath
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -19,6 +19,8 @@ _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs"})
 
 def _text(max_length: int, *, required: bool) -> AfterValidator:
     def clean(value: str) -> str:
+        if len(value) > max_length:  # as sent: what the description's maxLength counts
+            raise ValueError(f"must have at most {max_length} characters")
         value = unicodedata.normalize("NFC", value.strip())
         if required and not value:
             raise ValueError("must not be empty")
@@ -50,10 +52,39 @@ def _email(value: str) -> str:
     return value
 
 
-Name = Annotated[str, _text(64, required=True)]
-Description = Annotated[str, _text(256, required=False)]
-FullName = Annotated[str, _text(128, required=False)]
-Email = Annotated[str, _text(254, required=False), AfterValidator(_email)]
+def _forbidden_class() -> str:
+    """A regular-expression class of the characters `_text` refuses, those of the Basic
+    Multilingual Plane (a description's patterns have no way to name the others)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x10000):
+        if unicodedata.category(chr(code)) in _FORBIDDEN_CATEGORIES:
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(
+        f"\\u{low:04x}" if low == high else f"\\u{low:04x}-\\u{high:04x}" for low, high in ranges
+    )
+
+
+_ALLOWED = f"[^{_forbidden_class()}]"
+_VISIBLE = f"[^\\s{_forbidden_class()}]"
+
+
+def _declared(max_length: int, *, required: bool) -> Any:
+    """What `_text` checks, as the API's description says it: the checks stay `_text`'s (its
+    messages name the rule), the description only says them."""
+    pattern = f"^{_ALLOWED}*{_VISIBLE}{_ALLOWED}*$" if required else f"^{_ALLOWED}*$"
+    limits = {"minLength": 1} if required else {}
+    return Field(json_schema_extra={**limits, "maxLength": max_length, "pattern": pattern})
+
+
+Name = Annotated[str, _declared(64, required=True), _text(64, required=True)]
+Description = Annotated[str, _declared(256, required=False), _text(256, required=False)]
+FullName = Annotated[str, _declared(128, required=False), _text(128, required=False)]
+Email = Annotated[
+    str, _declared(254, required=False), _text(254, required=False), AfterValidator(_email)
+]
 Password = Annotated[str, _unicode(256), AfterValidator(validate_password)]
 Url = Annotated[str, _unicode(2048)]
 
