@@ -38,6 +38,7 @@ def test_unknown_routes_and_methods_answer_in_json(owner: httpx.Client) -> None:
     # Every method the path takes (GET and POST /cameras are two routes).
     assert owner.put("/cameras").headers["Allow"] == "GET, POST"
     assert owner.post("/cameras/any-id").headers["Allow"] == "DELETE, GET, PATCH"
+    assert owner.post("/cameras/discovery").headers["Allow"] == "GET"  # the path's own route
 
 
 def test_openapi_schema_is_served(system_server: ServerProcess) -> None:

@@ -97,6 +97,7 @@ def test_a_layout_that_does_not_fit_its_grid_or_takes_a_name_is_refused_and_noth
         (grid(columns=9), "grid.columns"),
         (grid(tiles=[{"x": 0, "y": 0, "camera_id": "no/such"}]), "grid.tiles.0.camera_id"),
         (grid(tiles=[{"x": -1, "y": 0}]), "grid.tiles.0.x"),
+        (grid(tiles=[{"x": 0, "y": False}]), "grid.tiles.0.y"),  # a boolean is no row
     ]
     for body, field in refused:
         answer = owner.post("/layouts", json={"name": "Bad", "grid": body})

@@ -167,12 +167,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method the path takes: Starlette's 405 names only the first route that matched
-    the path, and a path may have a route per method."""
+    """Every method of the path: Starlette's 405 names only the first route that matched it,
+    and a path may have a route per method. The path is the first route's that matches (in
+    order, as requests are routed: `/cameras/discovery` before `/cameras/{camera_id}`)."""
+    template = None
     allowed: set[str] = set()
     for context in iter_route_contexts(request.app.routes):
         path = context.path
-        if context.methods and path and compile_path(path)[0].match(request.url.path):
+        if not (context.methods and path) or (template is not None and path != template):
+            continue
+        if template is not None or compile_path(path)[0].match(request.url.path):
+            template = path
             allowed |= set(context.methods)
     return sorted(allowed - {"HEAD"})
 

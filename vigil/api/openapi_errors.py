@@ -74,7 +74,7 @@ def _statuses(
     if has_body:
         found |= {400, 413, 422}
     if operation.get("parameters"):
-        found.add(422)
+        found |= {404, 422}  # a query may name what is not there (`?cameras=`)
     if "{" in path or writes:
         found.add(404)
     if writes:

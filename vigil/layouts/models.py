@@ -7,14 +7,24 @@ do not overlap and stay inside the grid. A layout is its owner's alone (`owner_i
 
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from vigil.auth.rights import ResourceId
 
 MAX_SIDE = 8  # cells a side: 64 tiles of one cell at most, as the client shows
 MAX_TILES = MAX_SIDE * MAX_SIDE
-Side = Annotated[int, Field(ge=1, le=MAX_SIDE)]
-Place = Annotated[int, Field(ge=0, lt=MAX_SIDE)]
+
+
+def _not_a_boolean(value: object) -> object:
+    """`false` is not row 0, as the API's description says (an integer); the document's
+    integers, which come back as floats, still are."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+Side = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=MAX_SIDE)]
+Place = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=0, lt=MAX_SIDE)]
 
 
 class Tile(BaseModel):

@@ -85,7 +85,13 @@ FullName = Annotated[str, _declared(128, required=False), _text(128, required=Fa
 Email = Annotated[
     str, _declared(254, required=False), _text(254, required=False), AfterValidator(_email)
 ]
-Password = Annotated[str, _unicode(256), AfterValidator(validate_password)]
+# validate_password's rule, declared: 8 to 256 characters, not only white space.
+Password = Annotated[
+    str,
+    Field(json_schema_extra={"minLength": 8, "maxLength": 256, "pattern": "\\S"}),
+    _unicode(256),
+    AfterValidator(validate_password),
+]
 Url = Annotated[str, _unicode(2048)]
 
 
@@ -98,7 +104,13 @@ def _absolute_path(value: str) -> str:
     return str(path)
 
 
-FolderPath = Annotated[str, _text(1024, required=True), AfterValidator(_absolute_path)]
+FolderPath = Annotated[
+    str,
+    _declared(1024, required=True),
+    Field(json_schema_extra={"pattern": f"^/{_ALLOWED}*$"}),
+    _text(1024, required=True),
+    AfterValidator(_absolute_path),
+]
 Secret = Annotated[str, _unicode(128)]
 # What a login form sends: checked only for being storable text, so that every attempt with
 # a name that cannot exist gets the same answer as a wrong password.

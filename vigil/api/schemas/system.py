@@ -98,7 +98,10 @@ class ConflictsOut(BaseModel):
 class SystemJoin(Request):
     """Join this undefined server to the system of the server at `address`."""
 
-    address: Annotated[str, Field(min_length=3, max_length=300, pattern=r"^[^\s/@]+:[0-9]{1,5}$")]
+    # host:port, the host a name or an address in ASCII (the same in every regex dialect).
+    address: Annotated[
+        str, Field(min_length=3, max_length=300, pattern=r"^[A-Za-z0-9._\-\[\]:]+:[0-9]{1,5}$")
+    ]
     owner_name: LoginText
     owner_password: LoginText
     server_name: Name
