@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt
 
-from vigil.api.schemas.common import Name, Request, Secret, Url
+from vigil.api.schemas.common import Name, Patch, Request, Secret, Url
 from vigil.api.schemas.recording import RecordingIn, RecordingOut, recording_out
 from vigil.cameras.address import StreamUrl, device_service_url
 from vigil.cameras.discovery import DiscoveredDevice
@@ -105,7 +105,7 @@ class CameraCreate(Request):
         return "rtsp"
 
 
-class CameraUpdate(Request):
+class CameraUpdate(Patch):
     """Only the fields given change; `sub_url: ""` removes the sub stream."""
 
     name: Name | None = None

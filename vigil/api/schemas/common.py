@@ -54,10 +54,11 @@ def _email(value: str) -> str:
 
 def _forbidden_class() -> str:
     """A regular-expression class of the characters `_text` refuses, those of the Basic
-    Multilingual Plane (a description's patterns have no way to name the others)."""
+    Multilingual Plane (a description's patterns have no way to name the others) but the
+    surrogates, which a JSON string holds only in pairs (characters of the other planes)."""
     ranges: list[tuple[int, int]] = []
     for code in range(0x10000):
-        if unicodedata.category(chr(code)) in _FORBIDDEN_CATEGORIES:
+        if unicodedata.category(chr(code)) in _FORBIDDEN_CATEGORIES - {"Cs"}:
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1] = (ranges[-1][0], code)
             else:
@@ -121,6 +122,26 @@ class Request(BaseModel):
     """Base of request bodies: unknown fields are errors, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    """A PATCH body's description as `changes_of` takes it: no field may be null, and at
+    least one is given."""
+    for prop in schema.get("properties", {}).values():
+        kinds = prop.get("anyOf")
+        if kinds is not None:
+            kept = [kind for kind in kinds if kind.get("type") != "null"]
+            prop.pop("anyOf")
+            prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+        if prop.get("default", 0) is None:
+            prop.pop("default")
+    schema["minProperties"] = 1
+
+
+class Patch(Request):
+    """Base of PATCH bodies: only the fields given change (`changes_of`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_without_null)
 
 
 def changes_of(update: BaseModel) -> dict[str, object]:

@@ -1,6 +1,6 @@
 from pydantic import BaseModel
 
-from vigil.api.schemas.common import Name, Request
+from vigil.api.schemas.common import Name, Patch, Request
 from vigil.layouts.models import Grid
 from vigil.layouts.service import Layout
 
@@ -27,7 +27,7 @@ class LayoutCreate(Request):
     grid: Grid
 
 
-class LayoutUpdate(Request):
+class LayoutUpdate(Patch):
     name: Name | None = None
     shared: bool | None = None
     grid: Grid | None = None

@@ -1,6 +1,6 @@
 from pydantic import BaseModel
 
-from vigil.api.schemas.common import Description, Name, Request
+from vigil.api.schemas.common import Description, Name, Patch, Request
 from vigil.auth.rights import Function, Operation, ResourceAccess
 from vigil.auth.roles import Role
 
@@ -39,7 +39,7 @@ class RoleCreate(Request):
     resources: ResourceAccess = ResourceAccess()
 
 
-class RoleUpdate(Request):
+class RoleUpdate(Patch):
     name: Name | None = None
     description: Description | None = None
     functions: list[Function] | None = None

@@ -2,7 +2,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from vigil.api.schemas.common import FolderPath, Name, Request
+from vigil.api.schemas.common import FolderPath, Name, Patch, Request
 from vigil.media.storage.health import Health
 from vigil.media.storage.models import Storage
 
@@ -18,7 +18,7 @@ class StorageCreate(Request):
     server_id: str | None = None  # this server when not given
 
 
-class StorageUpdate(Request):
+class StorageUpdate(Patch):
     """Only the fields given change; the path cannot: add the new folder as a storage."""
 
     name: Name | None = None

@@ -2,7 +2,7 @@ from typing import Literal
 
 from pydantic import BaseModel, StrictBool
 
-from vigil.api.schemas.common import Email, FullName, LoginText, Name, Password, Request
+from vigil.api.schemas.common import Email, FullName, LoginText, Name, Password, Patch, Request
 from vigil.auth.users import User
 
 
@@ -49,7 +49,7 @@ class UserCreate(Request):
     enabled: StrictBool = True
 
 
-class UserUpdate(Request):
+class UserUpdate(Patch):
     """Only the fields given change. `locked: false` lifts a lock-out early."""
 
     name: Name | None = None
