@@ -27,18 +27,12 @@ from bench.cameras import vms_cameras
 from bench.delivery import serve
 from bench.proc import TreeCpu
 from tests.clocked import ManualClock
+from tests.login_parts import login_parts
 from tests.servers import ServerProcess
-from vigil.auth import store as auth_store
 from vigil.auth import throttle
-from vigil.auth.audit import AuditTrail
-from vigil.auth.lockout import Lockout
 from vigil.auth.login import LoginService
-from vigil.auth.passwords import Passwords
-from vigil.auth.roles import RoleRecord, RoleService
-from vigil.auth.sessions import Sessions
-from vigil.auth.users import UserRecord, UserService
 from vigil.errors import VigilError
-from vigil.state import Collection, Database, SystemDocument
+from vigil.state import Database
 
 PASSWORD = "the right password"
 ATTACKERS = 4
@@ -55,30 +49,17 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": at(0.5), "p95": at(0.95), "max": round(ordered[-1], 2)}
 
 
-async def _login_service(folder: Path) -> tuple[LoginService, Database]:
-    db = Database(folder / "auth.db")
-    await db.open()
-    await db.migrate("auth", auth_store.MIGRATIONS)
+async def _login_service(folder: Path, free_failures: int) -> tuple[LoginService, Database]:
     clock = ManualClock(int(time.time() * 1000))
-    document = SystemDocument(db, clock)
-    await document.open()
-    users = UserService(Collection(document, "users", UserRecord),
-                        RoleService(Collection(document, "roles", RoleRecord)), clock)  # fmt: skip
-    passwords = Passwords()
-    async with document.change():
-        users.create_owner("owner", await passwords.hash(PASSWORD))
-    sessions = Sessions(db, users, clock)
-    await sessions.open()
-    service = LoginService(
-        document=document, users=users, passwords=passwords,
-        lockout=Lockout(db, document, users, clock), throttle=throttle.LoginThrottle(clock),
-        sessions=sessions, audit=AuditTrail(db, clock),
-    )  # fmt: skip
-    return service, db
+    throttling = throttle.LoginThrottle(clock, free_failures=free_failures)
+    parts = await login_parts(folder, clock, PASSWORD, throttling)
+    return parts.service, parts.db
 
 
-async def _logins_under_attack(folder: Path, logins: int) -> dict[str, Any]:
-    service, db = await _login_service(folder)
+async def _logins_under_attack(
+    folder: Path, logins: int, free_failures: int = throttle.FREE_FAILURES
+) -> dict[str, Any]:
+    service, db = await _login_service(folder, free_failures)
     attempts = 0
     stop = asyncio.Event()
 
@@ -122,13 +103,9 @@ def _login_section(logins: int) -> dict[str, Any]:
             _logins_under_attack(_made(Path(name) / "a"), logins)
         )
         # The reference: the same attack with the throttle out of the way.
-        free, throttle.FREE_FAILURES = throttle.FREE_FAILURES, 10**9
-        try:
-            figures["attack_unthrottled"] = asyncio.run(
-                _logins_under_attack(_made(Path(name) / "b"), logins)
-            )
-        finally:
-            throttle.FREE_FAILURES = free
+        figures["attack_unthrottled"] = asyncio.run(
+            _logins_under_attack(_made(Path(name) / "b"), logins, free_failures=10**9)
+        )
     return figures
 
 
@@ -138,7 +115,7 @@ def _made(folder: Path) -> Path:
 
 
 async def _quiet(folder: Path, logins: int) -> dict[str, Any]:
-    service, db = await _login_service(_made(folder))
+    service, db = await _login_service(_made(folder), throttle.FREE_FAILURES)
     latencies = []
     for _ in range(logins):
         start = time.perf_counter()

@@ -9,17 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.clocked import ManualClock
-from vigil.auth import store as auth_store
-from vigil.auth.audit import AuditTrail
-from vigil.auth.lockout import LOCK_MS, Lockout
+from tests.login_parts import login_parts
+from vigil.auth.lockout import LOCK_MS
 from vigil.auth.login import LoginService
-from vigil.auth.passwords import Passwords
-from vigil.auth.roles import RoleRecord, RoleService
-from vigil.auth.sessions import Sessions
 from vigil.auth.throttle import FREE_FAILURES, LoginThrottle
-from vigil.auth.users import UserRecord, UserService
+from vigil.auth.users import UserService
 from vigil.errors import AccountLocked, TooManyAttempts, Unauthenticated, VigilError
-from vigil.state import Collection, Database, SystemDocument
 
 PASSWORD = "the owner's password"
 STRANGER = "192.0.2.66"  # on the camera network
@@ -32,7 +27,7 @@ class Logins:
         self.users = users
         self.clock = clock
 
-    async def outcome(self, name: str, password: str, address: str) -> str | int:
+    async def outcome(self, name: str, password: str, address: str) -> str:
         """ "ok", or the refusal's error code with its time when it has one."""
         try:
             await self.service.login(name, password, address)
@@ -46,33 +41,10 @@ class Logins:
 
 @pytest.fixture
 async def logins(tmp_path: Path) -> AsyncIterator[Logins]:
-    db = Database(tmp_path / "auth.db")
-    await db.open()
-    await db.migrate("auth", auth_store.MIGRATIONS)
     clock = ManualClock()
-    document = SystemDocument(db, clock)
-    await document.open()
-    users = UserService(
-        Collection(document, "users", UserRecord),
-        RoleService(Collection(document, "roles", RoleRecord)),
-        clock,
-    )
-    passwords = Passwords()
-    async with document.change():
-        users.create_owner("owner", await passwords.hash(PASSWORD))
-    sessions = Sessions(db, users, clock)
-    await sessions.open()
-    service = LoginService(
-        document=document,
-        users=users,
-        passwords=passwords,
-        lockout=Lockout(db, document, users, clock),
-        throttle=LoginThrottle(clock),
-        sessions=sessions,
-        audit=AuditTrail(db, clock),
-    )
-    yield Logins(service, users, clock)
-    await db.close()
+    parts = await login_parts(tmp_path, clock, PASSWORD, LoginThrottle(clock))
+    yield Logins(parts.service, parts.users, clock)
+    await parts.db.close()
 
 
 async def test_a_stranger_locks_the_owner_out_of_the_stranger_s_address_only(

@@ -23,16 +23,17 @@ MAX_ADDRESSES = 10_000
 
 
 class LoginThrottle:
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, free_failures: int = FREE_FAILURES) -> None:
         self._clock = clock
+        self._free = free_failures
         self._failures: OrderedDict[str, list[int]] = OrderedDict()  # address → times (ms)
 
     def wait_ms(self, address: str) -> int:
         """How long `address` must wait before its next attempt is heard; 0: now."""
         times = self._recent(address)
-        if len(times) < FREE_FAILURES:
+        if len(times) < self._free:
             return 0
-        delay_ms: int = 1000 * min(2 ** (len(times) - FREE_FAILURES), MAX_DELAY_S)
+        delay_ms: int = 1000 * min(2 ** (len(times) - self._free), MAX_DELAY_S)
         return max(0, times[-1] + delay_ms - self._clock.now_ms())
 
     def succeeded(self, address: str) -> None:

@@ -68,20 +68,26 @@ def _replace_log(conn: sqlite3.Connection, whole_state: bytes, now_ms: int) -> N
     conflicts.forget_old(conn, now_ms)
 
 
-def _rewrite_securely(conn: sqlite3.Connection, whole_state: bytes, now_ms: int) -> None:
+def _securely(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], None]) -> None:
+    """`work` in one transaction whose deleted pages are overwritten, then the write-ahead
+    log emptied: what it deleted is nowhere in the data folder afterwards."""
     conn.execute("PRAGMA secure_delete = ON")
     try:
         conn.execute("BEGIN IMMEDIATE")
-        try:
-            _replace_log(conn, whole_state, now_ms)
-            conn.execute("DELETE FROM document_writes")
-            conn.execute("COMMIT")
-        except BaseException:
+        work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
             conn.execute("ROLLBACK")
-            raise
+        raise
     finally:
         conn.execute("PRAGMA secure_delete = OFF")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _rewrite(conn: sqlite3.Connection, whole_state: bytes, now_ms: int) -> None:
+    _replace_log(conn, whole_state, now_ms)
+    conn.execute("DELETE FROM document_writes")
 
 
 def _become(conn: sqlite3.Connection, whole_state: bytes, key: bytes, now_ms: int) -> None:
@@ -102,19 +108,8 @@ def read_root(whole_state: bytes, name: str) -> dict[str, Any]:
 
 
 def _erase(conn: sqlite3.Connection) -> None:
-    conn.execute("PRAGMA secure_delete = ON")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        for table in ("document_updates", "document_writes", "document_conflicts", "document_key"):
-            conn.execute(f"DELETE FROM {table}")  # noqa: S608  (our own table names)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    finally:
-        conn.execute("PRAGMA secure_delete = OFF")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for table in ("document_updates", "document_writes", "document_conflicts", "document_key"):
+        conn.execute(f"DELETE FROM {table}")  # noqa: S608  (our own table names)
 
 
 class SystemDocument:
@@ -264,7 +259,7 @@ class SystemDocument:
         and conflict log are deleted and their pages overwritten, and the write-ahead log is
         emptied, so no secret of the system is left in the data folder."""
         async with self._changing:
-            await self._db.run(_erase)
+            await self._db.run(lambda conn: _securely(conn, _erase))
             self._key = None
             await self._reload()
         for listener in self._listeners:
@@ -324,7 +319,9 @@ class SystemDocument:
         async with self._changing:
             whole_state = self._doc.get_update()
             now = self._clock.now_ms()
-            await self._db.run(lambda conn: _rewrite_securely(conn, whole_state, now))
+            await self._db.run(
+                lambda conn: _securely(conn, lambda c: _rewrite(c, whole_state, now))
+            )
 
     async def _compact(self) -> None:
         whole_state = self._doc.get_update()

@@ -68,8 +68,9 @@ def _forbidden_class() -> str:
     )
 
 
-_ALLOWED = f"[^{_forbidden_class()}]"
-_VISIBLE = f"[^\\s{_forbidden_class()}]"
+_FORBIDDEN_CLASS = _forbidden_class()
+_ALLOWED = f"[^{_FORBIDDEN_CLASS}]"
+_VISIBLE = f"[^\\s{_FORBIDDEN_CLASS}]"
 
 
 def _declared(max_length: int, *, required: bool) -> Any:
