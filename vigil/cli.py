@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from vigil import __version__, listeners
+from vigil import __version__, listeners, tls_buffers
 from vigil.app import DataFolderInUse, VigilServer
 from vigil.clock import SystemClock
 from vigil.config import ServerConfig
@@ -197,6 +197,7 @@ def _add_testcamera(commands: "argparse._SubParsersAction[argparse.ArgumentParse
 async def serve(config: ServerConfig) -> None:
     # What the server writes (database, recordings, exports) is its account's alone.
     os.umask(0o077)
+    tls_buffers.shrink_read_buffers()
     # Every port before the data folder is opened: a port that is taken stops the server
     # before it starts any camera.
     ports = listeners.bind(config)

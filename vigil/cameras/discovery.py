@@ -23,19 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import ifaddr
-from wsdiscovery import QName
-from wsdiscovery.actions.probe import constructProbe
-from wsdiscovery.message import createSOAPMessage, parseSOAPMessage
-from wsdiscovery.namespaces import NS_ACTION_PROBE_MATCH
-
 from vigil.cameras.address import device_service_url
 from vigil.cameras.errors import DiscoveryUnavailable
 
 logger = logging.getLogger(__name__)
 
 GROUP = ("239.255.255.250", 3702)
-_TRANSMITTER = QName("http://www.onvif.org/ver10/network/wsdl", "NetworkVideoTransmitter", "dn")
+_TRANSMITTER = ("http://www.onvif.org/ver10/network/wsdl", "NetworkVideoTransmitter", "dn")
 _REPEATS = 2
 _REPEAT_GAP_S = 0.1
 
@@ -54,7 +48,13 @@ class Discovery:
 
     async def probe(self, wait_s: float) -> list[DiscoveredDevice]:
         """The devices that answered within `wait_s`, each once, in order of address."""
-        envelope = constructProbe([_TRANSMITTER], [])
+        # Imported here, as in `_matches`: the SOAP and XML modules are a megabyte of memory
+        # that a server which never probes need not hold.
+        from wsdiscovery import QName
+        from wsdiscovery.actions.probe import constructProbe
+        from wsdiscovery.message import createSOAPMessage
+
+        envelope = constructProbe([QName(*_TRANSMITTER)], [])
         message = createSOAPMessage(envelope).encode()
         found: dict[str, DiscoveredDevice] = {}
         transports = await self._open(envelope.getMessageId(), found)
@@ -92,6 +92,8 @@ class Discovery:
 
 
 def _ipv4_addresses() -> list[str]:
+    import ifaddr
+
     return [
         ip.ip
         for adapter in ifaddr.get_adapters()
@@ -131,6 +133,9 @@ class _Collector(asyncio.DatagramProtocol):
 
 def _matches(data: bytes, sender: str, message_id: str) -> list[DiscoveredDevice]:
     """The devices a datagram announces in answer to our Probe; none for anything else."""
+    from wsdiscovery.message import parseSOAPMessage
+    from wsdiscovery.namespaces import NS_ACTION_PROBE_MATCH
+
     try:
         envelope = parseSOAPMessage(data, sender)
     # The parser walks the DOM unguarded: odd but well-formed XML raises whatever it hits.

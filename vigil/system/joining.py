@@ -3,8 +3,11 @@
 count towards the owner's lock-out on every server. See docs/design/system.md.
 """
 
+import asyncio
+import http.client
 import json
 import logging
+from typing import Any
 
 from vigil.auth.audit import Actor, AuditTrail
 from vigil.auth.login import LoginService
@@ -20,6 +23,7 @@ from vigil.system.peers.messages import Challenge, JoinRequest
 from vigil.system.service import SystemService
 
 ASK_TIMEOUT_S = 10.0
+MAX_INFO_BYTES = 64 * 1024  # of a member's `GET /server`, which is a few hundred bytes
 
 logger = logging.getLogger(__name__)
 
@@ -155,18 +159,29 @@ class Joining:
 
 async def _peer_port_of(member_address: str) -> tuple[str, int]:
     """Where the server whose API is at `member_address` answers other servers."""
-    import aiohttp  # here: a server joins once, and the library is 24 MB of its memory
-
     host = member_address.rsplit(":", 1)[0].strip("[]")
-    timeout = aiohttp.ClientTimeout(total=ASK_TIMEOUT_S)
     try:
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(f"http://{member_address}/api/v1/server") as answer,
-        ):
-            info = json.loads(await answer.read())
+        info = await asyncio.to_thread(_server_info, member_address)
         return host, int(info["peer_port"])
-    except (TimeoutError, aiohttp.ClientError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException) as err:
         raise PeerUnreachable(
             f"no Vigil server answers at {member_address}", field="address"
         ) from err
+
+
+def _server_info(member_address: str) -> dict[str, Any]:
+    """`GET /api/v1/server` of a member, blocking. The standard library's client, once per
+    join: an HTTP client library kept for it would weigh on the server's memory for ever
+    (aiohttp: 7 MB, docs/design/system.md)."""
+    connection = http.client.HTTPConnection(member_address, timeout=ASK_TIMEOUT_S)
+    try:
+        connection.request("GET", "/api/v1/server")
+        answer = connection.getresponse()
+        if answer.status != 200:
+            raise ValueError(f"answered {answer.status}")
+        info = json.loads(answer.read(MAX_INFO_BYTES))
+    finally:
+        connection.close()
+    if not isinstance(info, dict):
+        raise ValueError("not a JSON object")
+    return info
