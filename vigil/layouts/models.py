@@ -23,8 +23,10 @@ def _not_a_boolean(value: object) -> object:
     return value
 
 
-Side = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=MAX_SIDE)]
-Place = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=0, lt=MAX_SIDE)]
+# The bounds before the validator: after it, pydantic would describe them with its own
+# keywords (`ge`), which no JSON Schema reader knows.
+Side = Annotated[int, Field(ge=1, le=MAX_SIDE), BeforeValidator(_not_a_boolean)]
+Place = Annotated[int, Field(ge=0, lt=MAX_SIDE), BeforeValidator(_not_a_boolean)]
 
 
 class Tile(BaseModel):

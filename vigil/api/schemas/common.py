@@ -12,9 +12,21 @@ from vigil.errors import InvalidInput
 
 EpochMs = Annotated[int, Field(ge=0, le=MAX_TIME_MS)]  # a time: milliseconds since 1970, UTC
 
-# Control, format (e.g. bidirectional overrides), private-use and surrogate code points: the
-# last are what undecodable bytes and lone "\ud800" escapes turn into, and cannot be stored.
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs"})
+# Control, format (bidirectional overrides, zero-width spaces) and private-use characters of
+# the Basic Multilingual Plane, and surrogates anywhere: the last are what undecodable bytes
+# and lone "\ud800" escapes turn into, and cannot be stored. The other planes' format and
+# private-use characters are let in: tags that draw flags, a few scripts' marks, icons; none
+# hides or reorders text, and a description's pattern could not name them (it reads a
+# character beyond the first plane as two surrogates).
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co"})
+_FIRST_PLANE_END = 0x10000
+
+
+def _forbidden(character: str) -> bool:
+    category = unicodedata.category(character)
+    return category == "Cs" or (
+        category in _FORBIDDEN_CATEGORIES and ord(character) < _FIRST_PLANE_END
+    )
 
 
 def _text(max_length: int, *, required: bool) -> AfterValidator:
@@ -26,7 +38,7 @@ def _text(max_length: int, *, required: bool) -> AfterValidator:
             raise ValueError("must not be empty")
         if len(value) > max_length:
             raise ValueError(f"must have at most {max_length} characters")
-        if any(unicodedata.category(c) in _FORBIDDEN_CATEGORIES for c in value):
+        if any(map(_forbidden, value)):
             raise ValueError("must not contain control characters or invalid Unicode")
         return value
 
@@ -53,12 +65,11 @@ def _email(value: str) -> str:
 
 
 def _forbidden_class() -> str:
-    """A regular-expression class of the characters `_text` refuses, those of the Basic
-    Multilingual Plane (a description's patterns have no way to name the others) but the
-    surrogates, which a JSON string holds only in pairs (characters of the other planes)."""
+    """A regular-expression class of the characters `_text` refuses but the surrogates,
+    which a JSON string holds only in pairs (characters of the other planes)."""
     ranges: list[tuple[int, int]] = []
-    for code in range(0x10000):
-        if unicodedata.category(chr(code)) in _FORBIDDEN_CATEGORIES - {"Cs"}:
+    for code in range(_FIRST_PLANE_END):
+        if unicodedata.category(chr(code)) in _FORBIDDEN_CATEGORIES:
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1] = (ranges[-1][0], code)
             else:
@@ -84,8 +95,15 @@ def _declared(max_length: int, *, required: bool) -> Any:
 Name = Annotated[str, _declared(64, required=True), _text(64, required=True)]
 Description = Annotated[str, _declared(256, required=False), _text(256, required=False)]
 FullName = Annotated[str, _declared(128, required=False), _text(128, required=False)]
+# `_email`'s rule, declared on the text as sent (`_text` trims it first): empty, or one @
+# with something else than white space on each side.
+_EMAIL_PATTERN = r"^(\s*|\s*[^@\s][^@]*@[^@]*[^@\s]\s*)$"
 Email = Annotated[
-    str, _declared(254, required=False), _text(254, required=False), AfterValidator(_email)
+    str,
+    _declared(254, required=False),
+    Field(json_schema_extra={"allOf": [{"pattern": _EMAIL_PATTERN}]}),
+    _text(254, required=False),
+    AfterValidator(_email),
 ]
 # validate_password's rule, declared: 8 to 256 characters, not only white space.
 Password = Annotated[

@@ -1,4 +1,4 @@
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool
 
 from vigil.api.schemas.common import Name, Patch, Request
 from vigil.layouts.models import Grid
@@ -23,11 +23,11 @@ class LayoutList(BaseModel):
 
 class LayoutCreate(Request):
     name: Name
-    shared: bool = False
+    shared: StrictBool = False
     grid: Grid
 
 
 class LayoutUpdate(Patch):
     name: Name | None = None
-    shared: bool | None = None
+    shared: StrictBool | None = None
     grid: Grid | None = None

@@ -1,4 +1,4 @@
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictBool
 
 from vigil.api.schemas.common import LoginText, Request
 from vigil.api.schemas.users import UserOut
@@ -10,7 +10,7 @@ class Login(Request):
     password: LoginText
     # The browser keeps the session cookie after it closes (until the session ends), not
     # only while it is open; the server ends the session as it would any other.
-    remember: bool = False
+    remember: StrictBool = False
 
 
 class RightsOut(BaseModel):

@@ -1,6 +1,6 @@
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, StrictBool
+from pydantic import BaseModel, BeforeValidator, StrictBool
 
 from vigil.api.schemas.common import Email, FullName, LoginText, Name, Password, Patch, Request
 from vigil.auth.users import User
@@ -49,6 +49,13 @@ class UserCreate(Request):
     enabled: StrictBool = True
 
 
+def _a_boolean(value: object) -> object:
+    """`0` is not `false`, as the description says (a boolean)."""
+    if not isinstance(value, bool):
+        raise ValueError("must be false")
+    return value
+
+
 class UserUpdate(Patch):
     """Only the fields given change. `locked: false` lifts a lock-out early."""
 
@@ -59,7 +66,7 @@ class UserUpdate(Patch):
     email: Email | None = None
     enabled: StrictBool | None = None
     # Only false: accounts are locked by wrong passwords, never by hand.
-    locked: Literal[False] | None = None
+    locked: Annotated[Literal[False], BeforeValidator(_a_boolean)] | None = None
 
 
 class PasswordChange(Request):
