@@ -37,6 +37,7 @@ _WHY = {
     422: "A field fails validation (`invalid_input`, naming the field).",
     423: "Too many wrong passwords from this address: locked (`account_locked`).",
     429: "Too many wrong passwords from this address: wait (`too_many_attempts`).",
+    431: "The request's head (its line and headers) is over 16 KiB (`too_large`).",
     502: "The camera or another server failed to answer as it should.",
     503: "Not now: the change could not be saved, or a camera or storage is away.",
 }
@@ -66,7 +67,7 @@ def _response(status: int) -> dict[str, Any]:
 def _statuses(
     method: str, path: str, operation: dict[str, Any], login_needed: dict[tuple[str, str], bool]
 ) -> set[int]:
-    found: set[int] = set()
+    found: set[int] = {431}  # any request's head may be too long
     has_body = "requestBody" in operation
     writes = method in ("POST", "PUT", "PATCH", "DELETE")
     if login_needed.get((method, path), True):

@@ -122,10 +122,13 @@ class SystemDocument:
         self._key: bytes | None = None
         self._changing = asyncio.Lock()
         # Change counters per top-level map, so typed views can cache what they decoded. The
-        # subscriptions are kept: pycrdt stops calling an observer whose subscription is lost.
+        # subscriptions are kept: pycrdt stops calling an observer whose subscription is lost;
+        # and ended by hand when the document is replaced: the Rust side holds each observer,
+        # which holds its document, a cycle the collector cannot see (each replaced document
+        # stayed in memory for good).
         self._generation = 0
         self._root_changes: dict[str, int] = {}
-        self._subscriptions: list[Subscription] = []
+        self._subscriptions: list[tuple[Doc[Any] | Map[Any], Subscription]] = []
         self._listeners: list[Callable[[], None]] = []
         self._update_listeners: list[Callable[[bytes], None]] = []
         # What the running change did to the roots observed (conflicts.py).
@@ -181,7 +184,7 @@ class SystemDocument:
         if name not in self._root_changes:
             self._root_changes[name] = 0
             self._subscriptions.append(
-                root.observe_deep(lambda events: self._count_change(name, events))
+                (root, root.observe_deep(lambda events: self._count_change(name, events)))
             )
         return root
 
@@ -212,11 +215,15 @@ class SystemDocument:
         """
         async with self._changing:
             self._touched = []
+            pending = len(self._pending)
             try:
                 with self._doc.transaction():
                     yield
             except BaseException:
-                await self._reload()
+                self._touched = []
+                # Most refusals come before anything is written: the document is as it was.
+                if len(self._pending) > pending:
+                    await self._reload()
                 raise
             touched, client = self._touched, self._doc.client_id
             clock = conflicts.state_vector(self._doc.get_state()).get(client, 0)
@@ -335,10 +342,12 @@ class SystemDocument:
         logger.info("compacted the system document", extra={"bytes": len(whole_state)})
 
     def _replace_doc(self, updates: list[bytes]) -> None:
+        for observed, subscription in self._subscriptions:
+            observed.unobserve(subscription)
         doc: Doc[Any] = Doc()
         for update in updates:
             doc.apply_update(update)
-        self._subscriptions = [doc.observe(self._on_update)]
+        self._subscriptions = [(doc, doc.observe(self._on_update))]
         self._doc = doc
         self._pending = []
         self._generation += 1

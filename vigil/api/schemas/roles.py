@@ -1,8 +1,15 @@
-from pydantic import BaseModel
+from typing import Annotated
+
+from pydantic import BaseModel, Field
 
 from vigil.api.schemas.common import Description, Name, Patch, Request
 from vigil.auth.rights import Function, Operation, ResourceAccess
 from vigil.auth.roles import Role
+
+# Each right at most once: a longer list only repeats one, and would be kept in the system
+# document as sent.
+Functions = Annotated[list[Function], Field(max_length=len(Function))]
+Operations = Annotated[list[Operation], Field(max_length=len(Operation))]
 
 
 class RoleOut(BaseModel):
@@ -34,14 +41,14 @@ class RoleList(BaseModel):
 class RoleCreate(Request):
     name: Name
     description: Description = ""
-    functions: list[Function] = []
-    operations: list[Operation] = []
+    functions: Functions = []
+    operations: Operations = []
     resources: ResourceAccess = ResourceAccess()
 
 
 class RoleUpdate(Patch):
     name: Name | None = None
     description: Description | None = None
-    functions: list[Function] | None = None
-    operations: list[Operation] | None = None
+    functions: Functions | None = None
+    operations: Operations | None = None
     resources: ResourceAccess | None = None
