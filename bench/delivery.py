@@ -26,6 +26,7 @@ Run: `python -m bench.delivery [--count 64] [--seconds 20] [--connects 50] [--ex
 import argparse
 import asyncio
 import base64
+import bisect
 import json
 import multiprocessing
 import re
@@ -241,19 +242,20 @@ async def _latency(
     others.start()
     try:
         await asyncio.sleep(3.0)  # every other viewer connected and past its first burst
-        measured = await _one_latency(server, token, camera_ids[0], seconds)
+        measured = await live_latency(server, token, camera_ids[0], seconds)
     finally:
         stop.set()
         others.join(timeout=30)
     return {"other_viewers": viewers, **measured}
 
 
-async def _one_latency(
+async def live_latency(
     server: ServerProcess, token: str, camera_id: str, seconds: float
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     data = bytearray()
-    arrivals: list[float] = []
+    ends_at: list[int] = []  # where each message ends in `data`
+    arrivals: list[float] = []  # when it came
     async with connect(_live_url(server, camera_id, "sub"), additional_headers=headers,
                        max_size=None) as websocket:  # fmt: skip
         ends = time.monotonic() + seconds
@@ -261,14 +263,16 @@ async def _one_latency(
             message = await websocket.recv()
             if isinstance(message, bytes):
                 data += message
+                ends_at.append(len(data))
                 arrivals.append(time.time())
-    clocks = [picture.clock_ms for picture in pictures(bytes(data))]
+    shown = pictures(bytes(data))
+    # A message may hold several pictures; each arrived with the message its data is in.
     # The first GOP comes from the hub's memory at once: old pictures, not a delay.
-    settled = arrivals[1:][len(arrivals) // 10 :]
     delays = sorted(
-        ((arrival * 1000) % 86_400_000 - clock) for arrival, clock in
-        zip(settled, clocks[len(arrivals) // 10 :], strict=False)
-    )  # fmt: skip
+        (arrivals[bisect.bisect_right(ends_at, picture.position)] * 1000) % 86_400_000
+        - picture.clock_ms
+        for picture in shown[len(shown) // 10 :]
+    )
     return {
         "pictures": len(delays),
         "p50_ms": round(statistics.median(delays), 1),

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from bench.cameras import vms_cameras
-from bench.delivery import WARM_UP_S, live_viewer
+from bench.delivery import WARM_UP_S, live_latency, live_viewer
 from bench.proc import TreeCpu, cpu_seconds, rss_mib
 from tests.servers import ServerProcess
 from tests.testcamera.process import TestCameraProcess
@@ -149,53 +149,100 @@ def _pair_with_cameras(
     return first, second, owner, ids
 
 
-async def _both_cores(pids: list[int], seconds: float) -> float:
-    trees = [TreeCpu(pid) for pid in pids]
+async def _cores(servers: dict[str, int], seconds: float) -> dict[str, float]:
+    """The cores each process of the servers' trees used over `seconds`, by server and role
+    ("B media-1")."""
+    trees = {label: TreeCpu(pid) for label, pid in servers.items()}
     await asyncio.sleep(seconds)
-    return sum(float(tree.measure(seconds)["cores"]) for tree in trees)  # type: ignore[arg-type]
+    used = {}
+    for label, tree in trees.items():
+        for process in tree.measure(seconds)["processes"]:  # type: ignore[attr-defined]
+            used[f"{label} {process['name']}"] = float(process["cores"])
+    return used
 
 
-async def _viewing_cost(
-    via: ServerProcess, ids: list[str], pids: list[int], idle: float, seconds: float
+async def _viewing(
+    via: ServerProcess, ids: list[str], servers: dict[str, int], seconds: float
 ) -> dict[str, float]:
-    with via.login() as client:  # sessions are each server's own
-        token = client.headers["authorization"].removeprefix("Bearer ")
+    token = _token(via)
     viewers = [await live_viewer(via, token, camera_id, "main") for camera_id in ids]
     try:
         await asyncio.sleep(2.0)  # past every viewer's first burst
-        cores = await _both_cores(pids, seconds)
+        return await _cores(servers, seconds)
     finally:
         for viewer in viewers:
             await viewer.close()
-    return {"cores": round(cores, 3), "per_viewer": round((cores - idle) / len(ids), 4)}
 
 
 async def _viewing_costs(
-    first: ServerProcess, second: ServerProcess, ids: list[str], seconds: float
+    first: ServerProcess, second: ServerProcess, ids: list[str], seconds: float, rounds: int
 ) -> dict[str, object]:
-    pids = [first.pid, second.pid]
-    idle = await _both_cores(pids, seconds)
-    found: dict[str, object] = {"both_servers_cores_idle": round(idle, 3)}
+    """Rounds of three windows (no viewers, viewers through B, the same through A): the
+    machine's own load drifts by a tenth over minutes, so the modes take turns and each is
+    the mean of its rounds, beyond the mean without viewers."""
+    servers = {"A": first.pid, "B": second.pid}
+    found: dict[str, object] = {}
     for per_camera in (1, 8):
         viewers = [camera_id for camera_id in ids for _ in range(per_camera)]
-        direct = await _viewing_cost(second, viewers, pids, idle, seconds)
-        relayed = await _viewing_cost(first, viewers, pids, idle, seconds)
-        ratio = relayed["per_viewer"] / direct["per_viewer"] if direct["per_viewer"] > 0 else None
-        found[f"{per_camera}_per_camera"] = {
-            "viewers": len(viewers), "direct": direct, "relayed": relayed,
-            "relayed_per_direct": round(ratio, 2) if ratio is not None else None,
-        }  # fmt: skip
+        windows: dict[str, list[dict[str, float]]] = {"idle": [], "direct": [], "relayed": []}
+        for _ in range(rounds):
+            windows["idle"].append(await _cores(servers, seconds))
+            windows["direct"].append(await _viewing(second, viewers, servers, seconds))
+            windows["relayed"].append(await _viewing(first, viewers, servers, seconds))
+        idle = _mean(windows["idle"])
+        figures: dict[str, object] = {"viewers": len(viewers)}
+        per_viewer: dict[str, float] = {}
+        for mode in ("direct", "relayed"):
+            beyond = {process: cores - idle.get(process, 0.0)
+                      for process, cores in _mean(windows[mode]).items()}  # fmt: skip
+            each = [(sum(w.values()) - sum(idle.values())) / len(viewers) for w in windows[mode]]
+            per_viewer[mode] = statistics.mean(each)
+            figures[mode] = {
+                "per_viewer": round(per_viewer[mode], 4),
+                "per_viewer_stdev": round(statistics.stdev(each), 4) if rounds > 1 else None,
+                "processes_beyond_idle": {p: round(c, 4) for p, c in beyond.items()},
+            }
+        direct, relayed = per_viewer["direct"], per_viewer["relayed"]
+        figures["relayed_per_direct"] = round(relayed / direct, 2) if direct > 0 else None
+        found[f"{per_camera}_per_camera"] = figures
+    found["latency"] = {mode: await _latency(via, ids, seconds)
+                        for mode, via in (("direct", second), ("relayed", first))}  # fmt: skip
     return found
 
 
-def _relay(folder: Path, count: int, seconds: float) -> dict[str, object]:
+async def _latency(via: ServerProcess, ids: list[str], seconds: float) -> dict[str, object]:
+    """One viewer's pictures (the first camera's sub stream) against the camera's clock
+    burned into them, while the other cameras' main streams are watched through the same
+    server (relayed, their frames share the peer connection's messages)."""
+    token = _token(via)
+    others = [await live_viewer(via, token, camera_id, "main") for camera_id in ids[1:]]
+    try:
+        return await live_latency(via, token, ids[0], seconds)
+    finally:
+        for viewer in others:
+            await viewer.close()
+
+
+def _token(via: ServerProcess) -> str:
+    with via.login() as client:  # sessions are each server's own
+        return client.headers["authorization"].removeprefix("Bearer ")
+
+
+def _mean(windows: list[dict[str, float]]) -> dict[str, float]:
+    return {
+        process: statistics.mean(w.get(process, 0.0) for w in windows) for process in windows[0]
+    }
+
+
+def _relay(folder: Path, count: int, seconds: float, rounds: int) -> dict[str, object]:
     """Live viewers of B's cameras watching through B (direct) and through A (relayed), one
     and eight per camera: CPU of both servers' process trees, per viewer beyond what both use
-    without viewers (a relay is paid once per stream, so it weighs less the more watch)."""
+    without viewers (a relay is paid once per stream, so it weighs less the more watch), and
+    of each process."""
     with vms_cameras(folder, count) as cameras:
         first, second, owner, ids = _pair_with_cameras(folder, cameras, count)
         try:
-            costs = asyncio.run(_viewing_costs(first, second, ids, seconds))
+            costs = asyncio.run(_viewing_costs(first, second, ids, seconds, rounds))
         finally:
             owner.close()
             first.stop()
@@ -257,13 +304,14 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=1000, help="made while one is away")
     parser.add_argument("--sections", default="mesh,relay,failover")
     parser.add_argument("--cameras", type=int, default=4, help="relayed and failed over")
-    parser.add_argument("--seconds", type=float, default=20.0, help="of each CPU window")
+    parser.add_argument("--seconds", type=float, default=15.0, help="of each CPU window")
+    parser.add_argument("--relay-rounds", type=int, default=4, help="of the relay's windows")
     args = parser.parse_args()
     sections = args.sections.split(",")
     results: dict[str, object] = {"bench": "system", "rounds": ROUNDS}
     if "relay" in sections:
         with tempfile.TemporaryDirectory() as folder:
-            results["relay"] = _relay(Path(folder), args.cameras, args.seconds)
+            results["relay"] = _relay(Path(folder), args.cameras, args.seconds, args.relay_rounds)
     if "failover" in sections:
         with tempfile.TemporaryDirectory() as folder:
             results["failover"] = _failover(Path(folder), args.cameras)

@@ -18,6 +18,7 @@ class Shown:
     keyframe: bool
     clock_ms: int  # the camera's wall clock (UTC) when it sent the picture, ms of the day
     number: int = -1  # the camera's frame counter: one more for each picture it sends
+    position: int = -1  # where its data starts in the MP4, in bytes
 
 
 def caption_clock(frame: av.VideoFrame) -> int:
@@ -68,9 +69,8 @@ def pictures(data: bytes) -> list[Shown]:
                 luma = np.asarray(frame.to_ndarray(format="yuv420p"))[: frame.height]
                 caption = read_caption(luma)
                 number = re.search(r"#(\d{6})", caption)
-                shown.append(
-                    Shown(media, frame.key_frame, _clock(caption), int(number[1]) if number else -1)
-                )
+                shown.append(Shown(media, frame.key_frame, _clock(caption),
+                                   int(number[1]) if number else -1, packet.pos or -1))  # fmt: skip
     return shown
 
 

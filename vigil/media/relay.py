@@ -11,8 +11,9 @@ the mark, as it would for a worker. Frames travel on the peer connection as bina
 peer, a stream's frames are dropped up to its next keyframe, so a slow link costs pictures,
 never memory. When the connection ends, the relaying hubs of that source start again with
 the next one. Sound waits for the picture after it and leaves with it, in one message of the
-connection (`PeerLink` batches what is queued together): live viewers get a picture's sound
-with it anyway, and a message costs more than its bytes (docs/design/system.md).
+connection (which also gathers the frames of other streams that come within a picture's
+time, `PeerLink`): live viewers get a picture's sound with it anyway, and a message costs
+more than its bytes (docs/design/system.md).
 """
 
 import asyncio
@@ -44,7 +45,7 @@ class PeerMedia:
     """How the media service reaches the other servers (their peer connections)."""
 
     ask: Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]  # server, kind, body
-    send: Callable[[str, bytes], None]  # a binary message to a server
+    send: Callable[[str, list[bytes]], None]  # binary messages to a server, to leave together
     behind: Callable[[str], int]  # bytes queued for a server, not sent yet
     reachable: Callable[[str], bool]  # whether a server's connection is open
     online: Callable[[], list[str]]  # the servers whose connections are open
@@ -189,7 +190,7 @@ class Relays:
         # follows the GOP, so the relaying hub hands it whole to its viewers.
         hub.subscribe(feed.consumer)
         await hub.gop_now()
-        self._send(peer, bytes((_FED,)) + _FED_BODY.pack(key, number))
+        self._send(peer, [bytes((_FED,)) + _FED_BODY.pack(key, number)])
         return {"audio": config_bytes(audio).decode() if audio is not None else None}
 
     def _feed_frame(
@@ -205,10 +206,8 @@ class Relays:
         if type(frame) is not Frame and len(feed.sound) < MAX_HELD_SOUND:
             feed.sound.append(message)
             return
-        for sound in feed.sound:
-            self._send(peer, sound)
+        self._send(peer, [*feed.sound, message])
         feed.sound.clear()
-        self._send(peer, message)
 
     def _stop_feed(self, peer: str, key: int) -> None:
         feed = self._feeds.pop((peer, key), None)

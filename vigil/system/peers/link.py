@@ -3,15 +3,19 @@
 It carries document sync (binary frames, `sync.py`) and JSON messages (`messages.py`). What
 is sent goes through a queue drained by one writer, so a caller never waits on the network;
 a peer that falls more than MAX_QUEUED_BYTES behind is disconnected, and catches up by
-state vectors when it connects again. Media (relayed frames) queued one after another leave
-in one WebSocket message, each with its length: per message, the WebSocket and TLS layers
-cost more than the copy (docs/design/system.md, Measurements).
+state vectors when it connects again. Media (relayed frames) leaves at most once per
+MEDIA_GATHER_S, what came meanwhile in one WebSocket message, each frame with its length:
+per message, the WebSocket and TLS layers on both sides cost more than the frames' bytes.
+A frame after a quiet window leaves at once, so one relayed stream waits for nothing; with
+several, a frame waits up to one picture's time (25 fps) for the others' frames of that time
+(docs/design/system.md, Measurements).
 """
 
 import asyncio
 import contextlib
 import itertools
 import logging
+import math
 import struct
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,7 +39,7 @@ FLUSH_S = 1.0
 # messages start with y-protocols' message type, 0.
 MEDIA = b"\x80"
 _LENGTH = struct.Struct(">I")  # of each media message in a batch
-MAX_BATCH = 256  # messages taken from the queue at once
+MEDIA_GATHER_S = 0.04
 MAX_ANSWERING = 64  # requests of one peer answered at once; more are refused as busy
 # What a server does with a peer's request: its answer's body, or a VigilError.
 Answerer = Callable[[str, Ask], Awaitable[dict[str, Any]]]
@@ -66,25 +70,55 @@ class PeerLink:
         self._ask_ids = itertools.count(1)
         self._answering: set[asyncio.Task[None]] = set()
         self._closing: asyncio.Task[None] | None = None  # the close of a peer too far behind
+        self._media: list[bytes] = [MEDIA]  # a batch being gathered: MEDIA, then length, frame…
+        self._media_sending: asyncio.TimerHandle | None = None
+        self._media_sent_at = -math.inf  # the loop's time
 
     @property
     def queued_bytes(self) -> int:
         return self._queued_bytes
 
-    def send_media(self, data: bytes) -> None:
-        self.send(MEDIA + data)  # batched by the writer with the media queued after it
+    def send_media(self, messages: list[bytes]) -> None:
+        """Send at once if no media left in the last MEDIA_GATHER_S, else with what else
+        comes until then; in order, and `messages` in one WebSocket message."""
+        size = sum(_LENGTH.size + len(data) for data in messages)
+        if not self._room_for(size):
+            return
+        self._queued_bytes += size
+        for data in messages:
+            self._media += (_LENGTH.pack(len(data)), data)
+        if self._media_sending is not None:
+            return
+        self._queued_bytes += len(MEDIA)
+        loop = asyncio.get_running_loop()
+        wait_s = self._media_sent_at + MEDIA_GATHER_S - loop.time()
+        if wait_s <= 0:
+            self._send_gathered()
+        else:
+            self._media_sending = loop.call_later(wait_s, self._send_gathered)
 
     def send(self, frame: str | bytes) -> None:
-        if self._queued_bytes + len(frame) > MAX_QUEUED_BYTES:
-            if self._closing is None:
-                logger.warning("peer is too far behind; disconnecting it",
-                               extra={"peer": self.peer_id})  # fmt: skip
-                self._closing = asyncio.get_running_loop().create_task(
-                    self._connection.close(CLOSE_BEHIND, "too far behind")
-                )
-            return
-        self._queued_bytes += len(frame)
-        self._queue.put_nowait(frame)
+        if self._room_for(len(frame)):
+            self._queued_bytes += len(frame)
+            self._queue.put_nowait(frame)
+
+    def _send_gathered(self) -> None:
+        self._media_sending = None
+        self._media_sent_at = asyncio.get_running_loop().time()
+        batch = b"".join(self._media)
+        self._media = [MEDIA]
+        self._queue.put_nowait(batch)
+
+    def _room_for(self, size: int) -> bool:
+        if self._queued_bytes + size <= MAX_QUEUED_BYTES:
+            return True
+        if self._closing is None:
+            logger.warning("peer is too far behind; disconnecting it",
+                           extra={"peer": self.peer_id})  # fmt: skip
+            self._closing = asyncio.get_running_loop().create_task(
+                self._connection.close(CLOSE_BEHIND, "too far behind")
+            )
+        return False
 
     def send_message(self, message: Status | Ask | Answer) -> None:
         self.send(message.model_dump_json())
@@ -154,6 +188,8 @@ class PeerLink:
                 await cancel_and_wait(task)
             await cancel_and_wait(writer)
             await cancel_and_wait(self._closing)
+            if self._media_sending is not None:
+                self._media_sending.cancel()
 
     def _start_answering(self, ask: Ask) -> None:
         if len(self._answering) >= MAX_ANSWERING:
@@ -179,33 +215,14 @@ class PeerLink:
 
     async def _write(self) -> None:
         while True:
-            taken = [await self._queue.get()]
-            while len(taken) < MAX_BATCH and not self._queue.empty():
-                taken.append(self._queue.get_nowait())
+            frame = await self._queue.get()
             try:
-                for frame in _batched(taken):
-                    await self._connection.send(frame)
+                await self._connection.send(frame)
             except ConnectionClosed:
                 return
             finally:
-                self._queued_bytes -= sum(map(len, taken))
-                for _ in taken:
-                    self._queue.task_done()
-
-
-def _batched(frames: list[str | bytes]) -> list[str | bytes]:
-    """The frames to send, in order, media frames next to each other as one."""
-    sent: list[str | bytes] = []
-    for media, run in itertools.groupby(frames, key=_is_media):
-        if not media:
-            sent.extend(run)
-            continue
-        parts: list[bytes | memoryview] = [MEDIA]
-        for frame in run:
-            assert isinstance(frame, bytes)
-            parts += [_LENGTH.pack(len(frame) - 1), memoryview(frame)[1:]]
-        sent.append(b"".join(parts))
-    return sent
+                self._queued_bytes -= len(frame)
+                self._queue.task_done()
 
 
 def _is_media(frame: str | bytes) -> bool:

@@ -170,11 +170,12 @@ class PeerMesh:
         """The other servers connected now."""
         return list(self._links)
 
-    def send_media(self, server_id: str, data: bytes) -> None:
-        """A binary message for a peer's media listener; dropped if it is not connected."""
+    def send_media(self, server_id: str, messages: list[bytes]) -> None:
+        """Binary messages for a peer's media listener, to leave together; dropped if it is
+        not connected."""
         link = self._links.get(server_id)
         if link is not None:
-            link.send_media(data)
+            link.send_media(messages)
 
     def behind(self, server_id: str) -> int:
         """Bytes queued for a peer and not sent yet."""
