@@ -125,7 +125,10 @@ class Relays:
             if relayed is not None:
                 relayed.hub.fed(number)
             return
-        key, frame = self._readers.setdefault(source, FrameReader()).decode(body)
+        reader = self._readers.get(source)
+        if reader is None:
+            reader = self._readers[source] = FrameReader()
+        key, frame = reader.decode(body)
         relayed = self._by_key.get((source, key))
         if relayed is not None and frame is not None:
             relayed.hub.publish(frame)
