@@ -1,10 +1,12 @@
 """A system of many real `vigil server` processes on loopback: how fast a change reaches
 every server, how fast a server that was away catches up, what an idle member costs; what a
-relayed live viewer costs against a direct one; the recording gap of a failover.
+relayed live viewer costs against a direct one, and the latency it adds; the recording gap
+of a failover.
 
 Prints one JSON object. Run: `python -m bench.system [--servers 10,25,50] [--changes 1000]
-[--sections mesh,relay,failover] [--cameras 4]`. Every server runs on this machine's cores,
-so the figures for 50 include 50 servers' pings and status messages competing for two cores.
+[--sections mesh,relay,failover] [--cameras 4] [--seconds 15] [--relay-rounds 4]`. Every
+server runs on this machine's cores, so the figures for 50 include 50 servers' pings and
+status messages competing for two cores.
 """
 
 import argparse
