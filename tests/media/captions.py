@@ -70,7 +70,8 @@ def pictures(data: bytes) -> list[Shown]:
                 caption = read_caption(luma)
                 number = re.search(r"#(\d{6})", caption)
                 shown.append(Shown(media, frame.key_frame, _clock(caption),
-                                   int(number[1]) if number else -1, packet.pos or -1))  # fmt: skip
+                                   int(number[1]) if number else -1,
+                                   -1 if packet.pos is None else packet.pos))  # fmt: skip
     return shown
 
 

@@ -20,6 +20,7 @@ import asyncio
 import itertools
 import logging
 import struct
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,7 +90,7 @@ class Relays:
         self._keys = itertools.count(1)
         self._relayed: dict[tuple[str, StreamName], _Relayed] = {}
         self._by_key: dict[tuple[str, int], _Relayed] = {}
-        self._readers: dict[str, FrameReader] = {}
+        self._readers: defaultdict[str, FrameReader] = defaultdict(FrameReader)
         self._asking: set[asyncio.Task[None]] = set()
         self._feeds: dict[tuple[str, int], _Feed] = {}
         self._writers: dict[str, FrameWriter] = {}
@@ -125,10 +126,7 @@ class Relays:
             if relayed is not None:
                 relayed.hub.fed(number)
             return
-        reader = self._readers.get(source)
-        if reader is None:
-            reader = self._readers[source] = FrameReader()
-        key, frame = reader.decode(body)
+        key, frame = self._readers[source].decode(body)
         relayed = self._by_key.get((source, key))
         if relayed is not None and frame is not None:
             relayed.hub.publish(frame)
