@@ -284,7 +284,8 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     peers = None
     if mesh is not None:
         peers = PeerMedia(ask=mesh.ask, send=mesh.send_media, behind=mesh.behind,
-                          reachable=mesh.reachable, online=mesh.online)  # fmt: skip
+                          reachable=mesh.reachable, online=mesh.online,
+                          dial_target=mesh.dial_target)  # fmt: skip
     media = MediaService(identity.id, cameras.all, archive, pool, retention, clock,
                          sync_ms=round(config.sync_every_s * 1000),
                          workers=config.media_workers, log_level=config.log_level,
@@ -292,6 +293,7 @@ async def _build(config: ServerConfig, clock: Clock, db: Database) -> tuple[Fast
     if mesh is not None and media.relays is not None and media.archive_feeds is not None:
         mesh.answer(relay.KIND, media.relays.answer)
         mesh.on_media(media.relays.received)
+        mesh.accept_media(media.relays.source_of_token)
         mesh.on_connection(media.relays.connected)
         mesh.answer(archive_relay.KIND, media.archive_feeds.answer)
         mesh.on_connection(media.archive_feeds.connected)

@@ -2,15 +2,17 @@
 they meet again; what one side's write overwrote is in that side's conflict log."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tests.servers import ServerProcess, add_user
 from tests.waiting import wait_for
 
 
-def _pair(start_server: Callable[..., ServerProcess]) -> tuple[ServerProcess, ServerProcess]:
-    first, second = start_server("a"), start_server("b")
+def _pair(
+    start_server: Callable[..., ServerProcess], first_options: Sequence[str] = ()
+) -> tuple[ServerProcess, ServerProcess]:
+    first, second = start_server("a", options=first_options), start_server("b")
     first.create_system(server_name="A")
     assert second.join(first, "B").status_code == 201
     wait_for(lambda: _sees(first, "B", online=True), 10, "A to see B online")

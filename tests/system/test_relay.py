@@ -2,12 +2,17 @@
 once per stream, to our WebSocket viewers and to FFmpeg over RTSP; PTZ through the server
 that records it; its archive played, exported and pulled over RTSP through another server."""
 
+import os
+import signal
+import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.media.captions import of_day, pictures
@@ -15,6 +20,7 @@ from tests.media.test_live import Run, _read, watching
 from tests.media.test_playback import Player
 from tests.media.test_recording import wait_recorded
 from tests.media.test_rtsp_out import _streams, _url
+from tests.media.test_workers import _read_on, _workers
 from tests.servers import ServerProcess
 from tests.system.test_detach import _add_camera
 from tests.system.test_partition import _pair, _server_id
@@ -31,13 +37,18 @@ def _viewers_on(server: ServerProcess, camera_id: str) -> int | None:
     return viewers
 
 
+# What the recording server logs when its media worker could not feed the relaying server
+# itself, and it feeds it over the peer connection instead.
+FED_OVER_PEER_CONNECTION = "feeding it over the peer connection"
+
+
 @contextmanager
 def _camera_on_second(
-    tmp_path: Path, start_server: Callable[..., ServerProcess]
+    tmp_path: Path, start_server: Callable[..., ServerProcess], first_options: Sequence[str] = ()
 ) -> Iterator[tuple[ServerProcess, ServerProcess, str, TestCameraProcess]]:
     """Two servers, the second recording a simulated camera: both, the camera's id and the
     simulator."""
-    first, second = _pair(start_server)
+    first, second = _pair(start_server, first_options)
     with TestCameraProcess(tmp_path, count=1) as camera:
         camera.start(timeout_s=120)
         url = f"rtsp://127.0.0.1:{camera.rtsp_port}/cam1/main"
@@ -72,11 +83,49 @@ def test_a_camera_recorded_by_another_server_is_watched_through_this_one(
             assert decode_errors(pulled) == ""
             assert _viewers_on(second, camera_id) == 1
 
+            # B's media worker, which feeds A, is killed: its next one feeds A again.
+            with second.login() as owner_on_b:
+                os.kill(_workers(owner_on_b)[0]["pid"], signal.SIGKILL)
+            _read_on(one, runs[1], 150)  # 6 s of pictures: more than were on their way
+            assert _viewers_on(second, camera_id) == 1
+
         with first.login() as owner:
             snapshot = owner.get(f"/cameras/{camera_id}/snapshot")
         assert snapshot.status_code == 200, snapshot.text
         assert snapshot.content[:2] == b"\xff\xd8"  # a JPEG
     wait_for(lambda: _viewers_on(second, camera_id) == 0, 10, "B's feed to stop")
+    # B's media worker fed A itself all along, the new one too.
+    assert FED_OVER_PEER_CONNECTION not in second.logs()
+
+
+def test_a_server_reachable_only_one_way_still_gets_live_video_of_another_servers_camera(
+    tmp_path: Path, start_server: Callable[..., ServerProcess]
+) -> None:
+    """A lists an address B cannot reach (nothing listens there), so only A dials: B's
+    media worker cannot connect to A, and B feeds the stream over their peer connection."""
+    one_way = ("--address", "127.0.0.2")
+    with _camera_on_second(tmp_path, start_server, one_way) as (first, second, camera_id, _):
+        with first.login() as owner, watching(first, owner, camera_id) as websocket:
+            runs: list[Run] = []
+            said = _read(websocket, runs, lambda r: bool(r) and r[-1].fragments >= 25)
+            assert said is None, said
+            assert decode_errors(runs[-1].file(tmp_path)) == ""
+        assert FED_OVER_PEER_CONNECTION in second.logs()
+        # What a worker's connection says first is a token A gave B; anyone else's is refused.
+        assert _media_from_a_stranger(first) == 4403
+
+
+def _media_from_a_stranger(server: ServerProcess) -> int:
+    """The close code of a connection to the server's peer port for media, with no token."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with connect(f"wss://127.0.0.1:{server.peer_port}/media", ssl=context) as stranger:
+        stranger.send("a token nobody gave")
+        with pytest.raises(ConnectionClosed) as closed:
+            stranger.recv(timeout=10)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
 
 
 def test_ptz_of_a_camera_another_server_records_goes_through_that_server(

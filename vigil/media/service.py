@@ -40,7 +40,7 @@ from vigil.media.ingest import StreamState, StreamStats, StreamStatus
 from vigil.media.live import StreamNow
 from vigil.media.local_archive import LocalArchive
 from vigil.media.pipeline import RecordingState, recording_state
-from vigil.media.relay import PeerMedia, Relays
+from vigil.media.relay import PeerMedia, Relays, WorkerFeeds
 from vigil.media.storage.models import Storage
 from vigil.media.storage.pool import StoragePool
 from vigil.media.storage.retention import Retention
@@ -100,7 +100,8 @@ class MediaService:
         self._peers = peers
         # This server's archive, as the index and the workers' files being written show it.
         self.local = LocalArchive(archive, storages, self._written)
-        self.relays = Relays(self._own_hub, self._own_audio, peers) if peers else None
+        workers_feed = WorkerFeeds(self._feed_peer, self._unfeed_peer)
+        self.relays = Relays(self._own_hub, self._own_audio, peers, workers_feed) if peers else None
         local = self.local
         self.archive_feeds = ArchiveFeeds(local.cursor, local.holds) if peers else None
         self._parts = ArchiveParts(server_id, peers, local.cursor, local.holds) if peers else None
@@ -206,9 +207,25 @@ class MediaService:
                     and camera_id not in standing_by})  # fmt: skip
 
     def viewers(self, camera_id: str, stream: StreamName) -> int | None:
-        """Live viewers of a stream now (each live session and RTSP player of it)."""
+        """Live viewers of a stream now (each live session and RTSP player of it, and each
+        server relaying it)."""
         remote = self._remotes.get((camera_id, stream))
-        return remote.hub.consumer_count if remote is not None else None
+        return remote.hub.consumer_count + len(remote.peer_feeds) if remote is not None else None
+
+    def _feed_peer(self, camera_id: str, stream: StreamName, to: m.Destination) -> bool:
+        remote = self._remotes.get((camera_id, stream))
+        if remote is None:
+            return False
+        remote.peer_feeds[(to.server.server_id, to.relay_key)] = to
+        remote.worker.send(m.FeedPeer(remote.key, to, True))  # or when it starts, if it is not
+        return True
+
+    def _unfeed_peer(self, camera_id: str, stream: StreamName, to: m.Destination) -> None:
+        remote = self._remotes.get((camera_id, stream))
+        feed = (to.server.server_id, to.relay_key)
+        if remote is not None and remote.peer_feeds.get(feed) == to:
+            del remote.peer_feeds[feed]
+            remote.worker.send(m.FeedPeer(remote.key, to, False))
 
     def stream_state(
         self, camera: Camera, stream: StreamName
@@ -308,6 +325,8 @@ class MediaService:
                 remote.note = note
                 link.send(remote.run_message())
                 remote.hub.worker_back()
+                for to in remote.peer_feeds.values():
+                    link.send(m.FeedPeer(remote.key, to, True))
 
     def exited(self, link: WorkerLink, reason: str) -> None:
         now = self._clock.now_ms()
@@ -331,6 +350,9 @@ class MediaService:
         elif isinstance(message, m.Fed):
             if (remote := self._by_key.get(message.key)) is not None:
                 remote.hub.fed(message.number)
+        elif isinstance(message, m.PeerFeedEnded):
+            if self.relays is not None:
+                self.relays.worker_feed_ended(message.to, message.reason)
         elif isinstance(message, m.DoneWriting):
             self._writing[link].discard((message.storage_id, Path(message.path)))
             self._storage_done(message.storage_id, Path(message.path))

@@ -61,6 +61,39 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class RelayingServer:
+    """A server of the system that a worker feeds streams to itself: reached at its peer
+    port, whose certificate must hold `peer_key` (the Ed25519 key the system lists for it),
+    with `token`, which it gave this server over their peer connection (good while that
+    connection lasts). One connection carries every stream a worker feeds it."""
+
+    server_id: str
+    host: str
+    port: int
+    peer_key: bytes
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a worker feeds a stream: a relaying server, the stream's key on that
+    connection's frames, and the feed's number, said in the fed mark after the kept GOP."""
+
+    server: RelayingServer
+    relay_key: int
+    number: int
+
+
+@dataclass(frozen=True)
+class FeedPeer:
+    """Send this stream to `to` (its kept GOP first), or stop sending it."""
+
+    key: int
+    to: Destination
+    on: bool
+
+
+@dataclass(frozen=True)
 class StorageView:
     storage: Storage
     health: Health | None
@@ -87,6 +120,14 @@ class Fed:
 
     key: int
     number: int
+
+
+@dataclass(frozen=True)
+class PeerFeedEnded:
+    """A feed to a relaying server could not start, or its connection ended."""
+
+    to: Destination
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ class RemoteStream:
         self.settings = settings
         self.worker = worker
         self.hub = MirrorHub(lambda on, number: worker.send(m.Feed(key, on, number)))
+        # Relaying servers its worker feeds itself, by (server, relay key).
+        self.peer_feeds: dict[tuple[str, int], m.Destination] = {}
         self.facts = RecordingFacts(StreamStatus(StreamState.CONNECTING, "", since_ms))
         self.stats: StreamStats | None = None
         self.audio: AudioConfig | None = None

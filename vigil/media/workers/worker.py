@@ -34,6 +34,7 @@ from vigil.media.pipeline import Pipeline
 from vigil.media.recorder import Recorder
 from vigil.media.storage.pool import ActiveStorage
 from vigil.media.workers import messages as m
+from vigil.media.workers.peer_feed import PeerSender
 from vigil.media.workers.wire import Channel
 from vigil.tasks import Supervised
 
@@ -118,6 +119,8 @@ class Worker:
         self._channel: Channel | None = None
         self._storages: _Storages | None = None
         self._quit = asyncio.Event()
+        self._senders: dict[str, PeerSender] = {}  # to relaying servers, by server id
+        self._senders_stopping: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         channel = await Channel.over(self._socket, self._heard, self._forward_frame_never,
@@ -149,6 +152,8 @@ class Worker:
                 stream.pipeline.gate.event(message.active, message.now_ms)
         elif isinstance(message, m.Feed):
             self._feed(message)
+        elif isinstance(message, m.FeedPeer):
+            self._feed_peer(message)
         elif isinstance(message, m.Storages):
             self._storages.update(message.storages)
         else:
@@ -159,6 +164,10 @@ class Worker:
             stream = self._streams.pop(body.key, None)
             if stream is not None:
                 self._unfeed(body.key, stream)
+                for sender in list(self._senders.values()):
+                    sender.remove_hub(stream.pipeline.hub)
+                    if not sender.feeding:
+                        self._stop_sender(sender)
                 await stream.pipeline.stop()
         elif isinstance(body, m.Quit):
             await self._stop_all()
@@ -201,6 +210,43 @@ class Worker:
             stream.pipeline.hub.subscribe(forward)  # the kept GOP first, at once
         channel.send(m.Fed(key, feed.number))
 
+    def _feed_peer(self, order: m.FeedPeer) -> None:
+        to = order.to
+        sender = self._senders.get(to.server.server_id)
+        if not order.on:
+            if sender is not None and sender.server == to.server:
+                sender.remove(to.relay_key)
+                if not sender.feeding:
+                    self._stop_sender(sender)
+            return
+        stream = self._streams.get(order.key)
+        if stream is None:
+            return
+        if sender is not None and sender.server != to.server:
+            self._stop_sender(sender)  # of an earlier peer connection: its token is void
+            sender = None
+        if sender is None:
+            sender = PeerSender(to.server, self._peer_feeds_ended)
+            self._senders[to.server.server_id] = sender
+            sender.start()
+        sender.add(to, stream.pipeline.hub)
+
+    def _stop_sender(self, sender: PeerSender) -> None:
+        if self._senders.get(sender.server.server_id) is sender:
+            del self._senders[sender.server.server_id]
+        stopping = asyncio.ensure_future(sender.stop())
+        self._senders_stopping.add(stopping)
+        stopping.add_done_callback(self._senders_stopping.discard)
+
+    def _peer_feeds_ended(
+        self, sender: PeerSender, ended: list[m.Destination], reason: str
+    ) -> None:
+        if self._senders.get(sender.server.server_id) is sender:
+            del self._senders[sender.server.server_id]
+        if self._channel is not None:
+            for to in ended:
+                self._channel.send(m.PeerFeedEnded(to, reason))
+
     def _unfeed(self, key: int, stream: _Stream) -> None:
         if stream.forward is not None:
             stream.pipeline.hub.unsubscribe(stream.forward)
@@ -212,6 +258,9 @@ class Worker:
         streams, self._streams = self._streams, {}
         for key, stream in streams.items():
             self._unfeed(key, stream)
+        for sender in list(self._senders.values()):
+            self._stop_sender(sender)
+        await asyncio.gather(*self._senders_stopping)
         await asyncio.gather(*(stream.pipeline.stop() for stream in streams.values()))
 
     async def _report_all(self) -> None:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.connection import Connection
 
-from vigil.system.peers import tls
+from vigil.peering import tls
 from vigil.system.peers.messages import MESSAGE, Message, signed_text
 
 MAX_FRAME_BYTES = 256 * 1024 * 1024  # the whole document, to a joining server

@@ -3,20 +3,14 @@
 It carries document sync (binary frames, `sync.py`) and JSON messages (`messages.py`). What
 is sent goes through a queue drained by one writer, so a caller never waits on the network;
 a peer that falls more than MAX_QUEUED_BYTES behind is disconnected, and catches up by
-state vectors when it connects again. Media (relayed frames) leaves at most once per
-MEDIA_GATHER_S, what came meanwhile in one WebSocket message, each frame with its length:
-per message, the WebSocket and TLS layers on both sides cost more than the frames' bytes.
-A frame after a quiet window leaves at once, so one relayed stream waits for nothing; with
-several, a frame waits up to one picture's time (25 fps) for the others' frames of that time
-(docs/design/system.md, Measurements).
+state vectors when it connects again. Media (relayed frames) is gathered into batches
+(`peering/media.py`).
 """
 
 import asyncio
 import contextlib
 import itertools
 import logging
-import math
-import struct
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +18,7 @@ from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
 
 from vigil.errors import PeerUnreachable, VigilError
+from vigil.peering.media import MEDIA, Gathering, framed_size, is_media, unbatched
 from vigil.state import SystemDocument
 from vigil.system.peers import sync
 from vigil.system.peers.failures import error_of, failure_of
@@ -35,11 +30,6 @@ logger = logging.getLogger(__name__)
 MAX_QUEUED_BYTES = 64 * 1024 * 1024
 CLOSE_BEHIND = 4408  # the peer read too slowly
 FLUSH_S = 1.0
-# The first byte of a binary message that carries media (relayed video); document sync
-# messages start with y-protocols' message type, 0.
-MEDIA = b"\x80"
-_LENGTH = struct.Struct(">I")  # of each media message in a batch
-MEDIA_GATHER_S = 0.04
 MAX_ANSWERING = 64  # requests of one peer answered at once; more are refused as busy
 # What a server does with a peer's request: its answer's body, or a VigilError.
 Answerer = Callable[[str, Ask], Awaitable[dict[str, Any]]]
@@ -70,43 +60,26 @@ class PeerLink:
         self._ask_ids = itertools.count(1)
         self._answering: set[asyncio.Task[None]] = set()
         self._closing: asyncio.Task[None] | None = None  # the close of a peer too far behind
-        self._media: list[bytes] = [MEDIA]  # a batch being gathered: MEDIA, then length, frame…
-        self._media_sending: asyncio.TimerHandle | None = None
-        self._media_sent_at = -math.inf  # the loop's time
+        self._media = Gathering(self._send_batch)
 
     @property
     def queued_bytes(self) -> int:
         return self._queued_bytes
 
     def send_media(self, messages: list[bytes]) -> None:
-        """Send at once if no media left in the last MEDIA_GATHER_S, else with what else
-        comes until then; in order, and `messages` in one WebSocket message."""
-        size = sum(_LENGTH.size + len(data) for data in messages)
-        if not self._room_for(size):
-            return
-        self._queued_bytes += size
-        for data in messages:
-            self._media += (_LENGTH.pack(len(data)), data)
-        if self._media_sending is not None:
-            return
-        self._queued_bytes += len(MEDIA)
-        loop = asyncio.get_running_loop()
-        wait_s = self._media_sent_at + MEDIA_GATHER_S - loop.time()
-        if wait_s <= 0:
-            self._send_gathered()
-        else:
-            self._media_sending = loop.call_later(wait_s, self._send_gathered)
+        """`messages` in order and in one batch, with what else comes meanwhile."""
+        size = framed_size(messages)
+        if self._room_for(size):
+            self._queued_bytes += size
+            self._media.add(messages)
 
     def send(self, frame: str | bytes) -> None:
         if self._room_for(len(frame)):
             self._queued_bytes += len(frame)
             self._queue.put_nowait(frame)
 
-    def _send_gathered(self) -> None:
-        self._media_sending = None
-        self._media_sent_at = asyncio.get_running_loop().time()
-        batch = b"".join(self._media)
-        self._media = [MEDIA]
+    def _send_batch(self, batch: bytes) -> None:
+        self._queued_bytes += len(MEDIA)
         self._queue.put_nowait(batch)
 
     def _room_for(self, size: int) -> bool:
@@ -155,8 +128,8 @@ class PeerLink:
         try:
             self.send(sync.step1(self._document))
             async for frame in self._connection:
-                if isinstance(frame, bytes) and _is_media(frame):
-                    for data in _unbatched(frame):
+                if is_media(frame):
+                    for data in unbatched(frame):
                         self._on_media(self.peer_id, data)
                 elif isinstance(frame, bytes):
                     answer = await sync.handle(self._document, frame, self.peer_id)
@@ -188,8 +161,7 @@ class PeerLink:
                 await cancel_and_wait(task)
             await cancel_and_wait(writer)
             await cancel_and_wait(self._closing)
-            if self._media_sending is not None:
-                self._media_sending.cancel()
+            self._media.cancel()
 
     def _start_answering(self, ask: Ask) -> None:
         if len(self._answering) >= MAX_ANSWERING:
@@ -223,20 +195,3 @@ class PeerLink:
             finally:
                 self._queued_bytes -= len(frame)
                 self._queue.task_done()
-
-
-def _is_media(frame: str | bytes) -> bool:
-    return isinstance(frame, bytes) and frame[:1] == MEDIA
-
-
-def _unbatched(message: bytes) -> list[bytes]:
-    """The media messages of a batch; ValueError if it is broken."""
-    found, at = [], 1
-    while at < len(message):
-        (size,) = _LENGTH.unpack_from(message, at)
-        at += _LENGTH.size
-        if at + size > len(message):
-            raise ValueError("a media batch shorter than its lengths say")
-        found.append(message[at : at + size])
-        at += size
-    return found

@@ -24,10 +24,12 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from vigil.clock import Clock
 from vigil.errors import NotFound, PeerUnreachable, VigilError
+from vigil.peering import tls
+from vigil.peering.media import MEDIA_PATH, is_media, unbatched
 from vigil.state import SystemDocument
 from vigil.system.models import ServerRecord
-from vigil.system.peers import handshake, sync, tls
-from vigil.system.peers.link import PeerLink
+from vigil.system.peers import handshake, sync
+from vigil.system.peers.link import CLOSE_UNREADABLE, PeerLink
 from vigil.system.peers.messages import (
     Ask,
     Challenge,
@@ -109,6 +111,7 @@ class PeerMesh:
         self._dialers: dict[str, asyncio.Task[None]] = {}
         self._answerers: dict[str, Answers] = {}
         self._media_listeners: list[Callable[[str, bytes], None]] = []
+        self._media_source: Callable[[str], str | None] = lambda token: None
         self._connection_listeners: list[Callable[[str, bool], None]] = []
         self._started_ms = clock.now_ms()
         self._follower = Follower("peer mesh", self._follow_members)
@@ -185,6 +188,20 @@ class PeerMesh:
     def on_media(self, listener: Callable[[str, bytes], None]) -> None:
         """`listener(peer id, message)` for each binary media message a peer sends."""
         self._media_listeners.append(listener)
+
+    def accept_media(self, source_of: Callable[[str], str | None]) -> None:
+        """Take media connections of other servers' media workers: `source_of(token)` names
+        the server given the token of a feed, while it lasts; its media goes to the media
+        listeners as if it came on that server's connection."""
+        self._media_source = source_of
+
+    def dial_target(self, server_id: str) -> tuple[str, int, bytes] | None:
+        """Where a server's peer port is, and the key its certificate must hold."""
+        record = self._members.records().get(server_id)
+        if record is None or not record.peer_port or not record.addresses:
+            return None
+        host = record.addresses[0].rsplit(":", 1)[0]
+        return host, record.peer_port, handshake.raw_key(record.public_key)
 
     def on_connection(self, listener: Callable[[str, bool], None]) -> None:
         """`listener(peer id, up)` when a peer's connection opens or ends."""
@@ -284,13 +301,13 @@ class PeerMesh:
             pause = min(pause * 2, MAX_RETRY_S)
 
     async def _dial(self, server_id: str) -> None:
-        record = self._members.records().get(server_id)
+        target = self.dial_target(server_id)
         system_id = self._members.system_id()
-        if record is None or system_id is None or not record.peer_port or not record.addresses:
+        if target is None or system_id is None:
             raise handshake.HandshakeFailed("the system lists no peer address for it")
-        host = record.addresses[0].rsplit(":", 1)[0]
-        async with handshake.dial(host, record.peer_port) as connection:
-            if handshake.key_of(connection) != handshake.raw_key(record.public_key):
+        host, port, key = target
+        async with handshake.dial(host, port) as connection:
+            if handshake.key_of(connection) != key:
                 raise handshake.HandshakeFailed("it does not hold the key the system lists")
             challenge = await handshake.receive(connection)
             if not isinstance(challenge, Challenge) or challenge.server_id != server_id:
@@ -316,6 +333,9 @@ class PeerMesh:
         me = self._members.server_id
         system_id = self._members.system_id()
         address = str(connection.remote_address[0]) if connection.remote_address else "unknown"
+        if connection.request is not None and connection.request.path == MEDIA_PATH:
+            await self._take_media(connection, address)
+            return
         try:
             await connection.send(
                 Challenge(server_id=me, system_id=system_id, nonce=nonce).model_dump_json()
@@ -369,6 +389,33 @@ class PeerMesh:
         )
         await connection.send(joined.model_dump_json())
         await connection.close()
+
+    async def _take_media(self, connection: ServerConnection, address: str) -> None:
+        """A media worker's connection: its token first, then one feed's media while the
+        feed lasts."""
+        try:
+            said = await asyncio.wait_for(connection.recv(), handshake.TIMEOUT_S)
+            token = said if isinstance(said, str) else ""
+            source = self._media_source(token) if token else None
+            if source is None:
+                refused = {"address": address, "reason": "media without a feed"}
+                logger.warning("peer refused", extra=refused)
+                await connection.close(CLOSE_REFUSED, "no such feed")
+                return
+            async for frame in connection:
+                if self._media_source(token) != source:
+                    await connection.close(1000, "the feed ended")
+                    return
+                if not is_media(frame):
+                    raise ValueError("not media")
+                for data in unbatched(frame):
+                    self._media_heard(source, data)
+        except (ConnectionClosed, TimeoutError):
+            return
+        except ValueError as err:
+            logger.warning("a peer's media worker sent what could not be read",
+                           extra={"address": address, "reason": str(err)})  # fmt: skip
+            await connection.close(CLOSE_UNREADABLE, "unreadable frame")
 
     # --- a connection's life ----------------------------------------------------------------
 
