@@ -215,7 +215,7 @@ async def _viewing_costs(
 async def _latency(via: ServerProcess, ids: list[str], seconds: float) -> dict[str, object]:
     """One viewer's pictures (the first camera's sub stream) against the camera's clock
     burned into them, while the other cameras' main streams are watched through the same
-    server (relayed, their frames share the peer connection's messages)."""
+    server (relayed, their frames share the messages of B's worker's connection to A)."""
     token = _token(via)
     others = [await live_viewer(via, token, camera_id, "main") for camera_id in ids[1:]]
     try:
