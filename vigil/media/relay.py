@@ -1,18 +1,18 @@
 """Live video of a camera that another server records: relayed from it, once per stream
 however many watch it here.
 
-On the server a viewer asks (the relaying server), such a stream gets a `MirrorHub` like one
-of its own workers' streams: the first viewer has the recording server (the source) start a
-feed, the last one leaving stops it. The source's media worker that runs the stream sends it
-itself, on a connection of its own to the relaying server's peer port, opened with the token
-the relaying server gives with its requests, one per peer connection (`workers/peer_feed.py`):
-the frames pass none of the source's other processes. When the worker cannot reach the
-relaying server (a server reachable only one way), or its connection ends, the source's API
-process feeds the stream instead, over the peer connection: it subscribes to its own hub of
-the stream (so the stream crosses from its worker once, whoever watches there). Either way the feed is the kept GOP,
-then a `fed` mark, then each frame as it comes (`relay_feed.py`); the relaying hub hands the
-GOP to its waiting viewers at the mark, as it would for a worker. When the peer connection
-ends, the relaying hubs of that source start again with the next one.
+On the server a viewer asks (the relaying server), such a stream gets a `MirrorHub` like one of
+its own workers' streams: the first viewer has the recording server (the source) start a feed,
+the last one leaving stops it. The source's media worker that runs the stream sends it itself,
+on a connection of its own to the relaying server's peer port, opened with the token the
+relaying server gives with its requests, one per peer connection (`workers/peer_feed.py`): the
+frames pass none of the source's other processes. When the worker cannot reach the relaying
+server (a server reachable only one way), or its connection ends, the source's API process
+feeds the stream instead, over the peer connection: it subscribes to its own hub of the stream
+(so the stream crosses from its worker once, whoever watches there). Either way the feed is the
+kept GOP, then a `fed` mark, then each frame as it comes (`relay_feed.py`); the relaying hub
+hands the GOP to its waiting viewers at the mark, as it would for a worker. When the peer
+connection ends, the relaying hubs of that source start again with the next one.
 """
 
 import asyncio
