@@ -227,7 +227,7 @@ class Relays:
             if self._workers.start(camera_id, stream, to):
                 self._feeds[(peer, key)] = _Feed(camera_id, stream, direct=to)
                 return answer
-        await self._feed_here(peer, key, number, _Feed(camera_id, stream, hub=hub))
+        await self._feed_here(peer, key, number, camera_id, stream, hub)
         return answer
 
     def worker_feed_ended(self, to: Destination, reason: str) -> None:
@@ -243,22 +243,27 @@ class Relays:
                     extra={"server": peer, "camera": feed.camera_id, "reason": reason,
                            "recording": hub is not None})  # fmt: skip
         if hub is not None:
-            here = _Feed(feed.camera_id, feed.stream, hub=hub)
-            self._own_task(self._feed_here(peer, to.relay_key, to.number, here))
+            self._own_task(self._feed_here(peer, to.relay_key, to.number, feed.camera_id,
+                                           feed.stream, hub))  # fmt: skip
 
-    async def _feed_here(self, peer: str, key: int, number: int, feed: _Feed) -> None:
-        assert feed.hub is not None
+    def _feed_here(
+        self, peer: str, key: int, number: int, camera_id: str, stream: StreamName, hub: Hub
+    ) -> Awaitable[None]:
+        """Feed the stream from its hub here, at once; what is returned sends the mark."""
         writer = self._writers.setdefault(peer, FrameWriter())
         writer.forget(key)
-        feed.frames = FeedFrames(
+        frames = FeedFrames(
             key, writer, lambda messages: self._send(peer, messages), lambda: self._behind(peer)
         )
-        self._feeds[(peer, key)] = feed
+        self._feeds[(peer, key)] = _Feed(camera_id, stream, hub=hub, frames=frames)
         # The kept GOP comes to the feed at once, or as soon as the stream's frames cross
         # from its worker (which the feed's subscription starts); then live frames. The mark
         # follows the GOP, so the relaying hub hands it whole to its viewers.
-        feed.hub.subscribe(feed.frames)
-        await feed.hub.gop_now()
+        hub.subscribe(frames)
+        return self._mark_fed(peer, key, number, hub)
+
+    async def _mark_fed(self, peer: str, key: int, number: int, hub: Hub) -> None:
+        await hub.gop_now()
         self._send(peer, [fed_mark(key, number)])
 
     def _stop_feed(self, peer: str, key: int) -> None:

@@ -100,8 +100,8 @@ class MediaService:
         self._peers = peers
         # This server's archive, as the index and the workers' files being written show it.
         self.local = LocalArchive(archive, storages, self._written)
-        workers_feed = WorkerFeeds(self._feed_peer, self._unfeed_peer)
-        self.relays = Relays(self._own_hub, self._own_audio, peers, workers_feed) if peers else None
+        worker_feeds = WorkerFeeds(self._feed_peer, self._unfeed_peer)
+        self.relays = Relays(self._own_hub, self._own_audio, peers, worker_feeds) if peers else None
         local = self.local
         self.archive_feeds = ArchiveFeeds(local.cursor, local.holds) if peers else None
         self._parts = ArchiveParts(server_id, peers, local.cursor, local.holds) if peers else None

@@ -191,8 +191,8 @@ class PeerMesh:
 
     def accept_media(self, source_of: Callable[[str], str | None]) -> None:
         """Take media connections of other servers' media workers: `source_of(token)` names
-        the server given the token of a feed, while it lasts; its media goes to the media
-        listeners as if it came on that server's connection."""
+        the server a token was given to, while it is good; their media goes to the media
+        listeners as if it came on that server's peer connection."""
         self._media_source = source_of
 
     def dial_target(self, server_id: str) -> tuple[str, int, bytes] | None:
@@ -391,20 +391,20 @@ class PeerMesh:
         await connection.close()
 
     async def _take_media(self, connection: ServerConnection, address: str) -> None:
-        """A media worker's connection: its token first, then one feed's media while the
-        feed lasts."""
+        """A media worker's connection: its token first, then its server's media while the
+        token is good."""
         try:
             said = await asyncio.wait_for(connection.recv(), handshake.TIMEOUT_S)
             token = said if isinstance(said, str) else ""
             source = self._media_source(token) if token else None
             if source is None:
-                refused = {"address": address, "reason": "media without a feed"}
+                refused = {"address": address, "reason": "media without a good token"}
                 logger.warning("peer refused", extra=refused)
-                await connection.close(CLOSE_REFUSED, "no such feed")
+                await connection.close(CLOSE_REFUSED, "not a token of this server")
                 return
             async for frame in connection:
                 if self._media_source(token) != source:
-                    await connection.close(1000, "the feed ended")
+                    await connection.close(1000, "the token is void")
                     return
                 if not is_media(frame):
                     raise ValueError("not media")
