@@ -4,7 +4,6 @@ that records it; its archive played, exported and pulled over RTSP through anoth
 
 import os
 import signal
-import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from tests.system.test_partition import _pair, _server_id
 from tests.testcamera.ffmpeg import decode_errors, record
 from tests.testcamera.process import TestCameraProcess
 from tests.waiting import wait_for
+from vigil.peering import tls
 
 
 def _viewers_on(server: ServerProcess, camera_id: str) -> int | None:
@@ -117,10 +117,7 @@ def test_a_server_reachable_only_one_way_still_gets_live_video_of_another_server
 
 def _media_from_a_stranger(server: ServerProcess) -> int:
     """The close code of a connection to the server's peer port for media, with no token."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    with connect(f"wss://127.0.0.1:{server.peer_port}/media", ssl=context) as stranger:
+    with connect(f"wss://127.0.0.1:{server.peer_port}/media", ssl=tls.client_context()) as stranger:
         stranger.send("a token nobody gave")
         with pytest.raises(ConnectionClosed) as closed:
             stranger.recv(timeout=10)

@@ -166,8 +166,7 @@ class Worker:
                 self._unfeed(body.key, stream)
                 for sender in list(self._senders.values()):
                     sender.remove_hub(stream.pipeline.hub)
-                    if not sender.feeding:
-                        self._stop_sender(sender)
+                    self._stop_if_idle(sender)
                 await stream.pipeline.stop()
         elif isinstance(body, m.Quit):
             await self._stop_all()
@@ -216,8 +215,7 @@ class Worker:
         if not order.on:
             if sender is not None and sender.server == to.server:
                 sender.remove(to.relay_key)
-                if not sender.feeding:
-                    self._stop_sender(sender)
+                self._stop_if_idle(sender)
             return
         stream = self._streams.get(order.key)
         if stream is None:
@@ -230,6 +228,10 @@ class Worker:
             self._senders[to.server.server_id] = sender
             sender.start()
         sender.add(to, stream.pipeline.hub)
+
+    def _stop_if_idle(self, sender: PeerSender) -> None:
+        if not sender.feeding:
+            self._stop_sender(sender)
 
     def _stop_sender(self, sender: PeerSender) -> None:
         if self._senders.get(sender.server.server_id) is sender:

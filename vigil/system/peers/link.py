@@ -18,7 +18,7 @@ from websockets.asyncio.connection import Connection
 from websockets.exceptions import ConnectionClosed
 
 from vigil.errors import PeerUnreachable, VigilError
-from vigil.peering.media import MEDIA, Gathering, framed_size, is_media, unbatched
+from vigil.peering.media import Gathering, framed_size, is_media, unbatched
 from vigil.state import SystemDocument
 from vigil.system.peers import sync
 from vigil.system.peers.failures import error_of, failure_of
@@ -64,13 +64,12 @@ class PeerLink:
 
     @property
     def queued_bytes(self) -> int:
-        return self._queued_bytes
+        """Not sent yet: in the writer's queue, and media still being gathered."""
+        return self._queued_bytes + self._media.size
 
     def send_media(self, messages: list[bytes]) -> None:
         """`messages` in order and in one batch, with what else comes meanwhile."""
-        size = framed_size(messages)
-        if self._room_for(size):
-            self._queued_bytes += size
+        if self._room_for(framed_size(messages)):
             self._media.add(messages)
 
     def send(self, frame: str | bytes) -> None:
@@ -79,11 +78,11 @@ class PeerLink:
             self._queue.put_nowait(frame)
 
     def _send_batch(self, batch: bytes) -> None:
-        self._queued_bytes += len(MEDIA)
+        self._queued_bytes += len(batch)
         self._queue.put_nowait(batch)
 
     def _room_for(self, size: int) -> bool:
-        if self._queued_bytes + size <= MAX_QUEUED_BYTES:
+        if self.queued_bytes + size <= MAX_QUEUED_BYTES:
             return True
         if self._closing is None:
             logger.warning("peer is too far behind; disconnecting it",
